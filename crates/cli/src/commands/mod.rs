@@ -1,0 +1,2 @@
+pub mod faces;
+pub mod models;

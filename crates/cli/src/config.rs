@@ -1,0 +1,36 @@
+//! Options every subcommand shares, from flags or `GLINT_*` environment variables.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+/// The models folder of the source tree this binary was built from; `make setup` fills it.
+const BUILT_MODELS_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../models");
+
+#[derive(Args, Debug, Clone)]
+pub struct GlobalArgs {
+    /// Where Glint keeps its catalog, vectors and thumbnails.
+    #[arg(long, global = true, env = "GLINT_DATA_DIR", default_value_os_t = default_data_dir())]
+    pub data_dir: PathBuf,
+    /// Folder holding models/manifest.json and the installed model files.
+    #[arg(long, global = true, env = "GLINT_MODELS_DIR", default_value = BUILT_MODELS_DIR)]
+    pub models_dir: PathBuf,
+    /// A stand-alone encoder spec (JSON) to use another ONNX image encoder instead of the
+    /// installed EfficientNet-Lite0.
+    #[arg(long, global = true, env = "GLINT_ENCODER")]
+    pub encoder: Option<PathBuf>,
+}
+
+fn default_data_dir() -> PathBuf {
+    std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("glint")
+}
+
+impl GlobalArgs {
+    pub fn load_models(&self) -> anyhow::Result<glint_vision::Models> {
+        Ok(glint_vision::Models::load(&self.models_dir, self.encoder.as_deref())?)
+    }
+}

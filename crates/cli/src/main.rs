@@ -1,0 +1,48 @@
+//! `glint`: the one binary. Parses the command line (flags, `GLINT_*` environment variables),
+//! sets up logging and hands each subcommand to its module under `commands/`.
+
+mod commands;
+mod config;
+
+use clap::{Parser, Subcommand};
+
+use config::GlobalArgs;
+
+#[derive(Parser)]
+#[command(name = "glint", version, about = "Self-hosted in-video visual search: find the same person or item across your videos and photos")]
+struct Cli {
+    #[command(flatten)]
+    global: GlobalArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Inspect and check the installed vision models.
+    #[command(subcommand)]
+    Models(commands::models::ModelsCommand),
+    /// Detect faces in an image and print their boxes, landmarks and scores.
+    Faces(commands::faces::FacesArgs),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("GLINT_LOG").unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let result = match cli.command {
+        Command::Models(cmd) => commands::models::run(&cli.global, cmd),
+        Command::Faces(args) => commands::faces::run(&cli.global, args),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

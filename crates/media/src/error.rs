@@ -1,0 +1,25 @@
+use std::path::PathBuf;
+
+/// Why a media file could not be turned into pixels.
+#[derive(Debug, thiserror::Error)]
+pub enum MediaError {
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: empty file")]
+    Empty { path: PathBuf },
+    #[error("{path}: not a supported image (JPEG, PNG, WebP, GIF)")]
+    UnknownFormat { path: PathBuf },
+    #[error("{path}: image is {width}x{height} pixels, over the limit of {limit} pixels")]
+    TooLarge {
+        path: PathBuf,
+        width: u32,
+        height: u32,
+        limit: u64,
+    },
+    #[error("{path}: corrupt or truncated image: {reason}")]
+    Corrupt { path: PathBuf, reason: String },
+}

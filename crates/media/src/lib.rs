@@ -1,0 +1,12 @@
+//! Turning files into pixels.
+//!
+//! `image_file` decodes still images (JPEG, PNG, WebP, GIF first frame) into upright RGB
+//! pixels with EXIF orientation applied, refusing decompression bombs through [`DecodeLimits`].
+//! Every failure is a [`MediaError`] that names the file and says what is wrong with it.
+
+mod error;
+mod image_file;
+
+pub use error::MediaError;
+pub use image::RgbImage;
+pub use image_file::{decode_image_bytes, load_image, DecodeLimits};

