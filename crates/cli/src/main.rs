@@ -9,7 +9,11 @@ use clap::{Parser, Subcommand};
 use config::GlobalArgs;
 
 #[derive(Parser)]
-#[command(name = "glint", version, about = "Self-hosted in-video visual search: find the same person or item across your videos and photos")]
+#[command(
+    name = "glint",
+    version,
+    about = "Self-hosted in-video visual search: find the same person or item across your videos and photos"
+)]
 struct Cli {
     #[command(flatten)]
     global: GlobalArgs,
@@ -29,9 +33,7 @@ enum Command {
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("GLINT_LOG").unwrap_or_else(|_| "warn".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("GLINT_LOG").unwrap_or_else(|_| "warn".into()))
         .with_writer(std::io::stderr)
         .init();
     let result = match cli.command {

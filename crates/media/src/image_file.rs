@@ -33,21 +33,14 @@ pub fn load_image(path: &Path, limits: DecodeLimits) -> Result<RgbImage, MediaEr
 
 /// Decodes an encoded image into upright 8-bit RGB. The format is sniffed from the bytes, never
 /// from the file name; `label` only names the file in errors.
-pub fn decode_image_bytes(
-    bytes: &[u8],
-    label: &Path,
-    limits: DecodeLimits,
-) -> Result<RgbImage, MediaError> {
+pub fn decode_image_bytes(bytes: &[u8], label: &Path, limits: DecodeLimits) -> Result<RgbImage, MediaError> {
     let path = || label.to_path_buf();
     if bytes.is_empty() {
         return Err(MediaError::Empty { path: path() });
     }
     let reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
-        .map_err(|source| MediaError::Io {
-            path: path(),
-            source,
-        })?;
+        .map_err(|source| MediaError::Io { path: path(), source })?;
     if reader.format().is_none() {
         return Err(MediaError::UnknownFormat { path: path() });
     }
@@ -112,8 +105,12 @@ mod tests {
 
     #[test]
     fn pixel_limit_rejects_before_decoding() {
-        let err = decode_image_bytes(&png_bytes(100, 100), Path::new("big.png"), DecodeLimits { max_pixels: 9_999 })
-            .unwrap_err();
+        let err = decode_image_bytes(
+            &png_bytes(100, 100),
+            Path::new("big.png"),
+            DecodeLimits { max_pixels: 9_999 },
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("100x100"), "{err}");
     }
 

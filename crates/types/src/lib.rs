@@ -41,11 +41,7 @@ pub fn l2_normalize(v: &mut [f32]) {
 
 /// Euclidean distance between two vectors of the same length.
 pub fn l2_distance(a: &[f32], b: &[f32]) -> f32 {
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y) * (x - y))
-        .sum::<f32>()
-        .sqrt()
+    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum::<f32>().sqrt()
 }
 
 /// Dot product; equals cosine similarity for unit vectors.

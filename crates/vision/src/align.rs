@@ -48,7 +48,10 @@ impl Similarity {
     }
 
     pub fn apply(&self, p: Point) -> Point {
-        Point::new(self.a * p.x - self.b * p.y + self.tx, self.b * p.x + self.a * p.y + self.ty)
+        Point::new(
+            self.a * p.x - self.b * p.y + self.tx,
+            self.b * p.x + self.a * p.y + self.ty,
+        )
     }
 
     /// The inverse transform (maps destination back to source).
@@ -75,8 +78,13 @@ impl Similarity {
 pub fn extract_chip(image: &RgbImage, to_chip: &Similarity, size: usize) -> FloatImage {
     let to_image = to_chip.inverse();
     // Source region that the chip covers, with a pixel of margin for interpolation.
-    let corners = [(0.0, 0.0), (size as f32, 0.0), (0.0, size as f32), (size as f32, size as f32)]
-        .map(|(x, y)| to_image.apply(Point::new(x, y)));
+    let corners = [
+        (0.0, 0.0),
+        (size as f32, 0.0),
+        (0.0, size as f32),
+        (size as f32, size as f32),
+    ]
+    .map(|(x, y)| to_image.apply(Point::new(x, y)));
     let min_x = corners.iter().map(|p| p.x).fold(f32::INFINITY, f32::min).floor() - 1.0;
     let min_y = corners.iter().map(|p| p.y).fold(f32::INFINITY, f32::min).floor() - 1.0;
     let max_x = corners.iter().map(|p| p.x).fold(f32::NEG_INFINITY, f32::max).ceil() + 1.0;
@@ -172,9 +180,13 @@ mod tests {
         };
         let chip = extract_chip(&img, &id, 8);
         assert_eq!(chip.pixel(3, 5), [60.0, 100.0, 50.0]);
-        let half = Similarity { a: 0.25, ..id };
-        let small = extract_chip(&img, &half, 2);
-        let p = small.pixel(0, 0);
-        assert!(p[2] > 49.0 && p[2] < 51.0, "{p:?}");
+        // A quarter-size chip of a larger image: interior pixels average a 4x4 source block.
+        let big = RgbImage::from_fn(32, 32, |x, _| image::Rgb([(x * 8) as u8, 0, 50]));
+        let quarter = Similarity { a: 0.25, ..id };
+        let small = extract_chip(&big, &quarter, 8);
+        let p = small.pixel(4, 4);
+        assert!((p[2] - 50.0).abs() < 0.5, "{p:?}");
+        // Chip x=4 is source x=16: red 128 there, and averaging keeps it near that.
+        assert!((p[0] - 128.0).abs() < 8.0, "{p:?}");
     }
 }

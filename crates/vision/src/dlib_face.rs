@@ -22,7 +22,7 @@ pub const CHIP_TEMPLATE: [(f32, f32); 5] = [
     (100.9414, 44.8938),
     (73.5747, 77.1151),
     (48.3937, 101.4751),
-    (99.5476, 101.2600),
+    (99.5476, 101.26),
 ];
 
 /// Embeds faces with dlib's 128-d ResNet; two photos of one person are typically closer than
@@ -39,8 +39,7 @@ impl DlibFaceEmbedder {
     /// The image -> chip transform for one face.
     pub fn chip_transform(face: &Face) -> Result<Similarity, VisionError> {
         let dst = CHIP_TEMPLATE.map(|(x, y)| Point::new(x, y));
-        Similarity::fit(&face.landmarks, &dst)
-            .ok_or_else(|| VisionError::BadInput("face landmarks coincide".into()))
+        Similarity::fit(&face.landmarks, &dst).ok_or_else(|| VisionError::BadInput("face landmarks coincide".into()))
     }
 }
 
@@ -68,7 +67,10 @@ impl FaceEmbedder for DlibFaceEmbedder {
         let out = self.model.run("input", input.into_dyn().view(), &["embedding"])?;
         let emb = &out[0];
         if emb.shape() != [faces.len(), 128] {
-            return Err(VisionError::model(self.model.name(), format!("unexpected output shape {:?}", emb.shape())));
+            return Err(VisionError::model(
+                self.model.name(),
+                format!("unexpected output shape {:?}", emb.shape()),
+            ));
         }
         Ok(emb.outer_iter().map(|row| row.iter().copied().collect()).collect())
     }

@@ -19,7 +19,7 @@ pub struct OnnxImageEncoder {
 impl OnnxImageEncoder {
     /// Wraps a loaded model, checking that it has the input and outputs the spec names.
     pub fn new(model: OnnxModel, spec: EncoderSpec) -> Result<Self, VisionError> {
-        if !model.input_names().iter().any(|n| *n == spec.input) {
+        if !model.input_names().contains(&spec.input) {
             return Err(VisionError::model(
                 model.name(),
                 format!("has no input `{}` (it has {:?})", spec.input, model.input_names()),
@@ -74,7 +74,11 @@ impl OnnxImageEncoder {
         let bad = |what: &str| {
             VisionError::model(
                 self.model.name(),
-                format!("output `{}` has shape {:?}, expected {what}", self.spec.output, embedding.shape()),
+                format!(
+                    "output `{}` has shape {:?}, expected {what}",
+                    self.spec.output,
+                    embedding.shape()
+                ),
             )
         };
         let sample = embedding.index_axis(Axis(0), n);
@@ -118,7 +122,11 @@ impl ImageEncoder for OnnxImageEncoder {
             return Ok(Vec::new());
         }
         if let Some(bad) = images.iter().find(|i| i.width() == 0 || i.height() == 0) {
-            return Err(VisionError::BadInput(format!("empty image {}x{}", bad.width(), bad.height())));
+            return Err(VisionError::BadInput(format!(
+                "empty image {}x{}",
+                bad.width(),
+                bad.height()
+            )));
         }
         let input = self.tensor(images);
         let mut names = vec![self.spec.output.as_str()];
@@ -126,6 +134,13 @@ impl ImageEncoder for OnnxImageEncoder {
             names.push(l);
         }
         let out = self.model.run(&self.spec.input, input.into_dyn().view(), &names)?;
+        // A badly exported model may ignore the batch size; indexing it would panic.
+        if let Some(bad) = out.iter().find(|o| o.shape().first() != Some(&images.len())) {
+            return Err(VisionError::model(
+                self.model.name(),
+                format!("returned shape {:?} for a batch of {}", bad.shape(), images.len()),
+            ));
+        }
         (0..images.len())
             .map(|n| {
                 let (embedding, feature_map) = self.unpack(&out[0], n)?;

@@ -146,9 +146,18 @@ impl ModelManifest {
     pub fn files(&self) -> Vec<(&str, &str)> {
         let mut files = vec![
             (self.runtime.file.as_str(), self.runtime.sha256.as_str()),
-            (self.face_detector.pnet.file.as_str(), self.face_detector.pnet.sha256.as_str()),
-            (self.face_detector.rnet.file.as_str(), self.face_detector.rnet.sha256.as_str()),
-            (self.face_detector.onet.file.as_str(), self.face_detector.onet.sha256.as_str()),
+            (
+                self.face_detector.pnet.file.as_str(),
+                self.face_detector.pnet.sha256.as_str(),
+            ),
+            (
+                self.face_detector.rnet.file.as_str(),
+                self.face_detector.rnet.sha256.as_str(),
+            ),
+            (
+                self.face_detector.onet.file.as_str(),
+                self.face_detector.onet.sha256.as_str(),
+            ),
             (self.face_embedder.file.as_str(), self.face_embedder.sha256.as_str()),
         ];
         if let Some(sha) = &self.image_encoder.sha256 {

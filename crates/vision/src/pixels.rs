@@ -115,7 +115,10 @@ fn axis_taps(src: usize, dst: usize) -> Vec<Taps> {
                 let start = (pos.floor() as usize).min(src.saturating_sub(2));
                 let frac = (pos - start as f64) as f32;
                 if src == 1 {
-                    Taps { start: 0, weights: vec![1.0] }
+                    Taps {
+                        start: 0,
+                        weights: vec![1.0],
+                    }
                 } else {
                     Taps {
                         start,
@@ -128,13 +131,7 @@ fn axis_taps(src: usize, dst: usize) -> Vec<Taps> {
 }
 
 /// Resamples interleaved RGB (`u8` or `f32`) of `width` x `height` to `out_w` x `out_h`.
-pub fn resize<T: Copy + Into<f32>>(
-    data: &[T],
-    width: usize,
-    height: usize,
-    out_w: usize,
-    out_h: usize,
-) -> FloatImage {
+pub fn resize<T: Copy + Into<f32>>(data: &[T], width: usize, height: usize, out_w: usize, out_h: usize) -> FloatImage {
     assert_eq!(data.len(), width * height * 3, "buffer does not match its size");
     assert!(width > 0 && height > 0 && out_w > 0 && out_h > 0, "empty image");
     let xt = axis_taps(width, out_w);
@@ -171,7 +168,13 @@ pub fn resize<T: Copy + Into<f32>>(
 
 /// Resizes an 8-bit RGB image.
 pub fn resize_rgb(image: &RgbImage, out_w: usize, out_h: usize) -> FloatImage {
-    resize(image.as_raw(), image.width() as usize, image.height() as usize, out_w, out_h)
+    resize(
+        image.as_raw(),
+        image.width() as usize,
+        image.height() as usize,
+        out_w,
+        out_h,
+    )
 }
 
 /// Resizes a float image.

@@ -25,7 +25,13 @@ pub fn run(global: &GlobalArgs, args: FacesArgs) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string(&faces)?);
         return Ok(());
     }
-    println!("{} face(s) in {} ({}x{})", faces.len(), args.image.display(), image.width(), image.height());
+    println!(
+        "{} face(s) in {} ({}x{})",
+        faces.len(),
+        args.image.display(),
+        image.width(),
+        image.height()
+    );
     for f in &faces {
         println!(
             "  box {:>5.0},{:>5.0} {:>5.0}x{:<5.0} score {:.3}",

@@ -35,7 +35,10 @@ fn verify(global: &GlobalArgs) -> anyhow::Result<()> {
         println!("  checksum ok  {file}");
     }
     let models = global.load_models()?;
-    println!("  loaded       face detector, face embedder, image encoder `{}`", models.image_encoder.name());
+    println!(
+        "  loaded       face detector, face embedder, image encoder `{}`",
+        models.image_encoder.name()
+    );
 
     let samples = dir.join("samples");
     let mut failures = Vec::new();
@@ -56,7 +59,11 @@ fn verify(global: &GlobalArgs) -> anyhow::Result<()> {
 fn check_encoder(models: &Models, path: &Path) -> anyhow::Result<()> {
     let image = load_image(path, DecodeLimits::default())?;
     let encoded = models.image_encoder.encode(&[&image])?.remove(0);
-    println!("  encoder      {}: {}-d embedding", path.display(), encoded.embedding.len());
+    println!(
+        "  encoder      {}: {}-d embedding",
+        path.display(),
+        encoded.embedding.len()
+    );
     let Some(logits) = encoded.logits else {
         println!("               (this encoder has no classifier head; class check skipped)");
         return Ok(());
@@ -86,6 +93,10 @@ fn check_faces(models: &Models, path: &Path) -> anyhow::Result<()> {
     }
     let embeddings = models.face_embedder.embed(&image, &faces).context("embedding faces")?;
     let norm = embeddings[0].iter().map(|v| v * v).sum::<f32>().sqrt();
-    println!("  embedder     {} face embedding(s), {}-d, first has norm {norm:.3}", embeddings.len(), embeddings[0].len());
+    println!(
+        "  embedder     {} face embedding(s), {}-d, first has norm {norm:.3}",
+        embeddings.len(),
+        embeddings[0].len()
+    );
     Ok(())
 }
