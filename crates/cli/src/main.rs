@@ -28,6 +28,13 @@ enum Command {
     Models(commands::models::ModelsCommand),
     /// Detect faces in an image and print their boxes, landmarks and scores.
     Faces(commands::faces::FacesArgs),
+    /// Index videos and photos (folders are walked recursively); resumes unfinished jobs.
+    Ingest(commands::ingest::IngestArgs),
+    /// List or remove indexed media.
+    #[command(subcommand)]
+    Media(commands::media::MediaCommand),
+    /// Show the ingest job queue.
+    Jobs(commands::media::JobsArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -39,6 +46,9 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Models(cmd) => commands::models::run(&cli.global, cmd),
         Command::Faces(args) => commands::faces::run(&cli.global, args),
+        Command::Ingest(args) => commands::ingest::run(&cli.global, args),
+        Command::Media(cmd) => commands::media::run(&cli.global, cmd),
+        Command::Jobs(args) => commands::media::jobs(&cli.global, args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -22,4 +22,16 @@ pub enum MediaError {
     },
     #[error("{path}: corrupt or truncated image: {reason}")]
     Corrupt { path: PathBuf, reason: String },
+    #[error("{path}: path is not valid UTF-8 or contains a NUL byte, which FFmpeg cannot open")]
+    UnsupportedPath { path: PathBuf },
+    #[error("{path}: not a video: {reason}")]
+    NotVideo { path: PathBuf, reason: String },
+    #[error("{path}: the file has no video stream")]
+    NoVideoStream { path: PathBuf },
+    #[error("{path}: no decoder for video codec `{codec}` in this FFmpeg build")]
+    UnsupportedCodec { path: PathBuf, codec: String },
+    #[error("{path}: corrupt or truncated video: {reason}")]
+    CorruptVideo { path: PathBuf, reason: String },
+    #[error("{path}: no frame could be decoded ({errors} decode errors)")]
+    NoFrames { path: PathBuf, errors: u64 },
 }

@@ -2,11 +2,18 @@
 //!
 //! `image_file` decodes still images (JPEG, PNG, WebP, GIF first frame) into upright RGB
 //! pixels with EXIF orientation applied, refusing decompression bombs through [`DecodeLimits`].
+//! `video` probes and decodes video files through FFmpeg into sampled RGB frames (a fixed rate
+//! plus the first frame of every shot), tolerating damaged files.
 //! Every failure is a [`MediaError`] that names the file and says what is wrong with it.
 
 mod error;
 mod image_file;
+pub mod video;
 
 pub use error::MediaError;
 pub use image::RgbImage;
 pub use image_file::{decode_image_bytes, load_image, DecodeLimits};
+pub use video::{
+    probe, sample_video, DecodeReport, SampleOptions, SampledFrame, ShotDetector, ShotOptions, ShotStep, VideoFrames,
+    VideoInfo,
+};

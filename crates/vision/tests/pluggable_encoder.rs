@@ -221,7 +221,7 @@ struct Plugin {
 
 /// The CLIP normalisation, a realistic non-trivial choice.
 const CLIP_MEAN: [f32; 3] = [0.481_454_66, 0.457_827_5, 0.408_210_73];
-const CLIP_STD: [f32; 3] = [0.268_629_54, 0.261_302_58, 0.275_777_11];
+const CLIP_STD: [f32; 3] = [0.268_63, 0.261_3, 0.275_78];
 
 impl Plugin {
     /// Writes `tiny.onnx` in `layout` and a spec for it (RGB, 0..1 pixels, CLIP normalisation).

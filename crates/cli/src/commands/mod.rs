@@ -1,2 +1,4 @@
 pub mod faces;
+pub mod ingest;
+pub mod media;
 pub mod models;

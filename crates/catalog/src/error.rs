@@ -1,0 +1,17 @@
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    #[error("catalog database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("no media with id {0}")]
+    UnknownMedia(String),
+    #[error("catalog was written by a newer Glint (schema {found}, this build knows {known})")]
+    NewerSchema { found: i64, known: i64 },
+}

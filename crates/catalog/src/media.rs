@@ -1,0 +1,449 @@
+//! Media, shots, tracks, sightings and vectors: written together, read for listing and search.
+
+use rusqlite::{params, OptionalExtension, Row};
+use serde::Serialize;
+
+use glint_types::BBox;
+
+use crate::{Catalog, CatalogError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MediaKind {
+    Video,
+    Image,
+}
+
+impl MediaKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            MediaKind::Video => "video",
+            MediaKind::Image => "image",
+        }
+    }
+    fn parse(s: &str) -> Self {
+        if s == "video" {
+            MediaKind::Video
+        } else {
+            MediaKind::Image
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TrackKind {
+    Face,
+    Item,
+}
+
+impl TrackKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            TrackKind::Face => "face",
+            TrackKind::Item => "item",
+        }
+    }
+    fn parse(s: &str) -> Self {
+        if s == "face" {
+            TrackKind::Face
+        } else {
+            TrackKind::Item
+        }
+    }
+}
+
+/// Where a shot starts.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Shot {
+    pub start_s: f64,
+    pub start_frame: u64,
+}
+
+/// Where a track was seen: the time (None for a still image) and the box in source pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Sighting {
+    pub t: Option<f64>,
+    pub bbox: BBox,
+}
+
+/// A track to be written: a face or item region followed through one shot.
+#[derive(Debug, Clone)]
+pub struct NewTrack {
+    pub kind: TrackKind,
+    pub shot_idx: u32,
+    pub score: f32,
+    pub sightings: Vec<Sighting>,
+    /// Representative vectors, each in a named space (e.g. "face:dlib128").
+    pub vectors: Vec<(String, Vec<f32>)>,
+}
+
+/// Everything one media file contributes to the catalog.
+#[derive(Debug, Clone)]
+pub struct NewMedia {
+    pub sha256: String,
+    pub path: String,
+    pub kind: MediaKind,
+    pub width: u32,
+    pub height: u32,
+    pub duration_s: Option<f64>,
+    pub fps: Option<f64>,
+    pub frames_sampled: u64,
+    pub decode_errors: u64,
+    pub shots: Vec<Shot>,
+    pub tracks: Vec<NewTrack>,
+}
+
+/// A media file as the catalog knows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct MediaRecord {
+    pub id: String,
+    pub sha256: String,
+    pub path: String,
+    pub kind: MediaKind,
+    pub width: u32,
+    pub height: u32,
+    pub duration_s: Option<f64>,
+    pub fps: Option<f64>,
+    pub frames_sampled: u64,
+    pub decode_errors: u64,
+    /// Shot start times in seconds.
+    pub shots: Vec<f64>,
+    pub tracks: u64,
+    pub face_tracks: u64,
+    pub vectors: u64,
+    pub added_at: i64,
+}
+
+/// A stored vector with the index id it carries.
+#[derive(Debug, Clone)]
+pub struct StoredVector {
+    pub id: u64,
+    pub space: String,
+    pub data: Vec<f32>,
+}
+
+/// A stored track with its sightings, for search results and the UI.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrackRecord {
+    pub id: u64,
+    pub media_id: String,
+    pub ordinal: u32,
+    pub kind: TrackKind,
+    pub shot_idx: u32,
+    pub score: f32,
+    pub sightings: Vec<Sighting>,
+}
+
+pub(crate) fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+fn f32s_to_blob(v: &[f32]) -> Vec<u8> {
+    v.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+fn blob_to_f32s(b: &[u8]) -> Vec<f32> {
+    b.chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect()
+}
+
+const MEDIA_COLUMNS: &str = "m.id, m.uid, m.sha256, m.path, m.kind, m.width, m.height, m.duration_s, m.fps, \
+     m.frames_sampled, m.decode_errors, m.added_at, \
+     (SELECT COUNT(*) FROM tracks t WHERE t.media_id = m.id), \
+     (SELECT COUNT(*) FROM tracks t WHERE t.media_id = m.id AND t.kind = 'face'), \
+     (SELECT COUNT(*) FROM vectors v JOIN tracks t ON v.track_id = t.id WHERE t.media_id = m.id)";
+
+impl Catalog {
+    /// Writes a media file with all its shots, tracks, sightings and vectors in one transaction
+    /// and returns its record and the stored vectors (with the ids the index must use).
+    pub fn insert_media(&self, media: &NewMedia) -> Result<(MediaRecord, Vec<StoredVector>), CatalogError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let uid = &media.sha256[..16.min(media.sha256.len())];
+        tx.execute(
+            "INSERT INTO media (uid, sha256, path, kind, width, height, duration_s, fps, frames_sampled, \
+             decode_errors, added_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            params![
+                uid,
+                media.sha256,
+                media.path,
+                media.kind.as_str(),
+                media.width,
+                media.height,
+                media.duration_s,
+                media.fps,
+                media.frames_sampled,
+                media.decode_errors,
+                now()
+            ],
+        )?;
+        let media_id = tx.last_insert_rowid();
+        for (idx, shot) in media.shots.iter().enumerate() {
+            tx.execute(
+                "INSERT INTO shots (media_id, idx, start_s, start_frame) VALUES (?1, ?2, ?3, ?4)",
+                params![media_id, idx as i64, shot.start_s, shot.start_frame as i64],
+            )?;
+        }
+        let mut stored = Vec::new();
+        {
+            let mut track_stmt = tx.prepare(
+                "INSERT INTO tracks (media_id, ordinal, kind, shot_idx, start_s, end_s, score) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?;
+            let mut sighting_stmt =
+                tx.prepare("INSERT INTO sightings (track_id, t, x, y, w, h) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?;
+            let mut vector_stmt = tx.prepare("INSERT INTO vectors (track_id, space, data) VALUES (?1, ?2, ?3)")?;
+            for (ordinal, track) in media.tracks.iter().enumerate() {
+                let start = track.sightings.iter().filter_map(|s| s.t).reduce(f64::min);
+                let end = track.sightings.iter().filter_map(|s| s.t).reduce(f64::max);
+                track_stmt.execute(params![
+                    media_id,
+                    ordinal as i64,
+                    track.kind.as_str(),
+                    track.shot_idx,
+                    start,
+                    end,
+                    track.score
+                ])?;
+                let track_id = tx.last_insert_rowid();
+                for s in &track.sightings {
+                    sighting_stmt.execute(params![track_id, s.t, s.bbox.x, s.bbox.y, s.bbox.w, s.bbox.h])?;
+                }
+                for (space, data) in &track.vectors {
+                    vector_stmt.execute(params![track_id, space, f32s_to_blob(data)])?;
+                    stored.push(StoredVector {
+                        id: tx.last_insert_rowid() as u64,
+                        space: space.clone(),
+                        data: data.clone(),
+                    });
+                }
+            }
+        }
+        tx.commit()?;
+        drop(conn);
+        let record = self
+            .media(uid)?
+            .ok_or_else(|| CatalogError::UnknownMedia(uid.to_string()))?;
+        Ok((record, stored))
+    }
+
+    /// The media whose content hash is `sha256`, if indexed.
+    pub fn media_by_sha256(&self, sha256: &str) -> Result<Option<String>, CatalogError> {
+        Ok(self
+            .conn()
+            .query_row("SELECT uid FROM media WHERE sha256 = ?1", [sha256], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// One media by its public id.
+    pub fn media(&self, uid: &str) -> Result<Option<MediaRecord>, CatalogError> {
+        let conn = self.conn();
+        let sql = format!("SELECT {MEDIA_COLUMNS} FROM media m WHERE m.uid = ?1");
+        let row = conn.query_row(&sql, [uid], media_row).optional()?;
+        row.map(|(id, rec)| with_shots(&conn, id, rec)).transpose()
+    }
+
+    /// Every media, oldest first.
+    pub fn list_media(&self) -> Result<Vec<MediaRecord>, CatalogError> {
+        let conn = self.conn();
+        let sql = format!("SELECT {MEDIA_COLUMNS} FROM media m ORDER BY m.id");
+        let mut stmt = conn.prepare(&sql)?;
+        let rows = stmt.query_map([], media_row)?.collect::<Result<Vec<_>, _>>()?;
+        rows.into_iter().map(|(id, rec)| with_shots(&conn, id, rec)).collect()
+    }
+
+    /// Deletes a media and everything it contributed; returns the ids of its vectors so that
+    /// the caller can drop them from the vector index.
+    pub fn remove_media(&self, uid: &str) -> Result<Vec<(String, u64)>, CatalogError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let id: i64 = tx
+            .query_row("SELECT id FROM media WHERE uid = ?1", [uid], |r| r.get(0))
+            .optional()?
+            .ok_or_else(|| CatalogError::UnknownMedia(uid.to_string()))?;
+        let vectors = {
+            let mut stmt = tx.prepare(
+                "SELECT v.space, v.id FROM vectors v JOIN tracks t ON v.track_id = t.id WHERE t.media_id = ?1",
+            )?;
+            let rows = stmt.query_map([id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64)))?;
+            rows.collect::<Result<Vec<_>, _>>()?
+        };
+        tx.execute("DELETE FROM media WHERE id = ?1", [id])?;
+        tx.commit()?;
+        Ok(vectors)
+    }
+
+    /// Calls `f` for every stored vector (to rebuild the vector index from the catalog).
+    pub fn for_each_vector(&self, mut f: impl FnMut(StoredVector)) -> Result<(), CatalogError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT id, space, data FROM vectors ORDER BY id")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            f(StoredVector {
+                id: r.get::<_, i64>(0)? as u64,
+                space: r.get(1)?,
+                data: blob_to_f32s(&r.get::<_, Vec<u8>>(2)?),
+            });
+        }
+        Ok(())
+    }
+
+    /// Number of vectors per space, to check the vector index against the catalog.
+    pub fn vector_counts(&self) -> Result<Vec<(String, u64)>, CatalogError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT space, COUNT(*) FROM vectors GROUP BY space ORDER BY space")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
+    /// The track a vector belongs to, with its sightings in time order.
+    pub fn track_of_vector(&self, vector_id: u64) -> Result<Option<TrackRecord>, CatalogError> {
+        let conn = self.conn();
+        let track_id: Option<i64> = conn
+            .query_row("SELECT track_id FROM vectors WHERE id = ?1", [vector_id as i64], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        let Some(track_id) = track_id else { return Ok(None) };
+        let row = conn.query_row(
+            "SELECT t.id, m.uid, t.ordinal, t.kind, t.shot_idx, t.score FROM tracks t \
+             JOIN media m ON t.media_id = m.id WHERE t.id = ?1",
+            [track_id],
+            |r| {
+                Ok(TrackRecord {
+                    id: r.get::<_, i64>(0)? as u64,
+                    media_id: r.get(1)?,
+                    ordinal: r.get(2)?,
+                    kind: TrackKind::parse(&r.get::<_, String>(3)?),
+                    shot_idx: r.get(4)?,
+                    score: r.get(5)?,
+                    sightings: Vec::new(),
+                })
+            },
+        )?;
+        let mut stmt = conn.prepare("SELECT t, x, y, w, h FROM sightings WHERE track_id = ?1 ORDER BY t")?;
+        let sightings = stmt
+            .query_map([track_id], |r| {
+                Ok(Sighting {
+                    t: r.get(0)?,
+                    bbox: BBox::new(r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?),
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Some(TrackRecord { sightings, ..row }))
+    }
+}
+
+fn media_row(r: &Row<'_>) -> rusqlite::Result<(i64, MediaRecord)> {
+    Ok((
+        r.get(0)?,
+        MediaRecord {
+            id: r.get(1)?,
+            sha256: r.get(2)?,
+            path: r.get(3)?,
+            kind: MediaKind::parse(&r.get::<_, String>(4)?),
+            width: r.get(5)?,
+            height: r.get(6)?,
+            duration_s: r.get(7)?,
+            fps: r.get(8)?,
+            frames_sampled: r.get::<_, i64>(9)? as u64,
+            decode_errors: r.get::<_, i64>(10)? as u64,
+            added_at: r.get(11)?,
+            tracks: r.get::<_, i64>(12)? as u64,
+            face_tracks: r.get::<_, i64>(13)? as u64,
+            vectors: r.get::<_, i64>(14)? as u64,
+            shots: Vec::new(),
+        },
+    ))
+}
+
+fn with_shots(conn: &rusqlite::Connection, id: i64, rec: MediaRecord) -> Result<MediaRecord, CatalogError> {
+    let mut stmt = conn.prepare("SELECT start_s FROM shots WHERE media_id = ?1 ORDER BY idx")?;
+    let shots = stmt.query_map([id], |r| r.get(0))?.collect::<Result<Vec<f64>, _>>()?;
+    Ok(MediaRecord { shots, ..rec })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(sha: &str) -> NewMedia {
+        NewMedia {
+            sha256: sha.to_string(),
+            path: "/videos/a.mp4".into(),
+            kind: MediaKind::Video,
+            width: 640,
+            height: 360,
+            duration_s: Some(10.0),
+            fps: Some(25.0),
+            frames_sampled: 20,
+            decode_errors: 0,
+            shots: vec![
+                Shot {
+                    start_s: 0.0,
+                    start_frame: 0,
+                },
+                Shot {
+                    start_s: 4.0,
+                    start_frame: 100,
+                },
+            ],
+            tracks: vec![NewTrack {
+                kind: TrackKind::Face,
+                shot_idx: 1,
+                score: 0.9,
+                sightings: vec![
+                    Sighting {
+                        t: Some(4.5),
+                        bbox: BBox::new(1.0, 2.0, 3.0, 4.0),
+                    },
+                    Sighting {
+                        t: Some(4.0),
+                        bbox: BBox::new(1.0, 2.0, 3.0, 4.0),
+                    },
+                ],
+                vectors: vec![("face:test".into(), vec![0.5, -0.25])],
+            }],
+        }
+    }
+
+    #[test]
+    fn insert_list_lookup_and_remove_round_trip() {
+        let c = Catalog::in_memory().unwrap();
+        let sha = "ab".repeat(32);
+        let (rec, vectors) = c.insert_media(&sample(&sha)).unwrap();
+        assert_eq!(rec.id, &sha[..16]);
+        assert_eq!(rec.shots, vec![0.0, 4.0]);
+        assert_eq!((rec.tracks, rec.face_tracks, rec.vectors), (1, 1, 1));
+        assert_eq!(vectors.len(), 1);
+        assert_eq!(c.media_by_sha256(&sha).unwrap().as_deref(), Some(&sha[..16]));
+        let track = c.track_of_vector(vectors[0].id).unwrap().unwrap();
+        assert_eq!(track.media_id, rec.id);
+        assert_eq!(
+            track.sightings.iter().map(|s| s.t.unwrap()).collect::<Vec<_>>(),
+            vec![4.0, 4.5]
+        );
+        let mut seen = Vec::new();
+        c.for_each_vector(|v| seen.push(v)).unwrap();
+        assert_eq!(seen[0].data, vec![0.5, -0.25]);
+        assert_eq!(c.vector_counts().unwrap(), vec![("face:test".to_string(), 1)]);
+        let removed = c.remove_media(&rec.id).unwrap();
+        assert_eq!(removed, vec![("face:test".to_string(), vectors[0].id)]);
+        assert!(c.list_media().unwrap().is_empty());
+        assert!(c.track_of_vector(vectors[0].id).unwrap().is_none());
+        assert!(matches!(c.remove_media(&rec.id), Err(CatalogError::UnknownMedia(_))));
+    }
+
+    #[test]
+    fn the_same_content_cannot_be_inserted_twice() {
+        let c = Catalog::in_memory().unwrap();
+        let sha = "cd".repeat(32);
+        c.insert_media(&sample(&sha)).unwrap();
+        assert!(c.insert_media(&sample(&sha)).is_err());
+        assert_eq!(c.list_media().unwrap().len(), 1);
+    }
+}

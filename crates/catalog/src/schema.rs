@@ -1,0 +1,85 @@
+//! Schema and migrations, versioned with SQLite's `user_version`.
+
+use rusqlite::Connection;
+
+use crate::CatalogError;
+
+const VERSION: i64 = 1;
+
+const SCHEMA_V1: &str = "
+CREATE TABLE media (
+    id            INTEGER PRIMARY KEY,
+    uid           TEXT NOT NULL UNIQUE,      -- public id: first 16 hex digits of sha256
+    sha256        TEXT NOT NULL UNIQUE,      -- identity of a media file is its content
+    path          TEXT NOT NULL,
+    kind          TEXT NOT NULL CHECK (kind IN ('video', 'image')),
+    width         INTEGER NOT NULL,
+    height        INTEGER NOT NULL,
+    duration_s    REAL,
+    fps           REAL,
+    frames_sampled INTEGER NOT NULL,
+    decode_errors INTEGER NOT NULL DEFAULT 0,
+    added_at      INTEGER NOT NULL
+);
+CREATE TABLE shots (
+    media_id   INTEGER NOT NULL REFERENCES media(id) ON DELETE CASCADE,
+    idx        INTEGER NOT NULL,
+    start_s    REAL NOT NULL,
+    start_frame INTEGER NOT NULL,
+    PRIMARY KEY (media_id, idx)
+);
+CREATE TABLE tracks (
+    id         INTEGER PRIMARY KEY,
+    media_id   INTEGER NOT NULL REFERENCES media(id) ON DELETE CASCADE,
+    ordinal    INTEGER NOT NULL,             -- position within the media (thumbnail name)
+    kind       TEXT NOT NULL CHECK (kind IN ('face', 'item')),
+    shot_idx   INTEGER NOT NULL,
+    start_s    REAL,
+    end_s      REAL,
+    score      REAL NOT NULL,
+    UNIQUE (media_id, ordinal)
+);
+CREATE INDEX tracks_media ON tracks(media_id);
+CREATE TABLE sightings (
+    track_id   INTEGER NOT NULL REFERENCES tracks(id) ON DELETE CASCADE,
+    t          REAL,                          -- seconds; NULL for images
+    x REAL NOT NULL, y REAL NOT NULL, w REAL NOT NULL, h REAL NOT NULL
+);
+CREATE INDEX sightings_track ON sightings(track_id);
+CREATE TABLE vectors (
+    id         INTEGER PRIMARY KEY,           -- the id in the vector index
+    track_id   INTEGER NOT NULL REFERENCES tracks(id) ON DELETE CASCADE,
+    space      TEXT NOT NULL,
+    data       BLOB NOT NULL                  -- little-endian f32
+);
+CREATE INDEX vectors_track ON vectors(track_id);
+CREATE INDEX vectors_space ON vectors(space);
+CREATE TABLE jobs (
+    id         INTEGER PRIMARY KEY,
+    path       TEXT NOT NULL,
+    state      TEXT NOT NULL CHECK (state IN ('queued', 'running', 'done', 'failed')),
+    outcome    TEXT,                          -- 'ingested' | 'skipped' when done
+    error      TEXT,
+    media_uid  TEXT,
+    fps        REAL NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+CREATE INDEX jobs_state ON jobs(state);
+";
+
+pub(crate) fn prepare(conn: &Connection) -> Result<(), CatalogError> {
+    conn.busy_timeout(std::time::Duration::from_secs(30))?;
+    // WAL: readers never block the ingest writer; NORMAL sync is durable at each commit in WAL.
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if found > VERSION {
+        return Err(CatalogError::NewerSchema { found, known: VERSION });
+    }
+    if found < 1 {
+        conn.execute_batch(&format!("BEGIN; {SCHEMA_V1} PRAGMA user_version = {VERSION}; COMMIT;"))?;
+    }
+    Ok(())
+}

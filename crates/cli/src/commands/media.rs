@@ -1,0 +1,79 @@
+//! `glint media list|rm` and `glint jobs`.
+
+use clap::{Args, Subcommand};
+
+use glint_ingest::Store;
+
+use crate::config::GlobalArgs;
+
+#[derive(Subcommand)]
+pub enum MediaCommand {
+    /// List indexed media.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a media, its vectors and thumbnails.
+    Rm { id: String },
+}
+
+#[derive(Args)]
+pub struct JobsArgs {
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(global: &GlobalArgs, cmd: MediaCommand) -> anyhow::Result<()> {
+    let store = Store::open(&global.data_dir)?;
+    match cmd {
+        MediaCommand::List { json } => {
+            let media = store.catalog.list_media()?;
+            if json {
+                println!("{}", serde_json::to_string(&media)?);
+                return Ok(());
+            }
+            println!(
+                "{:<16}  {:<5}  {:>8}  {:>5}  {:>6}  path",
+                "id", "kind", "duration", "shots", "tracks"
+            );
+            for m in media {
+                let duration = m.duration_s.map_or("-".to_string(), |d| format!("{d:.1}s"));
+                println!(
+                    "{:<16}  {:<5}  {:>8}  {:>5}  {:>6}  {}",
+                    m.id,
+                    serde_json::to_value(m.kind)?.as_str().unwrap_or("?"),
+                    duration,
+                    m.shots.len(),
+                    m.tracks,
+                    m.path
+                );
+            }
+        }
+        MediaCommand::Rm { id } => {
+            glint_ingest::remove_media(&store, &id)?;
+            println!("removed {id}");
+        }
+    }
+    Ok(())
+}
+
+pub fn jobs(global: &GlobalArgs, args: JobsArgs) -> anyhow::Result<()> {
+    let store = Store::open(&global.data_dir)?;
+    let jobs = store.catalog.jobs()?;
+    if args.json {
+        println!("{}", serde_json::to_string(&jobs)?);
+        return Ok(());
+    }
+    for j in jobs {
+        let state = serde_json::to_value(j.state)?;
+        let detail = j.error.or(j.outcome).unwrap_or_default();
+        println!(
+            "{:>5}  {:<7}  {}  {}",
+            j.id,
+            state.as_str().unwrap_or("?"),
+            j.path,
+            detail
+        );
+    }
+    Ok(())
+}

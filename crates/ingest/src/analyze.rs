@@ -1,0 +1,119 @@
+//! What one frame (or photo) contains: faces with identity vectors, item regions with
+//! appearance vectors, all boxed in source-pixel coordinates.
+
+use glint_media::RgbImage;
+use glint_types::BBox;
+use glint_vision::{Models, VisionError};
+
+use crate::regions::regions;
+
+/// Faces smaller than this (box side, in analysed pixels) are detected but not embedded: dlib's
+/// network sees them upscaled to 150 px and their vectors are unreliable.
+const MIN_FACE_SIDE: f32 = 20.0;
+
+#[derive(Debug, Clone)]
+pub struct FaceObservation {
+    pub bbox: BBox,
+    pub score: f32,
+    /// Detector score times eye distance in source pixels: prefers large, frontal, sure faces.
+    pub quality: f32,
+    pub embedding: Vec<f32>,
+    /// A small crop for the UI.
+    pub thumb: RgbImage,
+}
+
+#[derive(Debug, Clone)]
+pub struct ItemObservation {
+    /// Index of the window in [`crate::regions::regions`]' order (0 = whole frame).
+    pub region: usize,
+    pub bbox: BBox,
+    pub embedding: Vec<f32>,
+    pub thumb: RgbImage,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Observations {
+    pub faces: Vec<FaceObservation>,
+    pub items: Vec<ItemObservation>,
+}
+
+fn scale_box(b: BBox, to_source: f32) -> BBox {
+    BBox::new(b.x * to_source, b.y * to_source, b.w * to_source, b.h * to_source)
+}
+
+/// Faces in `image` with identity vectors; `to_source` scales its pixels to the source's (1 when
+/// the image is at source size, 2 when it was decoded at half size).
+pub fn faces(models: &Models, image: &RgbImage, to_source: f32) -> Result<Vec<FaceObservation>, VisionError> {
+    let found: Vec<_> = models
+        .face_detector
+        .detect(image)?
+        .into_iter()
+        .filter(|f| f.bbox.w.min(f.bbox.h) >= MIN_FACE_SIDE)
+        .collect();
+    let embeddings = models.face_embedder.embed(image, &found)?;
+    Ok(found
+        .into_iter()
+        .zip(embeddings)
+        .map(|(f, embedding)| FaceObservation {
+            bbox: scale_box(f.bbox, to_source),
+            score: f.score,
+            quality: f.score * f.eye_distance() * to_source,
+            embedding,
+            thumb: thumbnail(image, &f.bbox.expand(0.15)),
+        })
+        .collect())
+}
+
+/// Item windows of `image` with appearance vectors (see [`crate::regions`]).
+pub fn items(models: &Models, image: &RgbImage, to_source: f32) -> Result<Vec<ItemObservation>, VisionError> {
+    let encoded = models.image_encoder.encode(&[image])?.remove(0);
+    let (w, h) = (image.width() as f32, image.height() as f32);
+    Ok(match &encoded.feature_map {
+        Some(map) => regions(map.width, map.height, w, h)
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let (x0, y0, x1, y1) = r.cells;
+                ItemObservation {
+                    region: i,
+                    bbox: scale_box(r.bbox, to_source),
+                    embedding: map.region_descriptor(x0, y0, x1, y1),
+                    thumb: thumbnail(image, &r.bbox),
+                }
+            })
+            .collect(),
+        // An encoder without a feature map describes the whole frame only.
+        None => vec![ItemObservation {
+            region: 0,
+            bbox: scale_box(BBox::new(0.0, 0.0, w, h), to_source),
+            embedding: encoded.embedding,
+            thumb: thumbnail(image, &BBox::new(0.0, 0.0, w, h)),
+        }],
+    })
+}
+
+/// Longest side of a sighting thumbnail.
+pub const THUMB_SIDE: u32 = 96;
+
+/// The part of `image` inside `bbox` (clamped to the frame), shrunk to at most [`THUMB_SIDE`].
+pub fn thumbnail(image: &RgbImage, bbox: &BBox) -> RgbImage {
+    let (w, h) = (image.width() as f32, image.height() as f32);
+    let b = bbox.clamp_to(w, h).unwrap_or(BBox::new(0.0, 0.0, w, h));
+    let crop =
+        image::imageops::crop_imm(image, b.x as u32, b.y as u32, (b.w as u32).max(1), (b.h as u32).max(1)).to_image();
+    shrink(&crop, THUMB_SIDE)
+}
+
+/// `image` scaled down so that its longer side is at most `side` (never enlarged).
+pub fn shrink(image: &RgbImage, side: u32) -> RgbImage {
+    let (w, h) = image.dimensions();
+    if w.max(h) <= side {
+        return image.clone();
+    }
+    let f = side as f32 / w.max(h) as f32;
+    let (nw, nh) = (
+        ((w as f32 * f).round() as u32).max(1),
+        ((h as f32 * f).round() as u32).max(1),
+    );
+    image::imageops::thumbnail(image, nw, nh)
+}

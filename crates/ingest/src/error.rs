@@ -1,0 +1,31 @@
+use std::path::PathBuf;
+
+/// Why a file could not be ingested. Per-file errors fail that file's job only.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error(transparent)]
+    Media(#[from] glint_media::MediaError),
+    #[error(transparent)]
+    Vision(#[from] glint_vision::VisionError),
+    #[error(transparent)]
+    Catalog(#[from] glint_catalog::CatalogError),
+    #[error("vector index: {0}")]
+    Index(#[from] glint_index::IndexError),
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{0}: not a file")]
+    NotAFile(PathBuf),
+}
+
+impl IngestError {
+    pub(crate) fn io(path: &std::path::Path, source: std::io::Error) -> Self {
+        IngestError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}

@@ -1,0 +1,64 @@
+//! Ingest: files become durable, searchable sightings.
+//!
+//! [`Store`] opens a data directory (the SQLite [`glint_catalog::Catalog`] plus the vector index
+//! kept consistent with it). [`Ingestor`] walks the paths it is given into durable jobs, then
+//! works the queue: [`pipeline::ingest_file`] hashes a file (its content is its identity),
+//! decodes it (a photo, or a video sampled at a fixed rate plus every shot start), runs the
+//! [`analyze`] step on each sampled frame (faces with identity vectors, item windows with
+//! appearance vectors), links observations across frames into tracks ([`tracker`]) and commits
+//! the media in one transaction before adding its vectors to the index. A file that fails fails
+//! its own job only; a killed run resumes where it stopped.
+
+pub mod analyze;
+mod error;
+pub mod pipeline;
+mod queue;
+pub mod regions;
+mod store;
+pub mod tracker;
+
+pub use error::IngestError;
+pub use pipeline::{content_hash, item_space, Outcome, FACE_SPACE};
+pub use queue::{remove_media, Ingestor, JobReport, RunSummary, MEDIA_EXTENSIONS};
+pub use store::Store;
+
+use std::path::Path;
+
+use glint_media::DecodeLimits;
+
+/// How files are ingested.
+#[derive(Debug, Clone)]
+pub struct IngestConfig {
+    /// Sampled frames per second (plus every shot start).
+    pub fps: f64,
+    /// Videos are decoded so that the longer side is at most this (boxes stay in source pixels).
+    pub max_decode_side: u32,
+    /// Whether faces are detected and indexed (privacy switch).
+    pub faces: bool,
+    pub image_limits: DecodeLimits,
+}
+
+impl Default for IngestConfig {
+    fn default() -> Self {
+        Self {
+            fps: 2.0,
+            max_decode_side: 640,
+            faces: true,
+            image_limits: DecodeLimits::default(),
+        }
+    }
+}
+
+/// Receives progress while the queue is worked (a CLI progress bar, a server's job status).
+pub trait Progress: Sync {
+    /// A job starts; `duration_s` is known for videos.
+    fn media_started(&self, _path: &Path, _duration_s: Option<f64>) {}
+    /// A sampled frame at `t` seconds was analysed.
+    fn frame_done(&self, _t: f64) {}
+    /// A job ended.
+    fn job_done(&self, _report: &JobReport) {}
+}
+
+/// Progress that goes nowhere.
+pub struct NoProgress;
+impl Progress for NoProgress {}

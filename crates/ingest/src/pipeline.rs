@@ -1,0 +1,232 @@
+//! One file in, one committed media out: hash, decode, analyse sampled frames, track, write.
+
+use std::io::Read;
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+
+use glint_catalog::{MediaKind, MediaRecord, NewMedia, Shot};
+use glint_index::VectorWrite;
+use glint_media::{decode_image_bytes, RgbImage, SampleOptions, VideoFrames};
+use glint_vision::Models;
+
+use crate::analyze::{faces, items, shrink, Observations};
+use crate::tracker::{TrackOut, Tracker};
+use crate::{IngestConfig, IngestError, Progress, Store};
+
+/// The identity space of dlib face vectors.
+pub const FACE_SPACE: &str = "face:dlib-resnet-v1";
+
+/// The space of an encoder's item vectors: named after the encoder, so that switching encoders
+/// never mixes incomparable vectors.
+pub fn item_space(models: &Models) -> String {
+    format!("item:{}", models.image_encoder.name())
+}
+
+/// Longest side of a media thumbnail.
+const MEDIA_THUMB_SIDE: u32 = 320;
+/// Photos are analysed at most this large (faces are still detected and embedded from the
+/// detector's own working copy; items do not gain from more pixels than the encoder sees).
+const MAX_IMAGE_SIDE: u32 = 1600;
+
+/// What happened to one file.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Ingested(MediaRecord),
+    /// The same content is already indexed under this media id.
+    Skipped(String),
+}
+
+/// SHA-256 of a file's content: the identity of a media file.
+pub fn content_hash(path: &Path) -> Result<String, IngestError> {
+    let mut file = std::fs::File::open(path).map_err(|e| IngestError::io(path, e))?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = file.read(&mut buf).map_err(|e| IngestError::io(path, e))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hex::encode(hasher.finalize()))
+}
+
+/// Whether the bytes start like an image format Glint decodes as a still (content, not name).
+fn looks_like_image(path: &Path) -> Result<bool, IngestError> {
+    let mut head = [0u8; 64];
+    let mut file = std::fs::File::open(path).map_err(|e| IngestError::io(path, e))?;
+    let n = file.read(&mut head).map_err(|e| IngestError::io(path, e))?;
+    Ok(image::guess_format(&head[..n]).is_ok())
+}
+
+/// Analyses and commits one file. Skips content that is already indexed.
+pub fn ingest_file(
+    store: &Store,
+    models: &Models,
+    config: &IngestConfig,
+    path: &Path,
+    progress: &dyn Progress,
+) -> Result<Outcome, IngestError> {
+    if !path.is_file() {
+        return Err(IngestError::NotAFile(path.to_path_buf()));
+    }
+    let sha256 = content_hash(path)?;
+    if let Some(uid) = store.catalog.media_by_sha256(&sha256)? {
+        return Ok(Outcome::Skipped(uid));
+    }
+    let uid = sha256[..16].to_string();
+    let thumbs = store.thumbs_dir(&uid);
+    std::fs::create_dir_all(&thumbs).map_err(|e| IngestError::io(&thumbs, e))?;
+    let analysed = if looks_like_image(path)? {
+        analyse_image(models, config, path, &sha256)?
+    } else {
+        analyse_video(models, config, path, &sha256, progress)?
+    };
+    // Thumbnails first: a crash after them but before the commit only leaves files that the
+    // retry overwrites.
+    save_jpeg(&analysed.thumb, &thumbs.join("media.jpg"))?;
+    for (ordinal, t) in analysed.tracks.iter().enumerate() {
+        save_jpeg(&t.thumb, &thumbs.join(format!("t{ordinal}.jpg")))?;
+    }
+    let mut media = analysed.media;
+    media.tracks = analysed.tracks.into_iter().map(|t| t.track).collect();
+    let (record, vectors) = store.catalog.insert_media(&media)?;
+    let mut by_space: std::collections::BTreeMap<&str, Vec<(u64, Vec<f32>)>> = Default::default();
+    for v in &vectors {
+        by_space.entry(&v.space).or_default().push((v.id, v.data.clone()));
+    }
+    for (space, items) in by_space {
+        store.index.create_space(space, items[0].1.len())?;
+        store.index.upsert(space, &items)?;
+    }
+    store.index.flush()?;
+    Ok(Outcome::Ingested(record))
+}
+
+struct Analysed {
+    media: NewMedia,
+    tracks: Vec<TrackOut>,
+    thumb: RgbImage,
+}
+
+fn analyse_image(models: &Models, config: &IngestConfig, path: &Path, sha256: &str) -> Result<Analysed, IngestError> {
+    let bytes = std::fs::read(path).map_err(|e| IngestError::io(path, e))?;
+    let image = decode_image_bytes(&bytes, path, config.image_limits)?;
+    let (width, height) = image.dimensions();
+    let work = shrink(&image, MAX_IMAGE_SIDE);
+    let to_source = width as f32 / work.width() as f32;
+    // Faces from the full image (the detector shrinks internally, the chip is cut sharp);
+    // items from the working copy.
+    let faces = if config.faces {
+        faces(models, &image, 1.0)?
+    } else {
+        Vec::new()
+    };
+    let obs = Observations {
+        faces,
+        items: items(models, &work, to_source)?,
+    };
+    let mut tracker = Tracker::new(FACE_SPACE, &item_space(models));
+    tracker.push(None, obs);
+    Ok(Analysed {
+        media: NewMedia {
+            sha256: sha256.to_string(),
+            path: path.display().to_string(),
+            kind: MediaKind::Image,
+            width,
+            height,
+            duration_s: None,
+            fps: None,
+            frames_sampled: 1,
+            decode_errors: 0,
+            shots: Vec::new(),
+            tracks: Vec::new(),
+        },
+        tracks: tracker.finish(),
+        thumb: shrink(&image, MEDIA_THUMB_SIDE),
+    })
+}
+
+fn analyse_video(
+    models: &Models,
+    config: &IngestConfig,
+    path: &Path,
+    sha256: &str,
+    progress: &dyn Progress,
+) -> Result<Analysed, IngestError> {
+    let opts = SampleOptions {
+        fps: config.fps,
+        max_side: config.max_decode_side,
+        ..SampleOptions::default()
+    };
+    let mut frames = VideoFrames::open(path, opts)?;
+    let info = frames.info().clone();
+    progress.media_started(path, Some(info.duration_s));
+    let mut tracker = Tracker::new(FACE_SPACE, &item_space(models));
+    let mut shots: Vec<Shot> = Vec::new();
+    let mut thumb: Option<(f64, RgbImage)> = None;
+    // The media thumbnail is the sampled frame nearest a third of the way in (past titles).
+    let thumb_at = info.duration_s / 3.0;
+    let mut sampled = 0u64;
+    for frame in frames.by_ref() {
+        if frame.shot_change || shots.is_empty() {
+            shots.push(Shot {
+                start_s: frame.t,
+                start_frame: frame.index,
+            });
+            tracker.start_shot(shots.len() as u32 - 1);
+        }
+        let to_source = (1.0 / frame.scale) as f32;
+        let obs = Observations {
+            faces: if config.faces {
+                faces(models, &frame.image, to_source)?
+            } else {
+                Vec::new()
+            },
+            items: items(models, &frame.image, to_source)?,
+        };
+        tracker.push(Some(frame.t), obs);
+        let closer = thumb
+            .as_ref()
+            .is_none_or(|(t, _)| (frame.t - thumb_at).abs() < (t - thumb_at).abs());
+        if closer {
+            thumb = Some((frame.t, shrink(&frame.image, MEDIA_THUMB_SIDE)));
+        }
+        sampled += 1;
+        progress.frame_done(frame.t);
+    }
+    let report = frames.into_report();
+    let Some((_, thumb)) = thumb else {
+        return Err(glint_media::MediaError::NoFrames {
+            path: path.to_path_buf(),
+            errors: report.decode_errors,
+        }
+        .into());
+    };
+    Ok(Analysed {
+        media: NewMedia {
+            sha256: sha256.to_string(),
+            path: path.display().to_string(),
+            kind: MediaKind::Video,
+            width: info.width,
+            height: info.height,
+            duration_s: Some(info.duration_s.max(report.last_t)),
+            fps: Some(info.fps),
+            frames_sampled: sampled,
+            decode_errors: report.decode_errors,
+            shots,
+            tracks: Vec::new(),
+        },
+        tracks: tracker.finish(),
+        thumb,
+    })
+}
+
+fn save_jpeg(image: &RgbImage, path: &Path) -> Result<(), IngestError> {
+    let file = std::fs::File::create(path).map_err(|e| IngestError::io(path, e))?;
+    let mut w = std::io::BufWriter::new(file);
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut w, 80)
+        .encode_image(image)
+        .map_err(|e| IngestError::io(path, std::io::Error::other(e)))
+}

@@ -1,0 +1,316 @@
+//! Sightings, not frames: links what consecutive sampled frames of one shot show into tracks.
+//!
+//! A face in frame k+1 continues a face track of frame k when the boxes are near each other and
+//! the identity vectors agree; an item window continues the track of the same window when its
+//! appearance vector barely changed (a static shot keeps one track per window however long it
+//! lasts). Tracks end at shot changes. Each track keeps its sightings (time + box) and one or a
+//! few representative vectors, so storage grows with what is seen rather than with the frame rate.
+
+use glint_catalog::{NewTrack, Sighting, TrackKind};
+use glint_media::RgbImage;
+use glint_types::{dot, l2_distance, l2_normalize, BBox};
+
+use crate::analyze::Observations;
+
+/// dlib distance under which two faces of neighbouring frames are taken as the same person
+/// (dlib's own same-person threshold is 0.6; tracking can afford to be stricter).
+const FACE_LINK_DISTANCE: f32 = 0.5;
+/// Cosine similarity above which an item window is considered unchanged.
+const ITEM_LINK_SIMILARITY: f32 = 0.85;
+/// A face track not seen for this long is closed (occlusion, a look away).
+const MAX_FACE_GAP_S: f64 = 2.0;
+/// A second face vector is kept when the track shows a view this different from its best one.
+const SECOND_VIEW_DISTANCE: f32 = 0.3;
+
+struct OpenTrack {
+    kind: TrackKind,
+    shot_idx: u32,
+    /// Window index for items.
+    region: usize,
+    sightings: Vec<Sighting>,
+    last_t: Option<f64>,
+    last_embedding: Vec<f32>,
+    best_quality: f32,
+    best_embedding: Vec<f32>,
+    /// Every face vector of the track (faces only), to pick a second view.
+    views: Vec<Vec<f32>>,
+    /// Running sum of unit vectors (items only), for the mean.
+    sum: Vec<f32>,
+    score: f32,
+    thumb: RgbImage,
+}
+
+/// A finished track and a small picture of it (the best face, or the item's first sighting).
+pub struct TrackOut {
+    pub track: NewTrack,
+    pub thumb: RgbImage,
+}
+
+/// Builds tracks from per-frame observations of one media.
+pub struct Tracker {
+    face_space: String,
+    item_space: String,
+    shot_idx: u32,
+    open: Vec<OpenTrack>,
+    done: Vec<TrackOut>,
+}
+
+impl Tracker {
+    pub fn new(face_space: &str, item_space: &str) -> Self {
+        Self {
+            face_space: face_space.to_string(),
+            item_space: item_space.to_string(),
+            shot_idx: 0,
+            open: Vec::new(),
+            done: Vec::new(),
+        }
+    }
+
+    /// Starts shot `idx`: every open track ends.
+    pub fn start_shot(&mut self, idx: u32) {
+        self.shot_idx = idx;
+        let open = std::mem::take(&mut self.open);
+        open.into_iter().for_each(|t| self.close(t));
+    }
+
+    /// Adds one sampled frame's observations at time `t` (None for a still image).
+    pub fn push(&mut self, t: Option<f64>, obs: Observations) {
+        self.expire_faces(t);
+        self.push_faces(t, obs.faces);
+        self.push_items(t, obs.items);
+    }
+
+    /// Ends every track and returns them all, in the order they started.
+    pub fn finish(mut self) -> Vec<TrackOut> {
+        let open = std::mem::take(&mut self.open);
+        open.into_iter().for_each(|t| self.close(t));
+        self.done
+    }
+
+    fn expire_faces(&mut self, t: Option<f64>) {
+        let Some(now) = t else { return };
+        let (stale, keep): (Vec<_>, Vec<_>) = std::mem::take(&mut self.open)
+            .into_iter()
+            .partition(|tr| tr.kind == TrackKind::Face && tr.last_t.is_some_and(|last| now - last > MAX_FACE_GAP_S));
+        self.open = keep;
+        stale.into_iter().for_each(|t| self.close(t));
+    }
+
+    fn push_faces(&mut self, t: Option<f64>, faces: Vec<crate::analyze::FaceObservation>) {
+        // Candidate links, best first; each track and each face is used once.
+        let mut pairs = Vec::new();
+        for (fi, f) in faces.iter().enumerate() {
+            for (ti, tr) in self.open.iter().enumerate() {
+                if tr.kind != TrackKind::Face || tr.last_t == t {
+                    continue;
+                }
+                let last = tr.sightings.last().map(|s| s.bbox).unwrap_or(f.bbox);
+                if !near(&last, &f.bbox) {
+                    continue;
+                }
+                let d = l2_distance(&tr.last_embedding, &f.embedding);
+                if d < FACE_LINK_DISTANCE {
+                    pairs.push((d, fi, ti));
+                }
+            }
+        }
+        pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let mut face_used = vec![false; faces.len()];
+        let mut track_used = vec![false; self.open.len()];
+        let mut links = Vec::new();
+        for (_, fi, ti) in pairs {
+            if !face_used[fi] && !track_used[ti] {
+                face_used[fi] = true;
+                track_used[ti] = true;
+                links.push((fi, ti));
+            }
+        }
+        let mut faces: Vec<Option<_>> = faces.into_iter().map(Some).collect();
+        for (fi, ti) in links {
+            let f = faces[fi].take().expect("each face is linked once");
+            let tr = &mut self.open[ti];
+            tr.sightings.push(Sighting { t, bbox: f.bbox });
+            tr.last_t = t;
+            tr.score = tr.score.max(f.score);
+            if f.quality > tr.best_quality {
+                tr.best_quality = f.quality;
+                tr.best_embedding = f.embedding.clone();
+                tr.thumb = f.thumb;
+            }
+            tr.views.push(f.embedding.clone());
+            tr.last_embedding = f.embedding;
+        }
+        for f in faces.into_iter().flatten() {
+            self.open.push(OpenTrack {
+                kind: TrackKind::Face,
+                shot_idx: self.shot_idx,
+                region: 0,
+                sightings: vec![Sighting { t, bbox: f.bbox }],
+                last_t: t,
+                last_embedding: f.embedding.clone(),
+                best_quality: f.quality,
+                best_embedding: f.embedding.clone(),
+                views: vec![f.embedding],
+                sum: Vec::new(),
+                score: f.score,
+                thumb: f.thumb,
+            });
+        }
+    }
+
+    fn push_items(&mut self, t: Option<f64>, items: Vec<crate::analyze::ItemObservation>) {
+        for item in items {
+            let pos = self
+                .open
+                .iter()
+                .position(|tr| tr.kind == TrackKind::Item && tr.region == item.region);
+            if let Some(i) = pos {
+                if dot(&self.open[i].last_embedding, &item.embedding) >= ITEM_LINK_SIMILARITY {
+                    let tr = &mut self.open[i];
+                    tr.sightings.push(Sighting { t, bbox: item.bbox });
+                    tr.last_t = t;
+                    tr.sum.iter_mut().zip(&item.embedding).for_each(|(s, v)| *s += v);
+                    tr.last_embedding = item.embedding;
+                    continue;
+                }
+                let ended = self.open.swap_remove(i);
+                self.close(ended);
+            }
+            self.open.push(OpenTrack {
+                kind: TrackKind::Item,
+                shot_idx: self.shot_idx,
+                region: item.region,
+                sightings: vec![Sighting { t, bbox: item.bbox }],
+                last_t: t,
+                sum: item.embedding.clone(),
+                best_embedding: Vec::new(),
+                views: Vec::new(),
+                last_embedding: item.embedding,
+                best_quality: 0.0,
+                score: 1.0,
+                thumb: item.thumb,
+            });
+        }
+    }
+
+    fn close(&mut self, tr: OpenTrack) {
+        let vectors = match tr.kind {
+            TrackKind::Face => {
+                let mut v = vec![(self.face_space.clone(), tr.best_embedding.clone())];
+                let second = tr
+                    .views
+                    .iter()
+                    .map(|e| (l2_distance(e, &tr.best_embedding), e))
+                    .max_by(|a, b| a.0.total_cmp(&b.0));
+                if let Some((d, e)) = second {
+                    if d > SECOND_VIEW_DISTANCE {
+                        v.push((self.face_space.clone(), e.clone()));
+                    }
+                }
+                v
+            }
+            TrackKind::Item => {
+                let mut mean = tr.sum;
+                l2_normalize(&mut mean);
+                vec![(self.item_space.clone(), mean)]
+            }
+        };
+        self.done.push(TrackOut {
+            track: NewTrack {
+                kind: tr.kind,
+                shot_idx: tr.shot_idx,
+                score: tr.score,
+                sightings: tr.sightings,
+                vectors,
+            },
+            thumb: tr.thumb,
+        });
+    }
+}
+
+/// Whether a face box in the next sampled frame is plausibly the same face: overlapping, or
+/// its centre within one face size of the previous centre.
+fn near(a: &BBox, b: &BBox) -> bool {
+    let (ca, cb) = (a.center(), b.center());
+    a.iou(b) > 0.1 || ca.distance(cb) < a.w.max(a.h).max(b.w.max(b.h))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::{FaceObservation, ItemObservation};
+
+    fn face(x: f32, emb: [f32; 2]) -> FaceObservation {
+        FaceObservation {
+            bbox: BBox::new(x, 10.0, 50.0, 50.0),
+            score: 0.99,
+            quality: 10.0,
+            embedding: emb.to_vec(),
+            thumb: RgbImage::new(1, 1),
+        }
+    }
+
+    fn item(region: usize, emb: [f32; 2]) -> ItemObservation {
+        ItemObservation {
+            region,
+            bbox: BBox::new(0.0, 0.0, 10.0, 10.0),
+            embedding: emb.to_vec(),
+            thumb: RgbImage::new(1, 1),
+        }
+    }
+
+    fn obs(faces: Vec<FaceObservation>, items: Vec<ItemObservation>) -> Observations {
+        Observations { faces, items }
+    }
+
+    #[test]
+    fn a_face_that_moves_a_little_stays_one_track_and_a_new_shot_splits_it() {
+        let mut t = Tracker::new("f", "i");
+        t.push(Some(0.0), obs(vec![face(0.0, [1.0, 0.0])], vec![]));
+        t.push(Some(0.5), obs(vec![face(10.0, [0.98, 0.05])], vec![]));
+        t.push(
+            Some(1.0),
+            obs(vec![face(20.0, [0.97, 0.1]), face(300.0, [0.0, 1.0])], vec![]),
+        );
+        t.start_shot(1);
+        t.push(Some(1.5), obs(vec![face(20.0, [0.97, 0.1])], vec![]));
+        let tracks: Vec<NewTrack> = t.finish().into_iter().map(|o| o.track).collect();
+        let lens: Vec<usize> = tracks.iter().map(|t| t.sightings.len()).collect();
+        assert_eq!(lens, vec![3, 1, 1]);
+        assert_eq!(tracks[2].shot_idx, 1);
+        assert!(tracks.iter().all(|t| t.vectors.len() == 1 && t.vectors[0].0 == "f"));
+    }
+
+    #[test]
+    fn a_different_identity_in_the_same_place_starts_a_new_track() {
+        let mut t = Tracker::new("f", "i");
+        t.push(Some(0.0), obs(vec![face(0.0, [1.0, 0.0])], vec![]));
+        t.push(Some(0.5), obs(vec![face(0.0, [0.0, 1.0])], vec![]));
+        assert_eq!(t.finish().len(), 2);
+    }
+
+    #[test]
+    fn a_face_gone_for_long_ends_its_track() {
+        let mut t = Tracker::new("f", "i");
+        t.push(Some(0.0), obs(vec![face(0.0, [1.0, 0.0])], vec![]));
+        t.push(Some(5.0), obs(vec![face(0.0, [1.0, 0.0])], vec![]));
+        assert_eq!(t.finish().len(), 2);
+    }
+
+    #[test]
+    fn static_item_windows_keep_one_track_and_changes_split() {
+        let mut t = Tracker::new("f", "i");
+        for k in 0..10 {
+            t.push(
+                Some(k as f64 * 0.5),
+                obs(vec![], vec![item(0, [1.0, 0.0]), item(1, [0.0, 1.0])]),
+            );
+        }
+        t.push(Some(5.0), obs(vec![], vec![item(0, [0.0, 1.0]), item(1, [0.0, 1.0])]));
+        let tracks: Vec<NewTrack> = t.finish().into_iter().map(|o| o.track).collect();
+        let mut lens: Vec<usize> = tracks.iter().map(|t| t.sightings.len()).collect();
+        lens.sort();
+        assert_eq!(lens, vec![1, 10, 11]);
+        assert!(tracks.iter().all(|t| t.vectors[0].0 == "i"));
+    }
+}

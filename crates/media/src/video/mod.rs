@@ -1,0 +1,20 @@
+//! Video files: probing, sampled decoding with shot-change detection, through system FFmpeg.
+//!
+//! Why: Glint searches inside videos, so a video must become a modest number of RGB frames,
+//! each with an exact timestamp (to jump to the hit) and with at least one frame per shot (so
+//! short shots are searchable), without decoding costing more than the search models do.
+//! FFmpeg (through `ffmpeg-next`) does the container and codec work; this module adds the
+//! sampling policy, cheap cut detection on every frame, size capping and damage tolerance.
+//!
+//! * [`probe`]: duration, size, frame rate, codec, without decoding.
+//! * [`VideoFrames`]: iterator of [`SampledFrame`]s; [`sample_video`]: the same as a callback.
+//! * [`ShotDetector`]: the cut detector on its own, for callers with their own frames.
+
+mod ffmpeg_log;
+mod probe;
+mod sampler;
+mod shots;
+
+pub use probe::{probe, VideoInfo};
+pub use sampler::{sample_video, DecodeReport, SampleOptions, SampledFrame, VideoFrames};
+pub use shots::{ShotDetector, ShotOptions, ShotStep};
