@@ -3,7 +3,7 @@
 
 use glint_media::RgbImage;
 use glint_types::BBox;
-use glint_vision::{Models, VisionError};
+use glint_vision::{DetectOptions, Models, VisionError};
 
 use crate::regions::regions;
 
@@ -43,10 +43,15 @@ fn scale_box(b: BBox, to_source: f32) -> BBox {
 
 /// Faces in `image` with identity vectors; `to_source` scales its pixels to the source's (1 when
 /// the image is at source size, 2 when it was decoded at half size).
-pub fn faces(models: &Models, image: &RgbImage, to_source: f32) -> Result<Vec<FaceObservation>, VisionError> {
+pub fn faces(
+    models: &Models,
+    image: &RgbImage,
+    to_source: f32,
+    options: &DetectOptions,
+) -> Result<Vec<FaceObservation>, VisionError> {
     let found: Vec<_> = models
         .face_detector
-        .detect(image)?
+        .detect_with(image, options)?
         .into_iter()
         .filter(|f| f.bbox.w.min(f.bbox.h) >= MIN_FACE_SIDE)
         .collect();

@@ -19,6 +19,8 @@ pub enum IngestError {
     },
     #[error("{0}: not a file")]
     NotAFile(PathBuf),
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 impl IngestError {

@@ -7,8 +7,8 @@ use sha2::{Digest, Sha256};
 
 use glint_catalog::{MediaKind, MediaRecord, NewMedia, Shot};
 use glint_index::VectorWrite;
-use glint_media::{decode_image_bytes, RgbImage, SampleOptions, VideoFrames};
-use glint_vision::Models;
+use glint_media::{decode_image_bytes, RgbImage, SampleOptions, SampledFrame, VideoFrames};
+use glint_vision::{DetectOptions, Models};
 
 use crate::analyze::{faces, items, shrink, Observations};
 use crate::tracker::{TrackOut, Tracker};
@@ -119,7 +119,7 @@ fn analyse_image(models: &Models, config: &IngestConfig, path: &Path, sha256: &s
     // Faces from the full image (the detector shrinks internally, the chip is cut sharp);
     // items from the working copy.
     let faces = if config.faces {
-        faces(models, &image, 1.0)?
+        faces(models, &image, 1.0, &DetectOptions::PHOTO)?
     } else {
         Vec::new()
     };
@@ -169,34 +169,52 @@ fn analyse_video(
     // The media thumbnail is the sampled frame nearest a third of the way in (past titles).
     let thumb_at = info.duration_s / 3.0;
     let mut sampled = 0u64;
-    for frame in frames.by_ref() {
-        if frame.shot_change || shots.is_empty() {
-            shots.push(Shot {
-                start_s: frame.t,
-                start_frame: frame.index,
-            });
-            tracker.start_shot(shots.len() as u32 - 1);
-        }
-        let to_source = (1.0 / frame.scale) as f32;
-        let obs = Observations {
-            faces: if config.faces {
-                faces(models, &frame.image, to_source)?
-            } else {
-                Vec::new()
-            },
-            items: items(models, &frame.image, to_source)?,
-        };
-        tracker.push(Some(frame.t), obs);
-        let closer = thumb
-            .as_ref()
-            .is_none_or(|(t, _)| (frame.t - thumb_at).abs() < (t - thumb_at).abs());
-        if closer {
-            thumb = Some((frame.t, shrink(&frame.image, MEDIA_THUMB_SIDE)));
-        }
-        sampled += 1;
-        progress.frame_done(frame.t);
-    }
-    let report = frames.into_report();
+    // Decoding runs on its own thread, a few frames ahead, while this one runs the models.
+    let (report, analysed) = std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<SampledFrame>(4);
+        let decoder = scope.spawn(move || {
+            for frame in frames.by_ref() {
+                if tx.send(frame).is_err() {
+                    break; // The analysis stopped on an error.
+                }
+            }
+            frames.into_report()
+        });
+        let analysed = (|| -> Result<(), IngestError> {
+            for frame in rx.iter() {
+                if frame.shot_change || shots.is_empty() {
+                    shots.push(Shot {
+                        start_s: frame.t,
+                        start_frame: frame.index,
+                    });
+                    tracker.start_shot(shots.len() as u32 - 1);
+                }
+                let to_source = (1.0 / frame.scale) as f32;
+                let obs = Observations {
+                    faces: if config.faces {
+                        faces(models, &frame.image, to_source, &DetectOptions::VIDEO)?
+                    } else {
+                        Vec::new()
+                    },
+                    items: items(models, &frame.image, to_source)?,
+                };
+                tracker.push(Some(frame.t), obs);
+                let closer = thumb
+                    .as_ref()
+                    .is_none_or(|(t, _)| (frame.t - thumb_at).abs() < (t - thumb_at).abs());
+                if closer {
+                    thumb = Some((frame.t, shrink(&frame.image, MEDIA_THUMB_SIDE)));
+                }
+                sampled += 1;
+                progress.frame_done(frame.t);
+            }
+            Ok(())
+        })();
+        drop(rx); // Unblocks the decoder if the analysis stopped early.
+        (decoder.join(), analysed)
+    });
+    analysed?;
+    let report = report.map_err(|_| IngestError::Internal("the video decoder thread panicked".into()))?;
     let Some((_, thumb)) = thumb else {
         return Err(glint_media::MediaError::NoFrames {
             path: path.to_path_buf(),

@@ -11,10 +11,10 @@ pub struct FeatureMap {
     pub data: Vec<f32>,
 }
 
-/// Exponent of generalised-mean pooling: between average (1) and max (infinity). 3 is the
-/// usual choice for retrieval (Radenović et al.): it favours the strongest local responses,
-/// which makes a region's vector less sensitive to the background around the object.
-const GEM_P: f32 = 3.0;
+// Generalised-mean pooling with exponent 3, between average (1) and max (infinity): the usual
+// choice for retrieval (Radenović et al.). It favours the strongest local responses, which
+// makes a region's vector less sensitive to the background around the object. Cubes and cube
+// roots are written out because `powf` dominated ingest time.
 
 impl FeatureMap {
     /// Unit-length GeM-pooled descriptor of the whole map.
@@ -34,10 +34,11 @@ impl FeatureMap {
                 let mut sum = 0.0f32;
                 for y in y0..y1 {
                     for x in x0..x1 {
-                        sum += self.data[base + y * self.width + x].max(0.0).powf(GEM_P);
+                        let v = self.data[base + y * self.width + x].max(0.0);
+                        sum += v * v * v;
                     }
                 }
-                (sum / cells).powf(1.0 / GEM_P)
+                (sum / cells).cbrt()
             })
             .collect();
         l2_normalize(&mut out);

@@ -12,34 +12,22 @@ use glint_types::{BBox, Face, Point};
 
 use crate::pixels::{resize_float, resize_rgb, FloatImage};
 use crate::runtime::OnnxModel;
-use crate::{FaceDetector, VisionError};
+use crate::{DetectOptions, FaceDetector, VisionError};
 
-/// Tuning of the cascade.
+/// Fixed tuning of the cascade.
 #[derive(Debug, Clone, Copy)]
 pub struct MtcnnConfig {
-    /// Smallest face (in pixels of the working image) the pyramid looks for.
-    pub min_face: f32,
     /// Pyramid step.
     pub scale_factor: f32,
     /// Score thresholds of P-Net, R-Net and O-Net.
     pub thresholds: [f32; 3],
-    /// Images whose longer side exceeds this are shrunk first: faces smaller than
-    /// `min_face * longer_side / max_side` are then not found, in exchange for bounded time.
-    pub max_side: usize,
-    /// Grey border added on every side, as a fraction of the longer side, so that P-Net can
-    /// propose faces cut by the frame edge (measured: 5 of the 7 faces of the crowd selfie in
-    /// ../shared without it, all 7 with 0.25).
-    pub edge_pad: f32,
 }
 
 impl Default for MtcnnConfig {
     fn default() -> Self {
         Self {
-            min_face: 20.0,
             scale_factor: 0.709,
             thresholds: [0.6, 0.7, 0.7],
-            max_side: 1600,
-            edge_pad: 0.25,
         }
     }
 }
@@ -75,8 +63,8 @@ impl Mtcnn {
         }
     }
 
-    fn stage1(&self, img: &FloatImage) -> Result<Vec<Candidate>, VisionError> {
-        let m = 12.0 / self.config.min_face;
+    fn stage1(&self, img: &FloatImage, min_face: f32) -> Result<Vec<Candidate>, VisionError> {
+        let m = 12.0 / min_face.max(12.0);
         let mut min_layer = img.width.min(img.height) as f32 * m;
         let mut scales = Vec::new();
         let mut scale = m;
@@ -218,14 +206,14 @@ impl Mtcnn {
 }
 
 impl FaceDetector for Mtcnn {
-    fn detect(&self, image: &RgbImage) -> Result<Vec<Face>, VisionError> {
+    fn detect_with(&self, image: &RgbImage, options: &DetectOptions) -> Result<Vec<Face>, VisionError> {
         let (w, h) = (image.width() as usize, image.height() as usize);
         if w == 0 || h == 0 {
             return Err(VisionError::BadInput("empty image".into()));
         }
         let longer = w.max(h);
-        let shrink = if longer > self.config.max_side {
-            self.config.max_side as f32 / longer as f32
+        let shrink = if longer > options.max_side {
+            options.max_side as f32 / longer as f32
         } else {
             1.0
         };
@@ -238,9 +226,9 @@ impl FaceDetector for Mtcnn {
         } else {
             FloatImage::from_rgb(image)
         };
-        let pad = (work.width.max(work.height) as f32 * self.config.edge_pad).round() as usize;
+        let pad = (work.width.max(work.height) as f32 * options.edge_pad).round() as usize;
         let work = pad_grey(&work, pad);
-        let boxes = self.stage1(&work)?;
+        let boxes = self.stage1(&work, options.min_face)?;
         let boxes = self.stage2(&work, boxes)?;
         let faces = self.stage3(&work, boxes)?;
         let back = 1.0 / shrink;

@@ -37,6 +37,15 @@ pub fn init_runtime(library: &Path) -> Result<&'static ort::environment::Environ
     env.as_ref().map_err(|e| runtime_error(e.clone()))
 }
 
+/// Threads each inference may use: `GLINT_THREADS`, else every core.
+fn inference_threads() -> usize {
+    std::env::var("GLINT_THREADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
 /// One ONNX graph, loaded once and shared across threads.
 pub struct OnnxModel {
     name: String,
@@ -72,10 +81,12 @@ impl OnnxModel {
             }
             None => {}
         }
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         let session = Session::builder(env)
             .and_then(|b| Ok(b.with_optimization_level(GraphOptimizationLevel::Level3)?))
-            .and_then(|b| Ok(b.with_intra_threads(threads)?))
+            .and_then(|b| Ok(b.with_intra_threads(inference_threads())?))
+            // Spinning workers burn the cores that video decoding and the other sessions need;
+            // measured no slower without it on 2 cores.
+            .and_then(|b| Ok(b.with_intra_op_spinning(false)?))
             .and_then(|mut b| b.commit_from_file(path))
             .map_err(|e| VisionError::model(name, format!("cannot load {}: {e}", path.display())))?;
         let inputs = session.inputs().iter().map(|i| i.name().to_string()).collect();

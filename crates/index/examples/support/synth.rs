@@ -19,7 +19,10 @@ pub struct Rng {
 
 impl Rng {
     pub fn new(seed: u64) -> Self {
-        Self { state: seed, spare: None }
+        Self {
+            state: seed,
+            spare: None,
+        }
     }
 
     pub fn next_u64(&mut self) -> u64 {
@@ -117,7 +120,12 @@ pub fn clustered(n: usize, dim: usize, clusters: usize, queries: usize, seed: u6
 pub fn naive_top_k(data: &Dataset, query: &[f32], k: usize) -> Vec<u64> {
     let mut scored: Vec<(f64, u64)> = (0..data.len())
         .map(|i| {
-            let dot: f64 = data.vector(i).iter().zip(query).map(|(&a, &b)| f64::from(a) * f64::from(b)).sum();
+            let dot: f64 = data
+                .vector(i)
+                .iter()
+                .zip(query)
+                .map(|(&a, &b)| f64::from(a) * f64::from(b))
+                .sum();
             (dot, i as u64)
         })
         .collect();
