@@ -313,29 +313,52 @@ impl Catalog {
             "SELECT t.id, m.uid, t.ordinal, t.kind, t.shot_idx, t.score FROM tracks t \
              JOIN media m ON t.media_id = m.id WHERE t.id = ?1",
             [track_id],
-            |r| {
-                Ok(TrackRecord {
-                    id: r.get::<_, i64>(0)? as u64,
-                    media_id: r.get(1)?,
-                    ordinal: r.get(2)?,
-                    kind: TrackKind::parse(&r.get::<_, String>(3)?),
-                    shot_idx: r.get(4)?,
-                    score: r.get(5)?,
-                    sightings: Vec::new(),
-                })
-            },
+            track_row,
         )?;
-        let mut stmt = conn.prepare("SELECT t, x, y, w, h FROM sightings WHERE track_id = ?1 ORDER BY t")?;
-        let sightings = stmt
-            .query_map([track_id], |r| {
-                Ok(Sighting {
-                    t: r.get(0)?,
-                    bbox: BBox::new(r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?),
-                })
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
+        let sightings = sightings(&conn, track_id)?;
         Ok(Some(TrackRecord { sightings, ..row }))
     }
+
+    /// Every track of a media with its sightings, in order of appearance.
+    pub fn tracks(&self, uid: &str) -> Result<Vec<TrackRecord>, CatalogError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT t.id, m.uid, t.ordinal, t.kind, t.shot_idx, t.score FROM tracks t \
+             JOIN media m ON t.media_id = m.id WHERE m.uid = ?1 ORDER BY t.ordinal",
+        )?;
+        let rows = stmt.query_map([uid], track_row)?.collect::<Result<Vec<_>, _>>()?;
+        rows.into_iter()
+            .map(|t| {
+                Ok(TrackRecord {
+                    sightings: sightings(&conn, t.id as i64)?,
+                    ..t
+                })
+            })
+            .collect()
+    }
+}
+
+fn track_row(r: &Row<'_>) -> rusqlite::Result<TrackRecord> {
+    Ok(TrackRecord {
+        id: r.get::<_, i64>(0)? as u64,
+        media_id: r.get(1)?,
+        ordinal: r.get(2)?,
+        kind: TrackKind::parse(&r.get::<_, String>(3)?),
+        shot_idx: r.get(4)?,
+        score: r.get(5)?,
+        sightings: Vec::new(),
+    })
+}
+
+fn sightings(conn: &rusqlite::Connection, track_id: i64) -> Result<Vec<Sighting>, CatalogError> {
+    let mut stmt = conn.prepare("SELECT t, x, y, w, h FROM sightings WHERE track_id = ?1 ORDER BY t")?;
+    let rows = stmt.query_map([track_id], |r| {
+        Ok(Sighting {
+            t: r.get(0)?,
+            bbox: BBox::new(r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?),
+        })
+    })?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }
 
 fn media_row(r: &Row<'_>) -> rusqlite::Result<(i64, MediaRecord)> {

@@ -97,7 +97,7 @@ mod tests {
         let asked = std::cell::Cell::new(0);
         let filter = |id: u64| {
             asked.set(asked.get() + 1);
-            id % 2 == 0
+            id & 1 == 0
         };
         let mut top = TopK::new(1, 10, Some(&filter));
         // Ascending scores: every candidate is a contender.

@@ -21,6 +21,9 @@ const ITEM_LINK_SIMILARITY: f32 = 0.85;
 const MAX_FACE_GAP_S: f64 = 2.0;
 /// A second face vector is kept when the track shows a view this different from its best one.
 const SECOND_VIEW_DISTANCE: f32 = 0.3;
+/// Face tracks of one shot that never appear at the same time and whose closest views are this
+/// near are one person interrupted (a turned head, a missed detection) and are merged.
+const FACE_MERGE_DISTANCE: f32 = 0.5;
 
 struct OpenTrack {
     kind: TrackKind,
@@ -52,6 +55,8 @@ pub struct Tracker {
     item_space: String,
     shot_idx: u32,
     open: Vec<OpenTrack>,
+    /// Face tracks of the current shot that ended, held until the shot ends for merging.
+    ended_faces: Vec<OpenTrack>,
     done: Vec<TrackOut>,
 }
 
@@ -62,15 +67,41 @@ impl Tracker {
             item_space: item_space.to_string(),
             shot_idx: 0,
             open: Vec::new(),
+            ended_faces: Vec::new(),
             done: Vec::new(),
         }
     }
 
     /// Starts shot `idx`: every open track ends.
     pub fn start_shot(&mut self, idx: u32) {
+        self.end_shot();
         self.shot_idx = idx;
+    }
+
+    /// Ends every open track of the shot and merges its interrupted face tracks.
+    fn end_shot(&mut self) {
         let open = std::mem::take(&mut self.open);
         open.into_iter().for_each(|t| self.close(t));
+        // Agglomerative: repeatedly merge the closest pair of tracks that never co-occur.
+        let mut merged = std::mem::take(&mut self.ended_faces);
+        loop {
+            let mut best: Option<(f32, usize, usize)> = None;
+            for i in 0..merged.len() {
+                for j in i + 1..merged.len() {
+                    if shares_a_time(&merged[i], &merged[j]) {
+                        continue;
+                    }
+                    let d = closest_views(&merged[i], &merged[j]);
+                    if d < FACE_MERGE_DISTANCE && best.is_none_or(|(b, _, _)| d < b) {
+                        best = Some((d, i, j));
+                    }
+                }
+            }
+            let Some((_, i, j)) = best else { break };
+            let other = merged.swap_remove(j);
+            absorb(&mut merged[i], other);
+        }
+        merged.into_iter().for_each(|t| self.finalize(t));
     }
 
     /// Adds one sampled frame's observations at time `t` (None for a still image).
@@ -82,8 +113,9 @@ impl Tracker {
 
     /// Ends every track and returns them all, in the order they started.
     pub fn finish(mut self) -> Vec<TrackOut> {
-        let open = std::mem::take(&mut self.open);
-        open.into_iter().for_each(|t| self.close(t));
+        self.end_shot();
+        self.done
+            .sort_by(|a, b| first_sighting(&a.track).total_cmp(&first_sighting(&b.track)));
         self.done
     }
 
@@ -193,7 +225,15 @@ impl Tracker {
         }
     }
 
+    /// A track stops growing: items are final, faces wait for the end of the shot.
     fn close(&mut self, tr: OpenTrack) {
+        match tr.kind {
+            TrackKind::Face => self.ended_faces.push(tr),
+            TrackKind::Item => self.finalize(tr),
+        }
+    }
+
+    fn finalize(&mut self, tr: OpenTrack) {
         let vectors = match tr.kind {
             TrackKind::Face => {
                 let mut v = vec![(self.face_space.clone(), tr.best_embedding.clone())];
@@ -225,6 +265,36 @@ impl Tracker {
             },
             thumb: tr.thumb,
         });
+    }
+}
+
+fn first_sighting(t: &NewTrack) -> f64 {
+    t.sightings.first().and_then(|s| s.t).unwrap_or(0.0)
+}
+
+fn shares_a_time(a: &OpenTrack, b: &OpenTrack) -> bool {
+    a.sightings.iter().any(|x| b.sightings.iter().any(|y| x.t == y.t))
+}
+
+/// Smallest distance between any view of `a` and any view of `b`.
+fn closest_views(a: &OpenTrack, b: &OpenTrack) -> f32 {
+    a.views
+        .iter()
+        .flat_map(|x| b.views.iter().map(move |y| l2_distance(x, y)))
+        .fold(f32::INFINITY, f32::min)
+}
+
+/// Moves `other`'s sightings and views into `into`, keeping the better best view.
+fn absorb(into: &mut OpenTrack, other: OpenTrack) {
+    into.sightings.extend(other.sightings);
+    into.sightings
+        .sort_by(|a, b| a.t.unwrap_or(0.0).total_cmp(&b.t.unwrap_or(0.0)));
+    into.views.extend(other.views);
+    into.score = into.score.max(other.score);
+    if other.best_quality > into.best_quality {
+        into.best_quality = other.best_quality;
+        into.best_embedding = other.best_embedding;
+        into.thumb = other.thumb;
     }
 }
 
@@ -290,9 +360,27 @@ mod tests {
     }
 
     #[test]
-    fn a_face_gone_for_long_ends_its_track() {
+    fn an_interrupted_face_is_merged_back_within_the_shot() {
         let mut t = Tracker::new("f", "i");
         t.push(Some(0.0), obs(vec![face(0.0, [1.0, 0.0])], vec![]));
+        // Another person at the same place: 0.89 from the first, neither linked nor merged.
+        t.push(Some(0.5), obs(vec![face(0.0, [0.6, 0.8])], vec![]));
+        // The first person back after a long miss: a new track, merged into the first at shot end.
+        t.push(Some(4.0), obs(vec![face(0.0, [0.99, 0.05])], vec![]));
+        let tracks: Vec<NewTrack> = t.finish().into_iter().map(|o| o.track).collect();
+        let lens: Vec<usize> = tracks.iter().map(|t| t.sightings.len()).collect();
+        assert_eq!(lens, vec![2, 1]);
+    }
+
+    #[test]
+    fn a_face_gone_for_long_ends_its_track_but_the_shot_merges_it() {
+        let mut t = Tracker::new("f", "i");
+        t.push(Some(0.0), obs(vec![face(0.0, [1.0, 0.0])], vec![]));
+        t.push(Some(5.0), obs(vec![face(0.0, [1.0, 0.0])], vec![]));
+        assert_eq!(t.finish().len(), 1);
+        let mut t = Tracker::new("f", "i");
+        t.push(Some(0.0), obs(vec![face(0.0, [1.0, 0.0])], vec![]));
+        t.start_shot(1);
         t.push(Some(5.0), obs(vec![face(0.0, [1.0, 0.0])], vec![]));
         assert_eq!(t.finish().len(), 2);
     }

@@ -13,6 +13,12 @@ pub enum MediaCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Show one media with its tracks (faces and items) and their sightings.
+    Show {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Remove a media, its vectors and thumbnails.
     Rm { id: String },
 }
@@ -46,6 +52,34 @@ pub fn run(global: &GlobalArgs, cmd: MediaCommand) -> anyhow::Result<()> {
                     m.shots.len(),
                     m.tracks,
                     m.path
+                );
+            }
+        }
+        MediaCommand::Show { id, json } => {
+            let media = store
+                .catalog
+                .media(&id)?
+                .ok_or_else(|| anyhow::anyhow!("no media with id {id}"))?;
+            let tracks = store.catalog.tracks(&id)?;
+            if json {
+                println!("{}", serde_json::json!({"media": media, "tracks": tracks}));
+                return Ok(());
+            }
+            println!("{} {} ({}x{})", media.id, media.path, media.width, media.height);
+            for t in tracks {
+                let times: Vec<f64> = t.sightings.iter().filter_map(|s| s.t).collect();
+                let span = match (times.first(), times.last()) {
+                    (Some(a), Some(b)) => format!("{a:.2}-{b:.2}s"),
+                    _ => "-".to_string(),
+                };
+                let kind = serde_json::to_value(t.kind)?;
+                println!(
+                    "  track {:>4}  {:<4}  shot {:>3}  {:>14}  {} sighting(s)",
+                    t.ordinal,
+                    kind.as_str().unwrap_or("?"),
+                    t.shot_idx,
+                    span,
+                    t.sightings.len()
                 );
             }
         }

@@ -1,0 +1,44 @@
+//! Helpers for tests that drive the `glint` binary on the evaluation data in ../shared.
+
+#![allow(dead_code)] // Each test binary uses its own subset.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+/// A path under ../shared/eval; panics clearly when the data is missing (a silently skipped test
+/// would pass without checking anything).
+pub fn eval(path: &str) -> PathBuf {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/eval")
+        .join(path);
+    assert!(p.exists(), "evaluation data {} is missing", p.display());
+    p
+}
+
+/// `glint --data-dir DATA`.
+pub fn glint(data: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_glint"));
+    c.arg("--data-dir").arg(data);
+    c
+}
+
+/// Runs a glint command that must succeed and print JSON.
+pub fn json(cmd: &mut Command) -> Value {
+    let out = cmd.output().expect("glint runs");
+    assert!(
+        out.status.success(),
+        "glint failed: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+pub fn media_list(data: &Path) -> Vec<Value> {
+    json(glint(data).args(["media", "list", "--json"]))
+        .as_array()
+        .expect("a list")
+        .clone()
+}
