@@ -35,6 +35,9 @@ enum Command {
     Media(commands::media::MediaCommand),
     /// Show the ingest job queue.
     Jobs(commands::media::JobsArgs),
+    /// Measure speed on your own files.
+    #[command(subcommand)]
+    Bench(commands::bench::BenchCommand),
 }
 
 fn main() -> std::process::ExitCode {
@@ -49,6 +52,7 @@ fn main() -> std::process::ExitCode {
         Command::Ingest(args) => commands::ingest::run(&cli.global, args),
         Command::Media(cmd) => commands::media::run(&cli.global, cmd),
         Command::Jobs(args) => commands::media::jobs(&cli.global, args),
+        Command::Bench(cmd) => commands::bench::run(&cli.global, cmd),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

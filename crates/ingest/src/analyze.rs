@@ -18,8 +18,6 @@ pub struct FaceObservation {
     /// Detector score times eye distance in source pixels: prefers large, frontal, sure faces.
     pub quality: f32,
     pub embedding: Vec<f32>,
-    /// A small crop for the UI.
-    pub thumb: RgbImage,
 }
 
 #[derive(Debug, Clone)]
@@ -28,7 +26,6 @@ pub struct ItemObservation {
     pub region: usize,
     pub bbox: BBox,
     pub embedding: Vec<f32>,
-    pub thumb: RgbImage,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -64,7 +61,6 @@ pub fn faces(
             score: f.score,
             quality: f.score * f.eye_distance() * to_source,
             embedding,
-            thumb: thumbnail(image, &f.bbox.expand(0.15)),
         })
         .collect())
 }
@@ -83,7 +79,6 @@ pub fn items(models: &Models, image: &RgbImage, to_source: f32) -> Result<Vec<It
                     region: i,
                     bbox: scale_box(r.bbox, to_source),
                     embedding: map.region_descriptor(x0, y0, x1, y1),
-                    thumb: thumbnail(image, &r.bbox),
                 }
             })
             .collect(),
@@ -92,7 +87,6 @@ pub fn items(models: &Models, image: &RgbImage, to_source: f32) -> Result<Vec<It
             region: 0,
             bbox: scale_box(BBox::new(0.0, 0.0, w, h), to_source),
             embedding: encoded.embedding,
-            thumb: thumbnail(image, &BBox::new(0.0, 0.0, w, h)),
         }],
     })
 }
@@ -100,10 +94,12 @@ pub fn items(models: &Models, image: &RgbImage, to_source: f32) -> Result<Vec<It
 /// Longest side of a sighting thumbnail.
 pub const THUMB_SIDE: u32 = 96;
 
-/// The part of `image` inside `bbox` (clamped to the frame), shrunk to at most [`THUMB_SIDE`].
-pub fn thumbnail(image: &RgbImage, bbox: &BBox) -> RgbImage {
+/// The part of `image` inside `bbox` (in source pixels, `to_source` times the image's; clamped
+/// to the frame), shrunk to at most [`THUMB_SIDE`].
+pub fn thumbnail(image: &RgbImage, bbox: &BBox, to_source: f32) -> RgbImage {
     let (w, h) = (image.width() as f32, image.height() as f32);
-    let b = bbox.clamp_to(w, h).unwrap_or(BBox::new(0.0, 0.0, w, h));
+    let b = scale_box(*bbox, 1.0 / to_source);
+    let b = b.clamp_to(w, h).unwrap_or(BBox::new(0.0, 0.0, w, h));
     let crop =
         image::imageops::crop_imm(image, b.x as u32, b.y as u32, (b.w as u32).max(1), (b.h as u32).max(1)).to_image();
     shrink(&crop, THUMB_SIDE)

@@ -128,7 +128,7 @@ fn analyse_image(models: &Models, config: &IngestConfig, path: &Path, sha256: &s
         items: items(models, &work, to_source)?,
     };
     let mut tracker = Tracker::new(FACE_SPACE, &item_space(models));
-    tracker.push(None, obs);
+    tracker.push(None, obs, &work, to_source);
     Ok(Analysed {
         media: NewMedia {
             sha256: sha256.to_string(),
@@ -190,15 +190,8 @@ fn analyse_video(
                     tracker.start_shot(shots.len() as u32 - 1);
                 }
                 let to_source = (1.0 / frame.scale) as f32;
-                let obs = Observations {
-                    faces: if config.faces {
-                        faces(models, &frame.image, to_source, &DetectOptions::VIDEO)?
-                    } else {
-                        Vec::new()
-                    },
-                    items: items(models, &frame.image, to_source)?,
-                };
-                tracker.push(Some(frame.t), obs);
+                let obs = observe(models, config, &frame.image, to_source)?;
+                tracker.push(Some(frame.t), obs, &frame.image, to_source);
                 let closer = thumb
                     .as_ref()
                     .is_none_or(|(t, _)| (frame.t - thumb_at).abs() < (t - thumb_at).abs());
@@ -238,6 +231,29 @@ fn analyse_video(
         },
         tracks: tracker.finish(),
         thumb,
+    })
+}
+
+/// Faces and items of one video frame. The two models run side by side: each uses its cores
+/// poorly on frames this small, so together they keep both busy.
+fn observe(
+    models: &Models,
+    config: &IngestConfig,
+    image: &RgbImage,
+    to_source: f32,
+) -> Result<Observations, IngestError> {
+    let (found, items) = std::thread::scope(|scope| {
+        let faces = scope.spawn(|| match config.faces {
+            true => faces(models, image, to_source, &DetectOptions::VIDEO),
+            false => Ok(Vec::new()),
+        });
+        let items = items(models, image, to_source);
+        (faces.join(), items)
+    });
+    let found = found.map_err(|_| IngestError::Internal("face analysis panicked".into()))??;
+    Ok(Observations {
+        faces: found,
+        items: items?,
     })
 }
 

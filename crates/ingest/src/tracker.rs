@@ -10,7 +10,7 @@ use glint_catalog::{NewTrack, Sighting, TrackKind};
 use glint_media::RgbImage;
 use glint_types::{dot, l2_distance, l2_normalize, BBox};
 
-use crate::analyze::Observations;
+use crate::analyze::{thumbnail, Observations};
 
 /// dlib distance under which two faces of neighbouring frames are taken as the same person
 /// (dlib's own same-person threshold is 0.6; tracking can afford to be stricter).
@@ -104,11 +104,13 @@ impl Tracker {
         merged.into_iter().for_each(|t| self.finalize(t));
     }
 
-    /// Adds one sampled frame's observations at time `t` (None for a still image).
-    pub fn push(&mut self, t: Option<f64>, obs: Observations) {
+    /// Adds one sampled frame's observations at time `t` (None for a still image). `frame` is the
+    /// analysed image (`to_source` times smaller than the source): thumbnails are cut from it
+    /// only when a track starts or finds a better view.
+    pub fn push(&mut self, t: Option<f64>, obs: Observations, frame: &RgbImage, to_source: f32) {
         self.expire_faces(t);
-        self.push_faces(t, obs.faces);
-        self.push_items(t, obs.items);
+        self.push_faces(t, obs.faces, frame, to_source);
+        self.push_items(t, obs.items, frame, to_source);
     }
 
     /// Ends every track and returns them all, in the order they started.
@@ -128,7 +130,13 @@ impl Tracker {
         stale.into_iter().for_each(|t| self.close(t));
     }
 
-    fn push_faces(&mut self, t: Option<f64>, faces: Vec<crate::analyze::FaceObservation>) {
+    fn push_faces(
+        &mut self,
+        t: Option<f64>,
+        faces: Vec<crate::analyze::FaceObservation>,
+        frame: &RgbImage,
+        to_source: f32,
+    ) {
         // Candidate links, best first; each track and each face is used once.
         let mut pairs = Vec::new();
         for (fi, f) in faces.iter().enumerate() {
@@ -167,7 +175,7 @@ impl Tracker {
             if f.quality > tr.best_quality {
                 tr.best_quality = f.quality;
                 tr.best_embedding = f.embedding.clone();
-                tr.thumb = f.thumb;
+                tr.thumb = thumbnail(frame, &f.bbox.expand(0.15), to_source);
             }
             tr.views.push(f.embedding.clone());
             tr.last_embedding = f.embedding;
@@ -185,12 +193,18 @@ impl Tracker {
                 views: vec![f.embedding],
                 sum: Vec::new(),
                 score: f.score,
-                thumb: f.thumb,
+                thumb: thumbnail(frame, &f.bbox.expand(0.15), to_source),
             });
         }
     }
 
-    fn push_items(&mut self, t: Option<f64>, items: Vec<crate::analyze::ItemObservation>) {
+    fn push_items(
+        &mut self,
+        t: Option<f64>,
+        items: Vec<crate::analyze::ItemObservation>,
+        frame: &RgbImage,
+        to_source: f32,
+    ) {
         for item in items {
             let pos = self
                 .open
@@ -220,7 +234,7 @@ impl Tracker {
                 last_embedding: item.embedding,
                 best_quality: 0.0,
                 score: 1.0,
-                thumb: item.thumb,
+                thumb: thumbnail(frame, &item.bbox, to_source),
             });
         }
     }
@@ -316,7 +330,6 @@ mod tests {
             score: 0.99,
             quality: 10.0,
             embedding: emb.to_vec(),
-            thumb: RgbImage::new(1, 1),
         }
     }
 
@@ -325,8 +338,11 @@ mod tests {
             region,
             bbox: BBox::new(0.0, 0.0, 10.0, 10.0),
             embedding: emb.to_vec(),
-            thumb: RgbImage::new(1, 1),
         }
+    }
+
+    fn frame() -> RgbImage {
+        RgbImage::new(400, 100)
     }
 
     fn obs(faces: Vec<FaceObservation>, items: Vec<ItemObservation>) -> Observations {
@@ -336,14 +352,16 @@ mod tests {
     #[test]
     fn a_face_that_moves_a_little_stays_one_track_and_a_new_shot_splits_it() {
         let mut t = Tracker::new("f", "i");
-        t.push(Some(0.0), obs(vec![face(0.0, [1.0, 0.0])], vec![]));
-        t.push(Some(0.5), obs(vec![face(10.0, [0.98, 0.05])], vec![]));
+        t.push(Some(0.0), obs(vec![face(0.0, [1.0, 0.0])], vec![]), &frame(), 1.0);
+        t.push(Some(0.5), obs(vec![face(10.0, [0.98, 0.05])], vec![]), &frame(), 1.0);
         t.push(
             Some(1.0),
             obs(vec![face(20.0, [0.97, 0.1]), face(300.0, [0.0, 1.0])], vec![]),
+            &frame(),
+            1.0,
         );
         t.start_shot(1);
-        t.push(Some(1.5), obs(vec![face(20.0, [0.97, 0.1])], vec![]));
+        t.push(Some(1.5), obs(vec![face(20.0, [0.97, 0.1])], vec![]), &frame(), 1.0);
         let tracks: Vec<NewTrack> = t.finish().into_iter().map(|o| o.track).collect();
         let lens: Vec<usize> = tracks.iter().map(|t| t.sightings.len()).collect();
         assert_eq!(lens, vec![3, 1, 1]);
@@ -354,19 +372,19 @@ mod tests {
     #[test]
     fn a_different_identity_in_the_same_place_starts_a_new_track() {
         let mut t = Tracker::new("f", "i");
-        t.push(Some(0.0), obs(vec![face(0.0, [1.0, 0.0])], vec![]));
-        t.push(Some(0.5), obs(vec![face(0.0, [0.0, 1.0])], vec![]));
+        t.push(Some(0.0), obs(vec![face(0.0, [1.0, 0.0])], vec![]), &frame(), 1.0);
+        t.push(Some(0.5), obs(vec![face(0.0, [0.0, 1.0])], vec![]), &frame(), 1.0);
         assert_eq!(t.finish().len(), 2);
     }
 
     #[test]
     fn an_interrupted_face_is_merged_back_within_the_shot() {
         let mut t = Tracker::new("f", "i");
-        t.push(Some(0.0), obs(vec![face(0.0, [1.0, 0.0])], vec![]));
+        t.push(Some(0.0), obs(vec![face(0.0, [1.0, 0.0])], vec![]), &frame(), 1.0);
         // Another person at the same place: 0.89 from the first, neither linked nor merged.
-        t.push(Some(0.5), obs(vec![face(0.0, [0.6, 0.8])], vec![]));
+        t.push(Some(0.5), obs(vec![face(0.0, [0.6, 0.8])], vec![]), &frame(), 1.0);
         // The first person back after a long miss: a new track, merged into the first at shot end.
-        t.push(Some(4.0), obs(vec![face(0.0, [0.99, 0.05])], vec![]));
+        t.push(Some(4.0), obs(vec![face(0.0, [0.99, 0.05])], vec![]), &frame(), 1.0);
         let tracks: Vec<NewTrack> = t.finish().into_iter().map(|o| o.track).collect();
         let lens: Vec<usize> = tracks.iter().map(|t| t.sightings.len()).collect();
         assert_eq!(lens, vec![2, 1]);
@@ -375,13 +393,13 @@ mod tests {
     #[test]
     fn a_face_gone_for_long_ends_its_track_but_the_shot_merges_it() {
         let mut t = Tracker::new("f", "i");
-        t.push(Some(0.0), obs(vec![face(0.0, [1.0, 0.0])], vec![]));
-        t.push(Some(5.0), obs(vec![face(0.0, [1.0, 0.0])], vec![]));
+        t.push(Some(0.0), obs(vec![face(0.0, [1.0, 0.0])], vec![]), &frame(), 1.0);
+        t.push(Some(5.0), obs(vec![face(0.0, [1.0, 0.0])], vec![]), &frame(), 1.0);
         assert_eq!(t.finish().len(), 1);
         let mut t = Tracker::new("f", "i");
-        t.push(Some(0.0), obs(vec![face(0.0, [1.0, 0.0])], vec![]));
+        t.push(Some(0.0), obs(vec![face(0.0, [1.0, 0.0])], vec![]), &frame(), 1.0);
         t.start_shot(1);
-        t.push(Some(5.0), obs(vec![face(0.0, [1.0, 0.0])], vec![]));
+        t.push(Some(5.0), obs(vec![face(0.0, [1.0, 0.0])], vec![]), &frame(), 1.0);
         assert_eq!(t.finish().len(), 2);
     }
 
@@ -392,9 +410,16 @@ mod tests {
             t.push(
                 Some(k as f64 * 0.5),
                 obs(vec![], vec![item(0, [1.0, 0.0]), item(1, [0.0, 1.0])]),
+                &frame(),
+                1.0,
             );
         }
-        t.push(Some(5.0), obs(vec![], vec![item(0, [0.0, 1.0]), item(1, [0.0, 1.0])]));
+        t.push(
+            Some(5.0),
+            obs(vec![], vec![item(0, [0.0, 1.0]), item(1, [0.0, 1.0])]),
+            &frame(),
+            1.0,
+        );
         let tracks: Vec<NewTrack> = t.finish().into_iter().map(|o| o.track).collect();
         let mut lens: Vec<usize> = tracks.iter().map(|t| t.sightings.len()).collect();
         lens.sort();

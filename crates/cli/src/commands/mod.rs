@@ -1,3 +1,4 @@
+pub mod bench;
 pub mod faces;
 pub mod ingest;
 pub mod media;
