@@ -300,22 +300,49 @@ impl Catalog {
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
 
+    /// Ids of the vectors of the given media (by public id), e.g. to restrict a search.
+    pub fn vector_ids_of_media(&self, uids: &[String]) -> Result<std::collections::HashSet<u64>, CatalogError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT v.id FROM vectors v JOIN tracks t ON v.track_id = t.id JOIN media m ON t.media_id = m.id \
+             WHERE m.uid = ?1",
+        )?;
+        let mut out = std::collections::HashSet::new();
+        for uid in uids {
+            for id in stmt.query_map([uid], |r| r.get::<_, i64>(0))? {
+                out.insert(id? as u64);
+            }
+        }
+        Ok(out)
+    }
+
     /// The track a vector belongs to, with its sightings in time order.
     pub fn track_of_vector(&self, vector_id: u64) -> Result<Option<TrackRecord>, CatalogError> {
-        let conn = self.conn();
-        let track_id: Option<i64> = conn
+        let track_id: Option<i64> = self
+            .conn()
             .query_row("SELECT track_id FROM vectors WHERE id = ?1", [vector_id as i64], |r| {
                 r.get(0)
             })
             .optional()?;
-        let Some(track_id) = track_id else { return Ok(None) };
-        let row = conn.query_row(
-            "SELECT t.id, m.uid, t.ordinal, t.kind, t.shot_idx, t.score FROM tracks t \
-             JOIN media m ON t.media_id = m.id WHERE t.id = ?1",
-            [track_id],
-            track_row,
-        )?;
-        let sightings = sightings(&conn, track_id)?;
+        match track_id {
+            Some(id) => self.track(id as u64),
+            None => Ok(None),
+        }
+    }
+
+    /// One track with its sightings in time order.
+    pub fn track(&self, track_id: u64) -> Result<Option<TrackRecord>, CatalogError> {
+        let conn = self.conn();
+        let row = conn
+            .query_row(
+                "SELECT t.id, m.uid, t.ordinal, t.kind, t.shot_idx, t.score FROM tracks t \
+                 JOIN media m ON t.media_id = m.id WHERE t.id = ?1",
+                [track_id as i64],
+                track_row,
+            )
+            .optional()?;
+        let Some(row) = row else { return Ok(None) };
+        let sightings = sightings(&conn, track_id as i64)?;
         Ok(Some(TrackRecord { sightings, ..row }))
     }
 

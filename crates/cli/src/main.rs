@@ -35,9 +35,16 @@ enum Command {
     Media(commands::media::MediaCommand),
     /// Show the ingest job queue.
     Jobs(commands::media::JobsArgs),
+    /// Box a region of a video, an image or a photo, and find the same person or item elsewhere.
+    Search(commands::search::SearchArgs),
+    /// Measure accuracy on a folder with groundtruth.csv.
+    #[command(subcommand)]
+    Eval(commands::eval::EvalCommand),
     /// Measure speed on your own files.
     #[command(subcommand)]
     Bench(commands::bench::BenchCommand),
+    /// Serve the web UI and HTTP API (uploads are indexed in the background).
+    Serve(commands::serve::ServeArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -53,6 +60,9 @@ fn main() -> std::process::ExitCode {
         Command::Media(cmd) => commands::media::run(&cli.global, cmd),
         Command::Jobs(args) => commands::media::jobs(&cli.global, args),
         Command::Bench(cmd) => commands::bench::run(&cli.global, cmd),
+        Command::Search(args) => commands::search::run(&cli.global, args),
+        Command::Eval(cmd) => commands::eval::run(&cli.global, cmd),
+        Command::Serve(args) => commands::serve::run(&cli.global, args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -100,7 +100,9 @@ pub fn ingest_file(
         store.index.create_space(space, items[0].1.len())?;
         store.index.upsert(space, &items)?;
     }
-    store.index.flush()?;
+    // No flush here: rewriting the index files after every file would cost O(corpus) per file.
+    // The queue flushes periodically and at the end; a crash before that is repaired from the
+    // catalog when the store is next opened.
     Ok(Outcome::Ingested(record))
 }
 

@@ -3,6 +3,7 @@
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 
+use glint_index::VectorWrite;
 use glint_vision::Models;
 
 use crate::pipeline::{ingest_file, Outcome};
@@ -14,6 +15,9 @@ pub const MEDIA_EXTENSIONS: &[&str] = &[
     "mp4", "m4v", "mov", "mkv", "webm", "avi", "wmv", "flv", "mpg", "mpeg", "ts", "3gp", "ogv", "jpg", "jpeg", "png",
     "webp", "gif",
 ];
+
+/// How often the vector index is made durable while a queue is worked.
+const FLUSH_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// How one job ended.
 #[derive(Debug, Clone)]
@@ -104,6 +108,7 @@ impl Ingestor {
             tracing::info!(resumed, "resuming interrupted jobs");
         }
         let mut summary = RunSummary::default();
+        let mut last_flush = std::time::Instant::now();
         while let Some(job) = self.store.catalog.claim_next_job()? {
             let config = IngestConfig {
                 fps: job.fps,
@@ -133,7 +138,12 @@ impl Ingestor {
             };
             progress.job_done(&report);
             summary.jobs.push(report);
+            if last_flush.elapsed() >= FLUSH_EVERY {
+                self.store.index.flush()?;
+                last_flush = std::time::Instant::now();
+            }
         }
+        self.store.index.flush()?;
         Ok(summary)
     }
 
@@ -145,7 +155,6 @@ impl Ingestor {
 
 /// Deletes a media from the catalog, then its vectors from the index and its thumbnails.
 pub fn remove_media(store: &Store, uid: &str) -> Result<(), IngestError> {
-    use glint_index::VectorWrite;
     let vectors = store.catalog.remove_media(uid)?;
     let mut by_space: std::collections::BTreeMap<String, Vec<u64>> = Default::default();
     for (space, id) in vectors {

@@ -34,4 +34,6 @@ pub enum MediaError {
     CorruptVideo { path: PathBuf, reason: String },
     #[error("{path}: no frame could be decoded ({errors} decode errors)")]
     NoFrames { path: PathBuf, errors: u64 },
+    #[error("{path}: no frame at {t} s: a video time must be a finite number of seconds, 0 or more")]
+    BadTime { path: PathBuf, t: f64 },
 }

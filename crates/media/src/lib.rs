@@ -3,7 +3,8 @@
 //! `image_file` decodes still images (JPEG, PNG, WebP, GIF first frame) into upright RGB
 //! pixels with EXIF orientation applied, refusing decompression bombs through [`DecodeLimits`].
 //! `video` probes and decodes video files through FFmpeg into sampled RGB frames (a fixed rate
-//! plus the first frame of every shot), tolerating damaged files.
+//! plus the first frame of every shot), tolerating damaged files, and finds the single frame on
+//! screen at a given time ([`frame_at`]) without decoding the video from its start.
 //! Every failure is a [`MediaError`] that names the file and says what is wrong with it.
 
 mod error;
@@ -14,6 +15,6 @@ pub use error::MediaError;
 pub use image::RgbImage;
 pub use image_file::{decode_image_bytes, load_image, DecodeLimits};
 pub use video::{
-    probe, sample_video, DecodeReport, SampleOptions, SampledFrame, ShotDetector, ShotOptions, ShotStep, VideoFrames,
-    VideoInfo,
+    frame_at, probe, sample_video, DecodeReport, FrameAt, SampleOptions, SampledFrame, ShotDetector, ShotOptions,
+    ShotStep, VideoFrames, VideoInfo,
 };

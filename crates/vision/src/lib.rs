@@ -56,6 +56,13 @@ impl DetectOptions {
         max_side: 1600,
         edge_pad: 0.25,
     };
+    /// A search box: the face is expected to be a good part of it, so the box is looked at
+    /// at most 640 px wide (faces down to 3% of its longer side), with the edge border.
+    pub const QUERY: DetectOptions = DetectOptions {
+        min_face: 20.0,
+        max_side: 640,
+        edge_pad: 0.25,
+    };
     /// Sampled video frames: faces of at least ~5% of the frame height, no edge border.
     pub const VIDEO: DetectOptions = DetectOptions {
         min_face: 32.0,

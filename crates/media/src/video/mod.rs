@@ -9,12 +9,16 @@
 //! * [`probe`]: duration, size, frame rate, codec, without decoding.
 //! * [`VideoFrames`]: iterator of [`SampledFrame`]s; [`sample_video`]: the same as a callback.
 //! * [`ShotDetector`]: the cut detector on its own, for callers with their own frames.
+//! * [`frame_at`]: the one frame on screen at a given time, numbered, timed and scaled as
+//!   [`VideoFrames`] gives it, decoded from the keyframe before it.
 
 mod ffmpeg_log;
 mod probe;
 mod sampler;
+mod seek;
 mod shots;
 
 pub use probe::{probe, VideoInfo};
 pub use sampler::{sample_video, DecodeReport, SampleOptions, SampledFrame, VideoFrames};
+pub use seek::{frame_at, FrameAt};
 pub use shots::{ShotDetector, ShotOptions, ShotStep};

@@ -155,22 +155,7 @@ impl VideoFrames {
         let start = stream.start_time();
         let origin_ts = (start != ff::ffi::AV_NOPTS_VALUE).then_some(start);
 
-        let mut ctx = ff::codec::context::Context::from_parameters(stream.parameters())
-            .map_err(|e| corrupt(path, format!("codec parameters: {e}")))?;
-        ctx.set_threading(ff::codec::threading::Config {
-            kind: ff::codec::threading::Type::Frame,
-            count: opts.threads,
-            ..Default::default()
-        });
-        let mut decoder = ctx.decoder();
-        decoder.set_packet_time_base(stream.time_base());
-        let decoder = decoder.video().map_err(|e| match e {
-            ff::Error::DecoderNotFound => MediaError::UnsupportedCodec {
-                path: path.to_path_buf(),
-                codec: info.codec.clone(),
-            },
-            other => corrupt(path, format!("cannot open the {} decoder: {other}", info.codec)),
-        })?;
+        let decoder = open_decoder(path, &stream, &info, opts.threads)?;
         tracing::debug!(
             path = %path.display(),
             codec = %info.codec,
@@ -191,9 +176,7 @@ impl VideoFrames {
             origin_ts,
             frame: ff::frame::Video::empty(),
             thumb: Scaler::new(ff::format::Pixel::RGB24),
-            // FFmpeg 5.1's swscale has a SIMD output path for BGR24 but not RGB24 (measured here:
-            // 1280x720 YUV to 640x360 in ~0.7 ms vs ~1.6 ms); the channels are swapped in `bgr_to_rgb`.
-            out: Scaler::new(ff::format::Pixel::BGR24),
+            out: Scaler::output(),
             pending: None,
             ready: VecDeque::new(),
             next_sample_t: 0.0,
@@ -356,13 +339,8 @@ impl VideoFrames {
     /// The current frame scaled to the output size as RGB; `None` (counted) if swscale fails.
     fn convert(&mut self, index: u64, t: f64) -> Option<SampledFrame> {
         let (w, h) = (self.frame.width(), self.frame.height());
-        let (ow, oh, scale) = output_size(w, h, self.opts.max_side);
-        let converted = self
-            .out
-            .run(&self.frame, ow, oh, scaling::Flags::BILINEAR)
-            .map(bgr_to_rgb);
-        match converted {
-            Ok(Some(image)) => Some(SampledFrame {
+        match to_rgb(&mut self.out, &self.frame, self.opts.max_side) {
+            Ok(Some((image, scale))) => Some(SampledFrame {
                 index,
                 t,
                 image,
@@ -475,6 +453,32 @@ where
     Ok((info, report))
 }
 
+/// Opens the decoder for `stream` (described by `info`) with `threads` frame threads (0: FFmpeg
+/// chooses). Fails as [`VideoFrames::open`] does for a codec this FFmpeg lacks or cannot open.
+pub(super) fn open_decoder(
+    path: &Path,
+    stream: &ff::format::stream::Stream,
+    info: &VideoInfo,
+    threads: usize,
+) -> Result<ff::decoder::Video, MediaError> {
+    let mut ctx = ff::codec::context::Context::from_parameters(stream.parameters())
+        .map_err(|e| corrupt(path, format!("codec parameters: {e}")))?;
+    ctx.set_threading(ff::codec::threading::Config {
+        kind: ff::codec::threading::Type::Frame,
+        count: threads,
+        ..Default::default()
+    });
+    let mut decoder = ctx.decoder();
+    decoder.set_packet_time_base(stream.time_base());
+    decoder.video().map_err(|e| match e {
+        ff::Error::DecoderNotFound => MediaError::UnsupportedCodec {
+            path: path.to_path_buf(),
+            codec: info.codec.clone(),
+        },
+        other => corrupt(path, format!("cannot open the {} decoder: {other}", info.codec)),
+    })
+}
+
 /// Output size for a `w` x `h` frame whose longer side is capped at `max_side` (0: no cap),
 /// and the scale factor applied.
 pub(crate) fn output_size(w: u32, h: u32, max_side: u32) -> (u32, u32, f64) {
@@ -488,9 +492,23 @@ pub(crate) fn output_size(w: u32, h: u32, max_side: u32) -> (u32, u32, f64) {
     (ow, oh, scale)
 }
 
+/// `frame` scaled down to fit `max_side` (see [`output_size`]) as RGB, and the scale applied: the
+/// one conversion every emitted frame goes through, so that [`super::frame_at`] gives the same
+/// pixels. `None` if swscale returned fewer bytes than the frame size says. `out` comes from
+/// [`Scaler::output`].
+pub(super) fn to_rgb(
+    out: &mut Scaler,
+    frame: &ff::frame::Video,
+    max_side: u32,
+) -> Result<Option<(RgbImage, f64)>, ff::Error> {
+    let (ow, oh, scale) = output_size(frame.width(), frame.height(), max_side);
+    let converted = out.run(frame, ow, oh, scaling::Flags::BILINEAR)?;
+    Ok(bgr_to_rgb(converted).map(|image| (image, scale)))
+}
+
 /// An swscale context to a packed 24-bit format, rebuilt when the source format or size changes
 /// (which damaged streams and some codecs do mid-stream).
-struct Scaler {
+pub(super) struct Scaler {
     format: ff::format::Pixel,
     ctx: Option<scaling::Context>,
     out: ff::frame::Video,
@@ -503,6 +521,13 @@ struct Scaler {
 unsafe impl Send for Scaler {}
 
 impl Scaler {
+    /// The scaler for [`to_rgb`]. FFmpeg 5.1's swscale has a SIMD output path for BGR24 but not
+    /// RGB24 (measured here: 1280x720 YUV to 640x360 in ~0.7 ms vs ~1.6 ms); the channels are
+    /// swapped in `bgr_to_rgb`.
+    pub(super) fn output() -> Self {
+        Self::new(ff::format::Pixel::BGR24)
+    }
+
     fn new(format: ff::format::Pixel) -> Self {
         Self {
             format,
@@ -562,7 +587,7 @@ fn bgr_to_rgb(frame: &ff::frame::Video) -> Option<RgbImage> {
     RgbImage::from_raw(w as u32, h as u32, buf)
 }
 
-fn corrupt(path: &Path, reason: String) -> MediaError {
+pub(super) fn corrupt(path: &Path, reason: String) -> MediaError {
     MediaError::CorruptVideo {
         path: path.to_path_buf(),
         reason,

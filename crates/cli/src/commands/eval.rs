@@ -1,0 +1,82 @@
+//! `glint eval retrieval`: the evaluation harness over a folder laid out like ../shared/eval.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand, ValueEnum};
+
+use glint_search::eval::{retrieval, RetrievalSpec};
+use glint_search::Route;
+
+use crate::config::GlobalArgs;
+
+#[derive(Subcommand)]
+pub enum EvalCommand {
+    /// Recall@1/5, mAP, TPIR/FPIR and latency of one route on a set with groundtruth.csv.
+    Retrieval(RetrievalArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum RouteArg {
+    Face,
+    Item,
+}
+
+#[derive(Args)]
+pub struct RetrievalArgs {
+    /// A folder with groundtruth.csv.
+    #[arg(long)]
+    pub set: PathBuf,
+    #[arg(long, value_enum)]
+    pub route: RouteArg,
+    /// COLUMN=VALUE a query row must match (repeatable).
+    #[arg(long = "query", value_parser = parse_filter)]
+    pub query: Vec<(String, String)>,
+    /// COLUMN=VALUE a gallery row must match (repeatable); none = every row.
+    #[arg(long = "gallery", value_parser = parse_filter)]
+    pub gallery: Vec<(String, String)>,
+    /// Reuse (or keep) this index instead of a temporary one.
+    #[arg(long)]
+    pub index_dir: Option<PathBuf>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_filter(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .ok_or_else(|| format!("`{s}` is not COLUMN=VALUE"))
+}
+
+pub fn run(global: &GlobalArgs, cmd: EvalCommand) -> anyhow::Result<()> {
+    let EvalCommand::Retrieval(args) = cmd;
+    let models = global.load_models()?;
+    let tmp = tempfile::tempdir()?;
+    let data_dir = args.index_dir.clone().unwrap_or_else(|| tmp.path().to_path_buf());
+    let spec = RetrievalSpec {
+        set: args.set,
+        route: match args.route {
+            RouteArg::Face => Route::Person,
+            RouteArg::Item => Route::Item,
+        },
+        query: args.query,
+        gallery: args.gallery,
+    };
+    let r = retrieval(&models, &data_dir, &spec)?;
+    if args.json {
+        println!("{}", serde_json::to_string(&r)?);
+    } else {
+        println!(
+            "queries {}  gallery {}  recall@1 {:.3}  recall@5 {:.3}  mAP {:.3}",
+            r.queries, r.gallery, r.recall_at_1, r.recall_at_5, r.map
+        );
+        println!(
+            "threshold {:.3}: TPIR {:.3}  FPIR {:.3}   (FPIR <= 5% from {:.3})",
+            r.threshold, r.tpir, r.fpir, r.threshold_for_fpir_5pct
+        );
+        println!(
+            "latency p50 {:.0} ms  p95 {:.0} ms   queries with no face/region: {}",
+            r.p50_ms, r.p95_ms, r.no_query_region
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,39 @@
+//! `glint serve`: the HTTP API and web UI over the data directory, with uploads ingested by a
+//! background worker (see the glint-server crate).
+
+use std::net::SocketAddr;
+
+use clap::Args;
+
+use glint_ingest::Store;
+use glint_server::{AppState, ServerConfig};
+
+use crate::config::GlobalArgs;
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Address to listen on; use 0.0.0.0:PORT to reach it from other machines.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+    /// Largest accepted upload, in MiB.
+    #[arg(long, default_value_t = 2048, value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
+    pub max_upload_mb: u64,
+}
+
+pub fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
+    let store = Store::open(&global.data_dir)?;
+    let models = global.load_models()?;
+    let config = ServerConfig {
+        max_upload_bytes: args.max_upload_mb << 20,
+        ..ServerConfig::default()
+    };
+    let state = AppState::new(store, models, config)?;
+    glint_server::run(state, args.bind, |addr| {
+        println!(
+            "Glint is running at http://{addr}/  (data: {})",
+            global.data_dir.display()
+        );
+        println!("Press Ctrl-C to stop.");
+    })?;
+    Ok(())
+}

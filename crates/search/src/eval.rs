@@ -1,0 +1,253 @@
+//! The evaluation harness: retrieval metrics on any folder laid out like ../shared/eval.
+//!
+//! A set is a folder with `groundtruth.csv` (`path,group_id[,more columns]`, paths relative to
+//! the folder; equal non-empty `group_id`s match). Queries and gallery are chosen by column
+//! filters; every file involved is ingested into a data directory; each query then searches the
+//! gallery (itself left out) through the same [`Searcher`] users get, with thresholds off so
+//! that the full ranking is seen. Reported: recall@1/5, mAP, TPIR and FPIR at the route's
+//! operating threshold, latency percentiles, and the threshold that would give 5% FPIR.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use glint_ingest::{content_hash, IngestConfig, Ingestor, NoProgress, Store};
+use glint_media::{load_image, DecodeLimits};
+use glint_vision::Models;
+
+use crate::calibration::{FACE_MIN_SCORE, ITEM_MIN_SCORE};
+use crate::{Query, Route, SearchError, SearchOptions, Searcher};
+
+/// One row of groundtruth.csv, by column name.
+type Row = HashMap<String, String>;
+
+/// What to evaluate.
+#[derive(Debug, Clone)]
+pub struct RetrievalSpec {
+    pub set: PathBuf,
+    pub route: Route,
+    /// `column=value` filters a query row must match (all of them).
+    pub query: Vec<(String, String)>,
+    /// `column=value` filters a gallery row must match; none = every row.
+    pub gallery: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RetrievalReport {
+    pub queries: usize,
+    #[serde(rename = "recall@1")]
+    pub recall_at_1: f64,
+    #[serde(rename = "recall@5")]
+    pub recall_at_5: f64,
+    #[serde(rename = "mAP")]
+    pub map: f64,
+    /// Top hit correct and above the operating threshold.
+    pub tpir: f64,
+    /// Best hit of another identity/product above the threshold (as if the query's own were
+    /// removed from the gallery).
+    pub fpir: f64,
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+    pub threshold: f32,
+    /// Queries with nothing to search with (no face found): counted as misses.
+    pub no_query_region: usize,
+    /// Gallery size.
+    pub gallery: usize,
+    /// The lowest threshold at which FPIR would be at most 5%.
+    pub threshold_for_fpir_5pct: f32,
+}
+
+/// Reads groundtruth.csv (plain comma-separated, header first).
+pub fn read_groundtruth(set: &Path) -> Result<Vec<Row>, SearchError> {
+    let path = set.join("groundtruth.csv");
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| SearchError::BadQuery(format!("cannot read {}: {e}", path.display())))?;
+    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
+    let header: Vec<String> = lines
+        .next()
+        .ok_or_else(|| SearchError::BadQuery(format!("{} is empty", path.display())))?
+        .split(',')
+        .map(|h| h.trim().to_string())
+        .collect();
+    if header.first().map(String::as_str) != Some("path") || header.len() < 2 {
+        return Err(SearchError::BadQuery(format!(
+            "{}: the header must start with `path,` and a group column",
+            path.display()
+        )));
+    }
+    Ok(lines
+        .map(|l| {
+            let mut row: Row = header
+                .iter()
+                .cloned()
+                .zip(l.split(',').map(|v| v.trim().to_string()))
+                .collect();
+            // The second column is the group, whatever its name (group_id, identities...).
+            let group = row.get(&header[1]).cloned().unwrap_or_default();
+            row.insert("group_id".into(), group);
+            row
+        })
+        .collect())
+}
+
+fn matches(row: &Row, filters: &[(String, String)]) -> bool {
+    filters.iter().all(|(k, v)| row.get(k).is_some_and(|x| x == v))
+}
+
+/// Indexes the set's files (as needed) into `data_dir` and evaluates.
+pub fn retrieval(models: &Models, data_dir: &Path, spec: &RetrievalSpec) -> Result<RetrievalReport, SearchError> {
+    let rows = read_groundtruth(&spec.set)?;
+    let queries: Vec<&Row> = rows
+        .iter()
+        .filter(|r| !r["group_id"].is_empty() && matches(r, &spec.query))
+        .collect();
+    let gallery: Vec<&Row> = rows.iter().filter(|r| matches(r, &spec.gallery)).collect();
+    if queries.is_empty() || gallery.is_empty() {
+        return Err(SearchError::BadQuery(format!(
+            "{} queries and {} gallery rows match the filters",
+            queries.len(),
+            gallery.len()
+        )));
+    }
+    let file = |r: &Row| spec.set.join(&r["path"]);
+    let mut files: Vec<PathBuf> = queries.iter().chain(&gallery).map(|r| file(r)).collect();
+    files.sort();
+    files.dedup();
+
+    let store = Store::open(data_dir).map_err(ingest_error)?;
+    let ingestor = Ingestor::new(store.clone(), models.clone(), IngestConfig::default());
+    ingestor.enqueue(&files).map_err(ingest_error)?;
+    let summary = ingestor.run(&NoProgress).map_err(ingest_error)?;
+    if let Some((path, error)) = summary.failed().first() {
+        return Err(SearchError::BadQuery(format!("{path} could not be indexed: {error}")));
+    }
+    // Media id of each file (its content hash) and the group of each gallery media.
+    let mut uid_of: HashMap<PathBuf, String> = HashMap::new();
+    for f in &files {
+        let sha = content_hash(f).map_err(ingest_error)?;
+        uid_of.insert(f.clone(), sha[..16].to_string());
+    }
+    let gallery_groups: HashMap<&str, &str> = gallery
+        .iter()
+        .map(|r| (uid_of[&file(r)].as_str(), r["group_id"].as_str()))
+        .collect();
+    let gallery_ids: Vec<String> = gallery_groups.keys().map(|s| s.to_string()).collect();
+
+    let searcher = Searcher::new(store, models.clone());
+    let threshold = match spec.route {
+        Route::Person => FACE_MIN_SCORE,
+        Route::Item => ITEM_MIN_SCORE,
+    };
+    let mut stats = Stats::default();
+    for q in &queries {
+        let own = &uid_of[&file(q)];
+        let group = q["group_id"].as_str();
+        let relevant = gallery_groups
+            .iter()
+            .filter(|(id, g)| *id != own && **g == group)
+            .count();
+        if relevant == 0 {
+            continue; // Nothing to find: not a retrieval query for this gallery.
+        }
+        let image = load_image(&file(q), DecodeLimits::default())?;
+        let options = SearchOptions {
+            limit: gallery_ids.len(),
+            apply_thresholds: false,
+            only_media: Some(gallery_ids.clone()),
+            exclude_media: vec![own.clone()],
+            only_route: Some(spec.route),
+        };
+        let response = searcher.search(&Query::Image { image, bbox: None }, &options)?;
+        stats.latencies.push(response.latency_ms);
+        let ranked: Vec<(bool, f32)> = response
+            .groups
+            .iter()
+            .find(|g| g.route == spec.route)
+            .map(|g| {
+                g.hits
+                    .iter()
+                    .map(|h| (gallery_groups.get(h.media_id.as_str()) == Some(&group), h.score))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if !response.groups.iter().any(|g| g.route == spec.route) {
+            stats.no_region += 1;
+        }
+        stats.add(&ranked, relevant, threshold);
+    }
+    Ok(stats.report(threshold, gallery_ids.len()))
+}
+
+fn ingest_error(e: glint_ingest::IngestError) -> SearchError {
+    SearchError::BadQuery(format!("indexing the set: {e}"))
+}
+
+#[derive(Default)]
+struct Stats {
+    queries: usize,
+    hit1: usize,
+    hit5: usize,
+    ap_sum: f64,
+    tp: usize,
+    fp: usize,
+    no_region: usize,
+    latencies: Vec<f64>,
+    /// Best score of a wrong media per query (or -inf).
+    impostor: Vec<f32>,
+}
+
+impl Stats {
+    fn add(&mut self, ranked: &[(bool, f32)], relevant: usize, threshold: f32) {
+        self.queries += 1;
+        let first = ranked.iter().position(|(ok, _)| *ok);
+        self.hit1 += usize::from(first == Some(0));
+        self.hit5 += usize::from(first.is_some_and(|r| r < 5));
+        let mut found = 0;
+        let mut precision_sum = 0.0;
+        for (i, (ok, _)) in ranked.iter().enumerate() {
+            if *ok {
+                found += 1;
+                precision_sum += found as f64 / (i + 1) as f64;
+            }
+        }
+        self.ap_sum += precision_sum / relevant as f64;
+        if ranked.first().is_some_and(|(ok, s)| *ok && *s >= threshold) {
+            self.tp += 1;
+        }
+        let impostor = ranked.iter().find(|(ok, _)| !ok).map_or(f32::NEG_INFINITY, |(_, s)| *s);
+        if impostor >= threshold {
+            self.fp += 1;
+        }
+        self.impostor.push(impostor);
+    }
+
+    fn report(mut self, threshold: f32, gallery: usize) -> RetrievalReport {
+        let n = self.queries.max(1) as f64;
+        self.latencies.sort_by(f64::total_cmp);
+        let pct = |p: f64| {
+            self.latencies
+                .get(((self.latencies.len() as f64 - 1.0) * p).round() as usize)
+                .copied()
+                .unwrap_or(0.0)
+        };
+        self.impostor.sort_by(|a, b| b.total_cmp(a));
+        // Allow floor(5%) impostors above the threshold: it sits just above the next one.
+        let allowed = self.queries / 20;
+        let threshold_5 = self.impostor.get(allowed).map_or(f32::NEG_INFINITY, |s| s + 1e-4);
+        RetrievalReport {
+            queries: self.queries,
+            recall_at_1: self.hit1 as f64 / n,
+            recall_at_5: self.hit5 as f64 / n,
+            map: self.ap_sum / n,
+            tpir: self.tp as f64 / n,
+            fpir: self.fp as f64 / n,
+            p50_ms: pct(0.5),
+            p95_ms: pct(0.95),
+            threshold,
+            no_query_region: self.no_region,
+            gallery,
+            threshold_for_fpir_5pct: threshold_5,
+        }
+    }
+}

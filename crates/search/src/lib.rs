@@ -1,0 +1,177 @@
+//! Search: box a region, find the same person or item elsewhere — or say there is none.
+//!
+//! A [`Query`] names the pixels (an uploaded photo, an indexed image, a moment of an indexed
+//! video, or a stored sighting) and the box. [`Searcher::search`] prepares the query image
+//! (`query`), decides the routes (`route`: a face inside the box goes to identity search over
+//! face vectors; otherwise, or when the box holds much more than the face, item search over
+//! region vectors), asks the vector index for candidates and groups them by media, each media
+//! once with its sightings in time order (`rank`). Hits below the route's calibrated threshold
+//! ([`calibration`]) are dropped, so an empty answer means "nothing comparable is indexed".
+//! [`eval`] measures all of this on any folder laid out like ../shared/eval.
+
+pub mod calibration;
+mod error;
+pub mod eval;
+mod query;
+mod rank;
+mod route;
+
+use std::collections::HashSet;
+use std::time::Instant;
+
+use serde::Serialize;
+
+use glint_catalog::MediaKind;
+use glint_ingest::Store;
+use glint_media::RgbImage;
+use glint_types::BBox;
+use glint_vision::Models;
+
+pub use error::SearchError;
+pub use query::Query;
+
+/// Which kind of sameness a group of results is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Route {
+    Person,
+    Item,
+}
+
+/// One moment (or, for images, the place) where a hit was seen.
+#[derive(Debug, Clone, Serialize)]
+pub struct HitSighting {
+    /// Seconds into the video; `None` for images.
+    pub t: Option<f64>,
+    /// `[x, y, w, h]` in source pixels.
+    #[serde(rename = "box")]
+    pub bbox: [f32; 4],
+    pub score: f32,
+}
+
+/// A media that contains the queried person or item.
+#[derive(Debug, Clone, Serialize)]
+pub struct MediaHit {
+    pub media_id: String,
+    pub path: String,
+    pub kind: MediaKind,
+    pub score: f32,
+    pub sightings: Vec<HitSighting>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Group {
+    pub route: Route,
+    pub hits: Vec<MediaHit>,
+}
+
+/// The answer to one query, as the CLI and the HTTP API print it.
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchResponse {
+    /// "person", "item" or "person+item".
+    pub route: String,
+    pub no_match: bool,
+    pub latency_ms: f64,
+    pub groups: Vec<Group>,
+}
+
+/// Knobs of one search.
+#[derive(Debug, Clone)]
+pub struct SearchOptions {
+    /// Media per group.
+    pub limit: usize,
+    /// Drop hits below the calibrated thresholds (off only for evaluation).
+    pub apply_thresholds: bool,
+    /// Only these media may be returned (evaluation galleries).
+    pub only_media: Option<Vec<String>>,
+    /// These media are never returned (leave-one-out evaluation).
+    pub exclude_media: Vec<String>,
+    /// Run only this route (evaluation of one route); `None` routes by content.
+    pub only_route: Option<Route>,
+}
+
+impl Default for SearchOptions {
+    fn default() -> Self {
+        Self {
+            limit: 20,
+            apply_thresholds: true,
+            only_media: None,
+            exclude_media: Vec::new(),
+            only_route: None,
+        }
+    }
+}
+
+/// Answers queries against one data directory.
+pub struct Searcher {
+    store: Store,
+    models: Models,
+}
+
+/// A prepared query: pixels, box, and what of the source must not come back.
+pub(crate) struct Prepared {
+    pub image: RgbImage,
+    pub bbox: BBox,
+    /// Tracks the box itself belongs to: their sightings are the query, not results.
+    pub own_tracks: HashSet<u64>,
+    /// A source that must not come back at all (an indexed image queried by a box).
+    pub own_media: Option<String>,
+}
+
+impl Searcher {
+    pub fn new(store: Store, models: Models) -> Self {
+        Self { store, models }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn models(&self) -> &Models {
+        &self.models
+    }
+
+    pub fn search(&self, query: &Query, options: &SearchOptions) -> Result<SearchResponse, SearchError> {
+        let start = Instant::now();
+        let prepared = query::prepare(&self.store, query)?;
+        let routes = route::plan(&self.models, &prepared.image, &prepared.bbox, options.only_route)?;
+        let allowed = match &options.only_media {
+            Some(media) => Some(self.store.catalog.vector_ids_of_media(media)?),
+            None => None,
+        };
+        let mut exclude_media = options.exclude_media.clone();
+        exclude_media.extend(prepared.own_media.clone());
+        let ctx = rank::Context {
+            store: &self.store,
+            allowed: allowed.as_ref(),
+            own_tracks: &prepared.own_tracks,
+            exclude_media: &exclude_media,
+            limit: options.limit,
+            apply_thresholds: options.apply_thresholds,
+        };
+        let mut groups = Vec::new();
+        let mut names = Vec::new();
+        if let Some(face) = &routes.face {
+            names.push("person");
+            groups.push(Group {
+                route: Route::Person,
+                hits: rank::faces(&ctx, face)?,
+            });
+        }
+        if routes.item {
+            names.push("item");
+            let vector = route::item_vector(&self.models, &prepared.image, &prepared.bbox)?;
+            groups.push(Group {
+                route: Route::Item,
+                hits: rank::items(&ctx, &glint_ingest::item_space(&self.models), &vector)?,
+            });
+        }
+        let no_match = groups.iter().all(|g| g.hits.is_empty());
+        Ok(SearchResponse {
+            route: names.join("+"),
+            no_match,
+            latency_ms: start.elapsed().as_secs_f64() * 1e3,
+            groups,
+        })
+    }
+}

@@ -1,0 +1,109 @@
+//! Turning a query into pixels and a box, and finding the tracks the box itself belongs to.
+
+use std::collections::HashSet;
+
+use glint_catalog::MediaKind;
+use glint_ingest::Store;
+use glint_media::{load_image, DecodeLimits, RgbImage};
+use glint_types::BBox;
+
+use crate::{Prepared, SearchError};
+
+/// What to search with.
+#[derive(Debug, Clone)]
+pub enum Query {
+    /// An uploaded photo, optionally boxed.
+    Image { image: RgbImage, bbox: Option<BBox> },
+    /// A box on an indexed image, or on an indexed video at `at` seconds.
+    Media { id: String, bbox: BBox, at: Option<f64> },
+    /// "More like this": a stored sighting (track id), at its best moment.
+    Sighting { track: u64 },
+}
+
+/// A query box must overlap the frame; the part outside is cut off.
+fn check_box(bbox: BBox, image: &RgbImage) -> Result<BBox, SearchError> {
+    if !bbox.is_valid() {
+        return Err(SearchError::BadQuery(format!(
+            "box {},{},{},{} must have finite coordinates and a positive size",
+            bbox.x, bbox.y, bbox.w, bbox.h
+        )));
+    }
+    let (w, h) = (image.width() as f32, image.height() as f32);
+    let clamped = bbox
+        .clamp_to(w, h)
+        .ok_or_else(|| SearchError::BadQuery(format!("box lies outside the {w}x{h} image")))?;
+    if clamped.w < 8.0 || clamped.h < 8.0 {
+        return Err(SearchError::BadQuery("box is smaller than 8x8 pixels".into()));
+    }
+    Ok(clamped)
+}
+
+pub(crate) fn prepare(store: &Store, query: &Query) -> Result<Prepared, SearchError> {
+    match query {
+        Query::Image { image, bbox } => {
+            let full = BBox::new(0.0, 0.0, image.width() as f32, image.height() as f32);
+            let bbox = check_box(bbox.unwrap_or(full), image)?;
+            Ok(Prepared {
+                image: image.clone(),
+                bbox,
+                own_tracks: HashSet::new(),
+                own_media: None,
+            })
+        }
+        Query::Media { id, bbox, at } => media_query(store, id, *bbox, *at),
+        Query::Sighting { track } => {
+            let record = store
+                .catalog
+                .track(*track)?
+                .ok_or(SearchError::UnknownSighting(*track))?;
+            // The middle sighting: away from the edges of the track's time span.
+            let s = record.sightings[record.sightings.len() / 2];
+            media_query(store, &record.media_id, s.bbox, s.t)
+        }
+    }
+}
+
+fn media_query(store: &Store, id: &str, bbox: BBox, at: Option<f64>) -> Result<Prepared, SearchError> {
+    let media = store
+        .catalog
+        .media(id)?
+        .ok_or_else(|| SearchError::UnknownMedia(id.to_string()))?;
+    let path = std::path::Path::new(&media.path);
+    let (image, t) = match media.kind {
+        MediaKind::Image => (load_image(path, DecodeLimits::default())?, None),
+        MediaKind::Video => {
+            let at = at.ok_or_else(|| SearchError::BadQuery("a video query needs a time (--at)".into()))?;
+            if !at.is_finite() || at < 0.0 {
+                return Err(SearchError::BadQuery(format!(
+                    "time {at} is not a position in the video"
+                )));
+            }
+            let frame = glint_media::frame_at(path, at, 0)?;
+            (frame.image, Some(frame.t))
+        }
+    };
+    let bbox = check_box(bbox, &image)?;
+    // The query's own track(s): sightings at (about) this moment whose box is the query's.
+    let own_tracks = store
+        .catalog
+        .tracks(id)?
+        .into_iter()
+        .filter(|tr| {
+            tr.sightings.iter().any(|s| {
+                let same_time = match (s.t, t) {
+                    (Some(a), Some(b)) => (a - b).abs() <= 0.3,
+                    _ => true,
+                };
+                same_time && s.bbox.iou(&bbox) >= 0.3
+            })
+        })
+        .map(|tr| tr.id)
+        .collect();
+    Ok(Prepared {
+        image,
+        bbox,
+        own_tracks,
+        // An image has no other moments: the whole source is the query.
+        own_media: (media.kind == MediaKind::Image).then(|| media.id.clone()),
+    })
+}

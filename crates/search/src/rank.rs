@@ -1,0 +1,113 @@
+//! From nearest vectors to an answer: each media once, with its sightings in time order.
+
+use std::collections::{HashMap, HashSet};
+
+use glint_catalog::TrackRecord;
+use glint_index::VectorRead;
+use glint_ingest::{Store, FACE_SPACE};
+
+use crate::calibration::{FACE_MIN_SCORE, ITEM_MIN_SCORE};
+use crate::{HitSighting, MediaHit, SearchError};
+
+/// Candidates asked of the index per space: enough for many sightings of many media.
+const CANDIDATES: usize = 300;
+/// Sightings listed per media at most (the best, in time order).
+const MAX_SIGHTINGS: usize = 50;
+
+pub(crate) struct Context<'a> {
+    pub store: &'a Store,
+    pub allowed: Option<&'a HashSet<u64>>,
+    pub own_tracks: &'a HashSet<u64>,
+    pub exclude_media: &'a [String],
+    pub limit: usize,
+    pub apply_thresholds: bool,
+}
+
+/// Person hits, by identity similarity.
+pub(crate) fn faces(ctx: &Context<'_>, identity: &[f32]) -> Result<Vec<MediaHit>, SearchError> {
+    group(ctx, candidates(ctx, FACE_SPACE, identity)?, FACE_MIN_SCORE)
+}
+
+pub(crate) fn items(ctx: &Context<'_>, space: &str, query: &[f32]) -> Result<Vec<MediaHit>, SearchError> {
+    let scored = candidates(ctx, space, query)?;
+    group(ctx, scored, ITEM_MIN_SCORE)
+}
+
+/// The tracks of the nearest vectors in `space`, each once at its best score, best first;
+/// the query's own tracks, excluded media and media outside the allowed set left out.
+fn candidates(ctx: &Context<'_>, space: &str, query: &[f32]) -> Result<Vec<(TrackRecord, f32)>, SearchError> {
+    if ctx.store.index.len(space) == 0 {
+        return Ok(Vec::new());
+    }
+    let allowed = |id: u64| ctx.allowed.is_none_or(|a| a.contains(&id));
+    let hits = ctx.store.index.search(space, query, CANDIDATES, Some(&allowed))?;
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for hit in hits {
+        let Some(track) = ctx.store.catalog.track_of_vector(hit.id)? else {
+            continue; // Removed since the index was searched.
+        };
+        if ctx.own_tracks.contains(&track.id) || ctx.exclude_media.contains(&track.media_id) {
+            continue;
+        }
+        // A track with two vectors (two views of a face) counts once, at its better score.
+        if seen.insert(track.id) {
+            out.push((track, hit.score));
+        }
+    }
+    Ok(out)
+}
+
+/// Groups scored tracks (best first) by media, dropping those under `min_score` when the
+/// thresholds apply.
+fn group(ctx: &Context<'_>, scored: Vec<(TrackRecord, f32)>, min_score: f32) -> Result<Vec<MediaHit>, SearchError> {
+    let mut order: Vec<String> = Vec::new();
+    let mut by_media: HashMap<String, MediaHit> = HashMap::new();
+    for (track, score) in scored {
+        if ctx.apply_thresholds && score < min_score {
+            break; // Best first: the rest are lower.
+        }
+        let entry = match by_media.entry(track.media_id.clone()) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                if order.len() >= ctx.limit {
+                    continue;
+                }
+                let Some(media) = ctx.store.catalog.media(&track.media_id)? else {
+                    continue;
+                };
+                order.push(media.id.clone());
+                e.insert(MediaHit {
+                    media_id: media.id,
+                    path: media.path,
+                    kind: media.kind,
+                    score,
+                    sightings: Vec::new(),
+                })
+            }
+        };
+        entry.sightings.extend(track.sightings.iter().map(|s| HitSighting {
+            t: s.t,
+            bbox: [s.bbox.x, s.bbox.y, s.bbox.w, s.bbox.h],
+            score,
+        }));
+    }
+    Ok(order
+        .into_iter()
+        .filter_map(|id| by_media.remove(&id))
+        .map(|mut m| {
+            // The best sighting per moment, the best moments, then in time order.
+            m.sightings.sort_by(|a, b| b.score.total_cmp(&a.score));
+            let mut seen_t: Vec<Option<f64>> = Vec::new();
+            m.sightings.retain(|s| {
+                let fresh = !seen_t.contains(&s.t);
+                seen_t.push(s.t);
+                fresh
+            });
+            m.sightings.truncate(MAX_SIGHTINGS);
+            m.sightings
+                .sort_by(|a, b| a.t.unwrap_or(0.0).total_cmp(&b.t.unwrap_or(0.0)));
+            m
+        })
+        .collect())
+}

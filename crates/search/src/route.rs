@@ -1,0 +1,76 @@
+//! Routing: is there a face in the box (identity search), an item (appearance search), or both?
+
+use glint_media::RgbImage;
+use glint_types::BBox;
+use glint_vision::{DetectOptions, Models};
+
+use crate::SearchError;
+
+/// A face covering less than this share of the box means the box holds more than the face
+/// (a whole person, a person with a handbag): the item route runs too.
+const FACE_SHARE_FOR_PERSON_ONLY: f32 = 0.25;
+/// Context around the box in which the detector looks, so that a tight box around a face still
+/// shows the detector a whole face.
+const DETECT_MARGIN: f32 = 0.25;
+
+pub(crate) struct Routes {
+    /// The identity vector of the face in the box, when there is one.
+    pub face: Option<Vec<f32>>,
+    pub item: bool,
+}
+
+/// The part of `image` inside `bbox` (already clamped to the image).
+pub(crate) fn crop(image: &RgbImage, bbox: &BBox) -> RgbImage {
+    image::imageops::crop_imm(
+        image,
+        bbox.x as u32,
+        bbox.y as u32,
+        (bbox.w as u32).max(1),
+        (bbox.h as u32).max(1),
+    )
+    .to_image()
+}
+
+pub(crate) fn plan(
+    models: &Models,
+    image: &RgbImage,
+    bbox: &BBox,
+    only: Option<crate::Route>,
+) -> Result<Routes, SearchError> {
+    if only == Some(crate::Route::Item) {
+        return Ok(Routes { face: None, item: true });
+    }
+    let (w, h) = (image.width() as f32, image.height() as f32);
+    let area = bbox.expand(DETECT_MARGIN).clamp_to(w, h).unwrap_or(*bbox);
+    let context = crop(image, &area);
+    let local = BBox::new(bbox.x - area.x, bbox.y - area.y, bbox.w, bbox.h);
+    let faces = models.face_detector.detect_with(&context, &DetectOptions::QUERY)?;
+    let face = faces
+        .into_iter()
+        .filter(|f| {
+            let c = f.bbox.center();
+            c.x >= local.x && c.x <= local.right() && c.y >= local.y && c.y <= local.bottom()
+        })
+        .max_by(|a, b| a.bbox.area().total_cmp(&b.bbox.area()));
+    let Some(face) = face else {
+        return Ok(Routes {
+            face: None,
+            item: only.is_none(),
+        });
+    };
+    let share = face.bbox.intersection(&local) / local.area();
+    let embedding = models
+        .face_embedder
+        .embed(&context, std::slice::from_ref(&face))?
+        .remove(0);
+    Ok(Routes {
+        face: Some(embedding),
+        item: only.is_none() && share < FACE_SHARE_FOR_PERSON_ONLY,
+    })
+}
+
+/// The appearance vector of the boxed region.
+pub(crate) fn item_vector(models: &Models, image: &RgbImage, bbox: &BBox) -> Result<Vec<f32>, SearchError> {
+    let region = crop(image, bbox);
+    Ok(models.image_encoder.encode(&[&region])?.remove(0).embedding)
+}
