@@ -1,0 +1,151 @@
+//! Errors: [`ApiError`] is what a request can fail with, mapped to an HTTP status and a stable
+//! code in one place; [`ServerError`] is what starting the server can fail with.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use glint_search::SearchError;
+
+/// Why a request failed. The body is always `{"code": "...", "message": "..."}`.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// Malformed input: a bad box, bad JSON, a missing field or parameter.
+    #[error("{0}")]
+    BadRequest(String),
+    /// Well-formed but unanswerable search (box outside the frame, too small, ...).
+    #[error("{0}")]
+    BadQuery(String),
+    /// Bytes that are not a decodable image.
+    #[error("{0}")]
+    BadImage(String),
+    #[error("no media with id {0}")]
+    UnknownMedia(String),
+    #[error("no sighting (track) with id {0}")]
+    UnknownSighting(u64),
+    #[error("no job with id {0}")]
+    UnknownJob(i64),
+    /// A known media or track without its thumbnail or file on disk.
+    #[error("{0}")]
+    Missing(String),
+    #[error("no route {0}")]
+    NoRoute(String),
+    #[error("upload larger than the limit of {limit} bytes")]
+    TooLarge { limit: u64 },
+    #[error("range not satisfiable for {len} bytes")]
+    RangeNotSatisfiable { len: u64 },
+    /// Our fault; the message is logged, the client sees a generic one.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// The one table from error to HTTP status.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) | ApiError::BadQuery(_) => StatusCode::BAD_REQUEST,
+            ApiError::BadImage(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::UnknownMedia(_)
+            | ApiError::UnknownSighting(_)
+            | ApiError::UnknownJob(_)
+            | ApiError::Missing(_)
+            | ApiError::NoRoute(_) => StatusCode::NOT_FOUND,
+            ApiError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::RangeNotSatisfiable { .. } => StatusCode::RANGE_NOT_SATISFIABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The stable, machine-readable code of the error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::BadRequest(_) => "bad_request",
+            ApiError::BadQuery(_) => "bad_query",
+            ApiError::BadImage(_) => "bad_image",
+            ApiError::UnknownMedia(_) => "unknown_media",
+            ApiError::UnknownSighting(_) => "unknown_sighting",
+            ApiError::UnknownJob(_) => "unknown_job",
+            ApiError::Missing(_) => "missing",
+            ApiError::NoRoute(_) => "no_route",
+            ApiError::TooLarge { .. } => "too_large",
+            ApiError::RangeNotSatisfiable { .. } => "range_not_satisfiable",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+
+    pub(crate) fn internal(e: impl std::fmt::Display) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+}
+
+impl From<SearchError> for ApiError {
+    fn from(e: SearchError) -> Self {
+        match e {
+            SearchError::BadQuery(m) => ApiError::BadQuery(m),
+            SearchError::UnknownMedia(id) => ApiError::UnknownMedia(id),
+            SearchError::UnknownSighting(id) => ApiError::UnknownSighting(id),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+impl From<glint_catalog::CatalogError> for ApiError {
+    fn from(e: glint_catalog::CatalogError) -> Self {
+        ApiError::internal(e)
+    }
+}
+
+impl From<glint_ingest::IngestError> for ApiError {
+    fn from(e: glint_ingest::IngestError) -> Self {
+        ApiError::internal(e)
+    }
+}
+
+/// A blocking task that panicked or was cancelled.
+impl From<tokio::task::JoinError> for ApiError {
+    fn from(e: tokio::task::JoinError) -> Self {
+        ApiError::internal(format!("background task failed: {e}"))
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let message = match &self {
+            ApiError::Internal(detail) => {
+                tracing::error!("{detail}");
+                "internal server error".to_string()
+            }
+            other => other.to_string(),
+        };
+        let body = serde_json::json!({"code": self.code(), "message": message});
+        let mut response = (status, axum::Json(body)).into_response();
+        if let ApiError::RangeNotSatisfiable { len } = self {
+            // RFC 9110 §15.5.17: a 416 names the current length.
+            if let Ok(v) = HeaderValue::from_str(&format!("bytes */{len}")) {
+                response.headers_mut().insert(header::CONTENT_RANGE, v);
+            }
+        }
+        response
+    }
+}
+
+/// Why the server could not start or stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot create {path}: {source}")]
+    Dir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Io(std::io::Error),
+}

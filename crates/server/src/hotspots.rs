@@ -1,0 +1,143 @@
+//! Hotspots: the boxes on one frame that the UI offers as one-click searches. Faces come from
+//! the detector run on the frame now (so every visible face is offered, indexed or not); items
+//! come from the tracks ingest stored at that moment, best first, since item regions are only
+//! meaningful where ingest found and indexed them. A detected face that matches a stored face
+//! sighting carries that track's id, so the UI can search "more like this" directly.
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use glint_catalog::{MediaKind, MediaRecord, TrackKind, TrackRecord};
+use glint_ingest::Store;
+use glint_media::{load_image, DecodeLimits};
+use glint_types::BBox;
+use glint_vision::{DetectOptions, Models};
+
+use crate::ApiError;
+
+/// Item hotspots offered on one frame: more would hide the picture.
+const MAX_ITEMS: usize = 5;
+/// Face hotspots offered on one frame.
+const MAX_FACES: usize = 12;
+/// A stored sighting counts as "on screen at t" within this many seconds: just over half the
+/// ingest sampling interval at the default 2 frames a second.
+const SIGHTING_TOLERANCE_S: f64 = 0.3;
+/// Frames are decoded at most this large for detection; boxes are scaled back to source pixels.
+const DETECT_SIDE: u32 = 960;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Hotspot {
+    pub kind: TrackKind,
+    /// `[x, y, w, h]` in source pixels.
+    #[serde(rename = "box")]
+    pub bbox: [f32; 4],
+    pub score: f32,
+    /// The stored track this box belongs to, when ingest indexed it.
+    pub track: Option<u64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Hotspots {
+    /// The time of the decoded frame (videos), which may differ slightly from the one asked.
+    pub t: Option<f64>,
+    pub width: u32,
+    pub height: u32,
+    pub hotspots: Vec<Hotspot>,
+}
+
+/// Hotspots of `media` at `t` (ignored for images).
+pub fn find(store: &Store, models: &Models, media: &MediaRecord, t: Option<f64>) -> Result<Hotspots, ApiError> {
+    let path = Path::new(&media.path);
+    let (image, scale, frame_t, (width, height)) = match media.kind {
+        MediaKind::Image => {
+            let image = load_image(path, DecodeLimits::default()).map_err(ApiError::internal)?;
+            let size = image.dimensions();
+            (image, 1.0, None, size)
+        }
+        MediaKind::Video => {
+            let t = t.ok_or_else(|| ApiError::BadRequest("a video needs the time `t` in seconds".into()))?;
+            let frame = glint_media::frame_at(path, t, DETECT_SIDE).map_err(ApiError::internal)?;
+            (frame.image, frame.scale, Some(frame.t), frame.source_size)
+        }
+    };
+    let stored = on_screen(&store.catalog.tracks(&media.id)?, frame_t);
+    let mut faces: Vec<Hotspot> = models
+        .face_detector
+        .detect_with(&image, &DetectOptions::PHOTO)
+        .map_err(ApiError::internal)?
+        .into_iter()
+        .filter_map(|f| {
+            let s = scale as f32;
+            let b = BBox::new(f.bbox.x / s, f.bbox.y / s, f.bbox.w / s, f.bbox.h / s)
+                .clamp_to(width as f32, height as f32)?;
+            let track = stored
+                .iter()
+                .filter(|s| s.kind == TrackKind::Face)
+                .map(|s| (s.track, s.bbox.iou(&b)))
+                .filter(|(_, iou)| *iou >= 0.3)
+                .max_by(|a, b| a.1.total_cmp(&b.1))
+                .map(|(id, _)| id);
+            Some(Hotspot {
+                kind: TrackKind::Face,
+                bbox: [b.x, b.y, b.w, b.h],
+                score: f.score,
+                track,
+            })
+        })
+        .collect();
+    faces.sort_by(|a, b| (b.bbox[2] * b.bbox[3]).total_cmp(&(a.bbox[2] * a.bbox[3])));
+    faces.truncate(MAX_FACES);
+    let mut items: Vec<Hotspot> = stored
+        .iter()
+        .filter(|s| s.kind == TrackKind::Item)
+        .map(|s| Hotspot {
+            kind: TrackKind::Item,
+            bbox: [s.bbox.x, s.bbox.y, s.bbox.w, s.bbox.h],
+            score: s.score,
+            track: Some(s.track),
+        })
+        .collect();
+    items.sort_by(|a, b| b.score.total_cmp(&a.score));
+    items.truncate(MAX_ITEMS);
+    faces.extend(items);
+    Ok(Hotspots {
+        t: frame_t,
+        width,
+        height,
+        hotspots: faces,
+    })
+}
+
+/// A stored track on screen at the frame's time.
+struct OnScreen {
+    kind: TrackKind,
+    track: u64,
+    bbox: BBox,
+    score: f32,
+}
+
+/// Each track's box on screen at `t`: the nearest sighting within the tolerance (every sighting
+/// of an image).
+fn on_screen(tracks: &[TrackRecord], t: Option<f64>) -> Vec<OnScreen> {
+    tracks
+        .iter()
+        .filter_map(|track| {
+            let nearest = track
+                .sightings
+                .iter()
+                .filter_map(|s| match (s.t, t) {
+                    (Some(st), Some(t)) => Some(((st - t).abs(), s.bbox)),
+                    (None, _) => Some((0.0, s.bbox)),
+                    (Some(_), None) => None,
+                })
+                .min_by(|a, b| a.0.total_cmp(&b.0))?;
+            (nearest.0 <= SIGHTING_TOLERANCE_S).then_some(OnScreen {
+                kind: track.kind,
+                track: track.id,
+                bbox: nearest.1,
+                score: track.score,
+            })
+        })
+        .collect()
+}

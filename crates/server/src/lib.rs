@@ -1,0 +1,93 @@
+//! The HTTP API and web UI of Glint, served by the `glint serve` command.
+//!
+//! [`AppState`] is what every request shares: the [`Store`](glint_ingest::Store) (catalog and
+//! vector index), the loaded [`Models`](glint_vision::Models), a
+//! [`Searcher`](glint_search::Searcher) over the same store, the [`ServerConfig`], and the
+//! handle of the one background [`worker`] thread that works the durable ingest queue (woken
+//! whenever an upload adds a job; it reports progress that `GET /api/jobs` shows). [`app`]
+//! builds the router from the one table of endpoints in `routes`; each handler parses its
+//! input, runs the heavy part (search, decoding, file reads) on the blocking pool and answers
+//! JSON, or an [`ApiError`] whose status and code come from one table in `error`. The OpenAPI
+//! document (`openapi.json`) describes every endpoint of that table; `web` serves the embedded
+//! single-page UI. [`serve`] and [`run`] put the router on a socket.
+
+mod error;
+mod hotspots;
+mod openapi;
+mod params;
+mod range;
+mod routes;
+mod sniff;
+mod state;
+mod web;
+pub mod worker;
+
+use std::net::SocketAddr;
+
+pub use error::{ApiError, ServerError};
+pub use routes::{app, endpoints};
+pub use state::{AppState, ServerConfig};
+
+/// Serves the API and UI on `bind` until Ctrl-C or SIGTERM.
+pub async fn serve(state: AppState, bind: SocketAddr) -> Result<(), ServerError> {
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await
+        .map_err(|source| ServerError::Bind { addr: bind, source })?;
+    serve_on(state, listener).await
+}
+
+/// Serves the API and UI on an already bound listener until Ctrl-C or SIGTERM.
+pub async fn serve_on(state: AppState, listener: tokio::net::TcpListener) -> Result<(), ServerError> {
+    let addr = listener.local_addr().map_err(ServerError::Io)?;
+    tracing::info!(%addr, "serving");
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(ServerError::Io)
+}
+
+/// Runs the server on its own multi-threaded runtime, for callers that have none (the CLI):
+/// binds, calls `ready` with the bound address (so it can print the URL), then serves.
+pub fn run(state: AppState, bind: SocketAddr, ready: impl FnOnce(SocketAddr)) -> Result<(), ServerError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(ServerError::Io)?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(bind)
+            .await
+            .map_err(|source| ServerError::Bind { addr: bind, source })?;
+        ready(listener.local_addr().map_err(ServerError::Io)?);
+        serve_on(state, listener).await
+    })
+}
+
+/// Resolves on Ctrl-C or SIGTERM. Jobs interrupted by the exit stay in the durable queue and
+/// are resumed by the next start.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::warn!("cannot listen for Ctrl-C: {e}");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!("cannot listen for SIGTERM: {e}");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,100 @@
+//! The router: one table of API endpoints ([`endpoints`]), which the OpenAPI document must
+//! describe, plus the embedded UI and a JSON 404 for everything else.
+
+mod files;
+mod frames;
+mod jobs;
+mod library;
+mod search;
+mod upload;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{Method, Uri};
+use axum::response::IntoResponse;
+use axum::routing::{delete, get, post, MethodRouter};
+use axum::{Json, Router};
+
+use crate::{ApiError, AppState, ServerConfig};
+
+/// One API endpoint: its method, its path (in the `{param}` syntax shared by axum and OpenAPI)
+/// and its handler.
+pub struct Endpoint {
+    pub method: Method,
+    pub path: &'static str,
+    handler: MethodRouter<AppState>,
+}
+
+macro_rules! endpoint {
+    ($method:ident $path:literal => $route:ident($handler:expr)) => {
+        Endpoint {
+            method: Method::$method,
+            path: $path,
+            handler: $route($handler),
+        }
+    };
+}
+
+/// Every API endpoint. Limits that depend on the configuration (upload sizes) are set here.
+pub fn endpoints(config: &ServerConfig) -> Vec<Endpoint> {
+    // Multipart framing adds a little to the file itself; the exact file limit is enforced
+    // while the file streams to disk.
+    let upload_limit = usize::try_from(config.max_upload_bytes.saturating_add(64 << 10)).unwrap_or(usize::MAX);
+    let photo_limit = usize::try_from(config.max_photo_bytes.saturating_add(64 << 10)).unwrap_or(usize::MAX);
+    vec![
+        endpoint!(GET "/healthz" => get(healthz)),
+        endpoint!(GET "/api/openapi.json" => get(openapi)),
+        endpoint!(GET "/api/media" => get(library::list)),
+        Endpoint {
+            method: Method::POST,
+            path: "/api/media",
+            handler: post(upload::upload).layer(DefaultBodyLimit::max(upload_limit)),
+        },
+        endpoint!(GET "/api/media/{id}" => get(library::show)),
+        endpoint!(DELETE "/api/media/{id}" => delete(library::remove)),
+        endpoint!(GET "/api/media/{id}/file" => get(files::media_file)),
+        endpoint!(GET "/api/media/{id}/thumb" => get(files::media_thumb)),
+        endpoint!(GET "/api/media/{id}/frame" => get(frames::frame)),
+        endpoint!(GET "/api/media/{id}/hotspots" => get(frames::hotspots)),
+        endpoint!(GET "/api/tracks/{id}/thumb" => get(files::track_thumb)),
+        endpoint!(GET "/api/jobs" => get(jobs::list)),
+        endpoint!(GET "/api/jobs/{id}" => get(jobs::show)),
+        endpoint!(POST "/api/search" => post(search::search)),
+        Endpoint {
+            method: Method::POST,
+            path: "/api/search/photo",
+            handler: post(search::photo).layer(DefaultBodyLimit::max(photo_limit)),
+        },
+    ]
+}
+
+/// The whole application: API, UI, and JSON errors for unknown routes.
+pub fn app(state: AppState) -> Router {
+    let mut router = Router::new();
+    for e in endpoints(state.config()) {
+        // Handlers of one path under several methods merge into one route.
+        router = router.route(e.path, e.handler);
+    }
+    crate::web::routes(router).fallback(no_route).with_state(state)
+}
+
+async fn healthz() -> impl IntoResponse {
+    Json(serde_json::json!({"status": "ok"}))
+}
+
+async fn openapi() -> impl IntoResponse {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        crate::openapi::DOCUMENT,
+    )
+}
+
+async fn no_route(method: Method, uri: Uri) -> ApiError {
+    ApiError::NoRoute(format!("{method} {}", uri.path()))
+}
+
+/// Runs blocking work (SQLite, decoding, models, file system) off the async threads.
+pub(crate) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f).await?
+}

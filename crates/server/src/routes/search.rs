@@ -1,0 +1,120 @@
+//! Search: a box on an indexed video or image, a stored sighting, or an uploaded photo. Both
+//! endpoints answer the JSON of `glint search --json`.
+
+use std::path::Path;
+
+use axum::body::Bytes;
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{Multipart, State};
+use axum::Json;
+use serde::Deserialize;
+
+use glint_media::{decode_image_bytes, DecodeLimits};
+use glint_search::{Query, SearchOptions, SearchResponse};
+use glint_types::BBox;
+
+use super::blocking;
+use super::upload::multipart_error;
+use crate::{params, ApiError, AppState};
+
+/// Most media per group a client may ask for.
+const MAX_LIMIT: usize = 100;
+
+/// `{"video": id, "at": s, "box": [x,y,w,h]}`, `{"media": id, "box": [...]}` or
+/// `{"sighting": id}`, each with an optional `"limit"`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SearchBody {
+    video: Option<String>,
+    at: Option<f64>,
+    media: Option<String>,
+    sighting: Option<u64>,
+    #[serde(rename = "box")]
+    bbox: Option<serde_json::Value>,
+    limit: Option<usize>,
+}
+
+/// The body is parsed here rather than by an extractor so that every mistake in it is a JSON
+/// 400 with a message.
+pub async fn search(State(state): State<AppState>, body: Bytes) -> Result<Json<SearchResponse>, ApiError> {
+    let body: SearchBody =
+        serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest(format!("bad JSON body: {e}")))?;
+    let bbox = body.bbox.as_ref().map(params::bbox_json).transpose()?;
+    let query = match (body.video, body.media, body.sighting) {
+        (Some(video), None, None) => {
+            let at = body
+                .at
+                .ok_or_else(|| ApiError::BadRequest("a video search needs `at` (seconds)".into()))?;
+            if !at.is_finite() || at < 0.0 {
+                return Err(ApiError::BadRequest(format!(
+                    "`at` must be a non-negative time, got {at}"
+                )));
+            }
+            let bbox = bbox.ok_or_else(|| ApiError::BadRequest("a video search needs `box`".into()))?;
+            Query::Media {
+                id: params::media_id(&video)?,
+                bbox,
+                at: Some(at),
+            }
+        }
+        (None, Some(media), None) => Query::Media {
+            id: params::media_id(&media)?,
+            bbox: bbox.ok_or_else(|| ApiError::BadRequest("a media search needs `box`".into()))?,
+            at: None,
+        },
+        (None, None, Some(track)) => Query::Sighting { track },
+        _ => {
+            return Err(ApiError::BadRequest(
+                "give exactly one of `video` (with `at` and `box`), `media` (with `box`) or `sighting`".into(),
+            ))
+        }
+    };
+    run(state, query, body.limit).await
+}
+
+/// `multipart/form-data` with an `image` file and an optional `box` (`x,y,w,h`) and `limit`.
+pub async fn photo(
+    State(state): State<AppState>,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Json<SearchResponse>, ApiError> {
+    let limit = state.config().max_photo_bytes;
+    let mut multipart = multipart.map_err(|e| ApiError::BadRequest(format!("expected a multipart form: {e}")))?;
+    let (mut image, mut bbox, mut count): (Option<Bytes>, Option<BBox>, Option<usize>) = (None, None, None);
+    while let Some(field) = multipart.next_field().await.map_err(|e| multipart_error(&e, limit))? {
+        match field.name() {
+            Some("image") | Some("file") => {
+                let bytes = field.bytes().await.map_err(|e| multipart_error(&e, limit))?;
+                if bytes.len() as u64 > limit {
+                    return Err(ApiError::TooLarge { limit });
+                }
+                image = Some(bytes);
+            }
+            Some("box") => {
+                let text = field.text().await.map_err(|e| multipart_error(&e, limit))?;
+                if !text.trim().is_empty() {
+                    bbox = Some(params::bbox_text(&text)?);
+                }
+            }
+            Some("limit") => {
+                let text = field.text().await.map_err(|e| multipart_error(&e, limit))?;
+                count = Some(params::number(text.trim(), "limit")?);
+            }
+            _ => {}
+        }
+    }
+    let bytes = image.ok_or_else(|| ApiError::BadRequest("the form has no `image` file".into()))?;
+    let decoded = blocking(move || {
+        decode_image_bytes(&bytes, Path::new("uploaded photo"), DecodeLimits::default())
+            .map_err(|e| ApiError::BadImage(e.to_string()))
+    })
+    .await?;
+    run(state, Query::Image { image: decoded, bbox }, count).await
+}
+
+async fn run(state: AppState, query: Query, limit: Option<usize>) -> Result<Json<SearchResponse>, ApiError> {
+    let options = SearchOptions {
+        limit: limit.unwrap_or(SearchOptions::default().limit).clamp(1, MAX_LIMIT),
+        ..SearchOptions::default()
+    };
+    blocking(move || Ok(Json(state.searcher().search(&query, &options)?))).await
+}

@@ -1,0 +1,103 @@
+//! What every request shares, and how it is put together.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use glint_ingest::{IngestConfig, Store};
+use glint_search::Searcher;
+use glint_vision::Models;
+
+use crate::worker::Worker;
+use crate::ServerError;
+
+/// Limits and settings of one server.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Largest accepted upload (`POST /api/media`), in bytes.
+    pub max_upload_bytes: u64,
+    /// Largest accepted search photo (`POST /api/search/photo`), in bytes.
+    pub max_photo_bytes: u64,
+    /// How uploads are ingested.
+    pub ingest: IngestConfig,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            max_upload_bytes: 2 << 30,
+            max_photo_bytes: 32 << 20,
+            ingest: IngestConfig::default(),
+        }
+    }
+}
+
+/// The shared state of the server; cloning is cheap.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    models: Models,
+    searcher: Searcher,
+    config: ServerConfig,
+    worker: Worker,
+}
+
+impl AppState {
+    /// Prepares the uploads folder and starts the ingest worker, which first resumes whatever
+    /// the queue still holds from an earlier run.
+    pub fn new(store: Store, models: Models, config: ServerConfig) -> Result<Self, ServerError> {
+        let uploads = uploads_dir(&store.data_dir);
+        std::fs::create_dir_all(&uploads).map_err(|source| ServerError::Dir { path: uploads, source })?;
+        // The searcher and the worker share the store's catalog and index (both behind `Arc`),
+        // so what the worker ingests is searchable at once.
+        let searcher = Searcher::new(store.clone(), models.clone());
+        let worker = Worker::start(store.clone(), models.clone(), config.ingest.clone())?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                store,
+                models,
+                searcher,
+                config,
+                worker,
+            }),
+        })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    pub fn models(&self) -> &Models {
+        &self.inner.models
+    }
+
+    pub fn searcher(&self) -> &Searcher {
+        &self.inner.searcher
+    }
+
+    pub fn config(&self) -> &ServerConfig {
+        &self.inner.config
+    }
+
+    pub fn worker(&self) -> &Worker {
+        &self.inner.worker
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.inner.store.data_dir
+    }
+
+    /// Where uploaded files are kept.
+    pub fn uploads_dir(&self) -> PathBuf {
+        uploads_dir(self.data_dir())
+    }
+}
+
+/// Absolute, because jobs record absolute paths and uploads are recognised by their prefix.
+pub(crate) fn uploads_dir(data_dir: &Path) -> PathBuf {
+    let dir = data_dir.join("uploads");
+    std::path::absolute(&dir).unwrap_or(dir)
+}

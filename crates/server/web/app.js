@@ -1,0 +1,670 @@
+// Glint web UI: a hash-routed single page over the JSON API (see /api/openapi.json).
+// Views: the library (#/), a player for one media (#/media/ID?t=S&box=X,Y,W,H) where a box on
+// the paused frame is searched, and photo search (#/photo). Boxes are always in source pixels,
+// the API's unit; the overlay converts to and from screen pixels.
+'use strict';
+
+const $ = (sel, root = document) => root.querySelector(sel);
+
+/** Builds an element: h('div', {class: 'x', onclick: f}, child, 'text', ...). */
+function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v == null || v === false) continue;
+    if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+    else if (k === 'style' && typeof v === 'object') Object.assign(el.style, v);
+    else if (k === 'html') el.innerHTML = v;
+    else el.setAttribute(k, v === true ? '' : v);
+  }
+  for (const c of children.flat()) if (c != null && c !== false) el.append(c.nodeType ? c : String(c));
+  return el;
+}
+
+const ICONS = {
+  search: '<svg viewBox="0 0 24 24"><circle cx="11" cy="11" r="7"/><path d="M20 20l-3.5-3.5"/></svg>',
+  back: '<svg viewBox="0 0 24 24"><path d="M15 18l-6-6 6-6"/></svg>',
+  trash: '<svg viewBox="0 0 24 24"><path d="M4 7h16M10 11v6M14 11v6M6 7l1 13h10l1-13M9 7V4h6v3"/></svg>',
+  photo: '<svg viewBox="0 0 24 24"><rect x="3" y="5" width="18" height="14" rx="2"/><circle cx="9" cy="10" r="2"/><path d="M21 16l-5-5-9 8"/></svg>',
+  nothing: '<svg viewBox="0 0 24 24"><circle cx="11" cy="11" r="7"/><path d="M20 20l-3.5-3.5M8.5 8.5l5 5M13.5 8.5l-5 5"/></svg>',
+  box: '<svg viewBox="0 0 24 24"><rect x="5" y="5" width="14" height="14" rx="2" stroke-dasharray="3 3"/></svg>',
+};
+const icon = (name) => h('span', { html: ICONS[name], style: { display: 'inline-flex' } });
+
+// ---------------------------------------------------------------- API
+
+class ApiError extends Error {
+  constructor(message, code, status) { super(message); this.code = code; this.status = status; }
+}
+
+async function api(path, options = {}) {
+  let response;
+  try {
+    response = await fetch(path, options);
+  } catch (e) {
+    throw new ApiError('The Glint server cannot be reached. Is it still running?', 'offline', 0);
+  }
+  if (response.status === 204) return null;
+  const text = await response.text();
+  let body = null;
+  try { body = text ? JSON.parse(text) : null; } catch (e) { /* not JSON: handled below */ }
+  if (!response.ok) {
+    throw new ApiError(body?.message || `Request failed (${response.status})`, body?.code || 'http', response.status);
+  }
+  return body;
+}
+
+// ---------------------------------------------------------------- formatting
+
+function fmtTime(s) {
+  if (s == null || !isFinite(s)) return '';
+  const m = Math.floor(s / 60);
+  const sec = s - m * 60;
+  return `${m}:${sec < 10 ? '0' : ''}${sec.toFixed(1)}`;
+}
+function fmtDuration(s) {
+  if (s == null) return '';
+  const t = Math.round(s);
+  const m = Math.floor(t / 60);
+  return `${m}:${String(t % 60).padStart(2, '0')}`;
+}
+const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
+const basename = (p) => p.split(/[\\/]/).pop();
+
+// ---------------------------------------------------------------- library cache
+
+const library = new Map(); // media id -> media
+async function loadLibrary() {
+  const list = await api('/api/media');
+  library.clear();
+  for (const m of list) library.set(m.id, m);
+  return list;
+}
+function mediaName(id, path) {
+  return library.get(id)?.name || basename(path || id);
+}
+
+// ---------------------------------------------------------------- toast
+
+let toastTimer;
+function toast(message) {
+  const el = $('#toast');
+  el.textContent = message;
+  el.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => { el.hidden = true; }, 3500);
+}
+
+// ---------------------------------------------------------------- router
+
+const view = $('#view');
+let cleanup = null; // the current view's teardown
+
+function route() {
+  if (cleanup) { cleanup(); cleanup = null; }
+  const hash = location.hash.slice(1) || '/';
+  const [path, query = ''] = hash.split('?');
+  const params = new URLSearchParams(query);
+  const tab = path.startsWith('/photo') ? 'photo' : 'library';
+  document.querySelectorAll('.tabs a').forEach((a) => a.classList.toggle('active', a.dataset.tab === tab));
+  view.replaceChildren();
+  const media = path.match(/^\/media\/([0-9a-f]+)$/);
+  if (media) return renderPlayer(media[1], params);
+  if (path === '/photo') return renderPhotoSearch();
+  return renderLibrary();
+}
+window.addEventListener('hashchange', route);
+
+// ---------------------------------------------------------------- library view
+
+async function renderLibrary() {
+  const grid = h('div', { class: 'grid' }, ...Array.from({ length: 8 }, () => h('div', { class: 'skeleton', style: { height: '210px' } })));
+  const count = h('p', { class: 'muted' }, 'Loading…');
+  view.append(
+    h('div', { class: 'page-head' },
+      h('div', {}, h('h1', {}, 'Library'), count),
+      h('a', { class: 'btn', href: '#/photo' }, icon('photo'), 'Search by photo')),
+    grid);
+  let list;
+  try {
+    list = await loadLibrary();
+  } catch (e) {
+    grid.replaceWith(errorBox(e));
+    count.textContent = '';
+    return;
+  }
+  const videos = list.filter((m) => m.kind === 'video').length;
+  count.textContent = list.length
+    ? `${plural(videos, 'video')} and ${plural(list.length - videos, 'photo')}. Open one, pause, and box a person or an item to find it everywhere.`
+    : '';
+  if (!list.length) {
+    grid.replaceWith(h('div', { class: 'empty' },
+      h('h2', {}, 'Your library is empty'),
+      h('p', {}, 'Upload videos and photos (or run glint ingest). Glint indexes the faces and items in them, on this machine.'),
+      h('label', { class: 'btn primary big' }, 'Upload videos or photos',
+        h('input', { type: 'file', multiple: true, accept: 'video/*,image/*', hidden: true, onchange: (e) => uploadFiles(e.target.files) }))));
+    return;
+  }
+  list.sort((a, b) => b.added_at - a.added_at);
+  grid.replaceChildren(...list.map(mediaCard));
+}
+
+function mediaCard(m) {
+  const facts = [];
+  if (m.kind === 'video') facts.push(fmtDuration(m.duration_s));
+  else facts.push(`${m.width}×${m.height}`);
+  if (m.face_tracks) facts.push(plural(m.face_tracks, 'face'));
+  return h('a', { class: 'card', href: `#/media/${m.id}`, title: m.name },
+    h('div', { class: 'thumb' },
+      h('img', { src: `/api/media/${m.id}/thumb`, alt: '', loading: 'lazy' }),
+      h('span', { class: 'badge' }, m.kind === 'video' ? 'Video' : 'Photo'),
+      m.kind === 'video' ? h('span', { class: 'badge right' }, fmtDuration(m.duration_s)) : null),
+    h('div', { class: 'meta' },
+      h('div', { class: 'name' }, m.name),
+      h('div', { class: 'sub' }, facts.join(' · '))));
+}
+
+// ---------------------------------------------------------------- uploads
+
+const uploads = $('#uploads');
+$('#upload-input').addEventListener('change', (e) => { uploadFiles(e.target.files); e.target.value = ''; });
+
+// Dropping files anywhere (outside the photo-search drop zone) adds them to the library.
+let dragDepth = 0;
+document.addEventListener('dragenter', (e) => {
+  if (!e.dataTransfer?.types?.includes('Files') || e.target.closest?.('.dropzone')) return;
+  dragDepth++; document.body.classList.add('dropping');
+});
+document.addEventListener('dragleave', () => { if (--dragDepth <= 0) { dragDepth = 0; document.body.classList.remove('dropping'); } });
+document.addEventListener('dragover', (e) => e.preventDefault());
+document.addEventListener('drop', (e) => {
+  e.preventDefault();
+  dragDepth = 0; document.body.classList.remove('dropping');
+  if (e.target.closest?.('.dropzone')) return;
+  if (e.dataTransfer?.files?.length) uploadFiles(e.dataTransfer.files);
+});
+
+function uploadFiles(files) {
+  for (const file of files) uploadOne(file);
+}
+
+function uploadOne(file) {
+  const fill = h('i');
+  const bar = h('div', { class: 'bar' }, fill);
+  const status = h('span', { class: 'status' }, 'Uploading…');
+  const row = h('div', { class: 'upload' }, h('span', { class: 'name' }, file.name), status, bar);
+  uploads.append(row);
+  const finish = (cls, text) => {
+    row.classList.add(cls);
+    status.textContent = text;
+    bar.classList.remove('indeterminate');
+    fill.style.width = '100%';
+    setTimeout(() => row.remove(), cls === 'failed' ? 12000 : 5000);
+  };
+  const form = new FormData();
+  form.append('file', file, file.name);
+  const xhr = new XMLHttpRequest();
+  xhr.open('POST', '/api/media');
+  xhr.upload.onprogress = (e) => {
+    if (!e.lengthComputable) return;
+    const pct = Math.round((e.loaded / e.total) * 100);
+    fill.style.width = `${pct}%`;
+    status.textContent = `Uploading… ${pct}%`;
+  };
+  xhr.onerror = () => finish('failed', 'Upload failed: the server cannot be reached');
+  xhr.onload = () => {
+    let body = null;
+    try { body = JSON.parse(xhr.responseText); } catch (e) { /* handled below */ }
+    if (xhr.status !== 202 || !body) {
+      finish('failed', body?.message ? `Refused: ${body.message}` : `Upload failed (${xhr.status})`);
+      return;
+    }
+    fill.style.width = '0%';
+    status.textContent = 'Queued for indexing…';
+    followJob(body.job_id, fill, bar, status, finish);
+  };
+  xhr.send(form);
+}
+
+/** Polls an ingest job until it ends, showing its progress. */
+function followJob(id, fill, bar, status, finish) {
+  const tick = async () => {
+    let job;
+    try {
+      job = await api(`/api/jobs/${id}`);
+    } catch (e) {
+      setTimeout(tick, 2000);
+      return;
+    }
+    if (job.state === 'done') {
+      finish('done', job.outcome === 'skipped' ? 'Already in your library' : 'Indexed — ready to search');
+      if (!location.hash || location.hash === '#/' || location.hash === '#') route();
+      else loadLibrary().catch(() => {});
+      return;
+    }
+    if (job.state === 'failed') {
+      finish('failed', `Could not index: ${job.error || 'unknown error'}`);
+      return;
+    }
+    if (job.state === 'running') {
+      if (job.progress == null) {
+        bar.classList.add('indeterminate');
+        status.textContent = 'Indexing…';
+      } else {
+        bar.classList.remove('indeterminate');
+        fill.style.width = `${Math.round(job.progress * 100)}%`;
+        status.textContent = `Indexing… ${Math.round(job.progress * 100)}%`;
+      }
+    } else {
+      status.textContent = 'Waiting for other uploads…';
+    }
+    setTimeout(tick, 700);
+  };
+  tick();
+}
+
+// ---------------------------------------------------------------- box selection overlay
+
+/**
+ * A box editor over a stage of W x H source pixels: drag inside the box to move it, its corners
+ * to resize it, or anywhere else to draw a new one. Works with mouse, pen and touch.
+ */
+function boxEditor(overlay, W, H, onChange = () => {}) {
+  let box = null;
+  let sel = null;
+  const min = Math.max(8, Math.min(W, H) * 0.03);
+  const toSource = (e) => {
+    const r = overlay.getBoundingClientRect();
+    return [((e.clientX - r.left) / r.width) * W, ((e.clientY - r.top) / r.height) * H];
+  };
+  const clamp = (v, lo, hi) => Math.min(Math.max(v, lo), hi);
+  const draw = () => {
+    if (!box) { sel?.remove(); sel = null; return; }
+    if (!sel) {
+      sel = h('div', { class: 'selection', 'aria-label': 'Search box' },
+        ...['nw', 'ne', 'sw', 'se'].map((c) => h('div', { class: 'handle', 'data-h': c })));
+      overlay.append(sel);
+    }
+    Object.assign(sel.style, {
+      left: `${(box[0] / W) * 100}%`, top: `${(box[1] / H) * 100}%`,
+      width: `${(box[2] / W) * 100}%`, height: `${(box[3] / H) * 100}%`,
+    });
+  };
+  let drag = null;
+  const down = (e) => {
+    if (e.button > 0 || e.target.closest('.hotspot')) return;
+    e.preventDefault();
+    const [x, y] = toSource(e);
+    const handle = e.target.closest('.handle')?.dataset.h;
+    if (handle) {
+      // Resize: the opposite corner stays put.
+      const [bx, by, bw, bh] = box;
+      const ax = handle.includes('w') ? bx + bw : bx;
+      const ay = handle.includes('n') ? by + bh : by;
+      drag = { kind: 'corner', ax, ay };
+    } else if (box && e.target.closest('.selection')) {
+      drag = { kind: 'move', dx: x - box[0], dy: y - box[1] };
+    } else {
+      drag = { kind: 'corner', ax: x, ay: y, fresh: true };
+      box = [x, y, 0, 0];
+    }
+    overlay.setPointerCapture(e.pointerId);
+  };
+  const move = (e) => {
+    if (!drag) return;
+    const [x, y] = toSource(e).map((v, i) => clamp(v, 0, i ? H : W));
+    if (drag.kind === 'move') {
+      box = [clamp(x - drag.dx, 0, W - box[2]), clamp(y - drag.dy, 0, H - box[3]), box[2], box[3]];
+    } else {
+      box = [Math.min(x, drag.ax), Math.min(y, drag.ay), Math.abs(x - drag.ax), Math.abs(y - drag.ay)];
+    }
+    draw();
+  };
+  const up = () => {
+    if (!drag) return;
+    if (box && (box[2] < min || box[3] < min)) {
+      // A tap or a tiny drag: grow it to a usable square around the point.
+      const side = Math.min(W, H) * 0.3;
+      const cx = box[0] + box[2] / 2;
+      const cy = box[1] + box[3] / 2;
+      box = [clamp(cx - side / 2, 0, W - side), clamp(cy - side / 2, 0, H - side), side, side];
+      draw();
+    }
+    drag = null;
+    onChange(box);
+  };
+  overlay.addEventListener('pointerdown', down);
+  overlay.addEventListener('pointermove', move);
+  overlay.addEventListener('pointerup', up);
+  overlay.addEventListener('pointercancel', up);
+  return {
+    get: () => box && box.map((v) => Math.round(v * 100) / 100),
+    set: (b) => { box = b ? [...b] : null; draw(); onChange(box); },
+    centre: () => {
+      const side = Math.min(W, H) * 0.35;
+      box = [(W - side) / 2, (H - side) / 2, side, side];
+      draw(); onChange(box);
+    },
+  };
+}
+
+/** Percent placement of a source-pixel box inside a W x H stage. */
+function placeBox(el, b, W, H) {
+  Object.assign(el.style, {
+    left: `${(b[0] / W) * 100}%`, top: `${(b[1] / H) * 100}%`, width: `${(b[2] / W) * 100}%`, height: `${(b[3] / H) * 100}%`,
+  });
+  return el;
+}
+
+/** A stage sized to the media's aspect ratio, at most 68% of the viewport height. */
+function makeStage(W, H, mediaEl) {
+  const stage = h('div', { class: 'stage', style: { aspectRatio: `${W} / ${H}`, width: `min(100%, ${((68 * W) / H).toFixed(3)}vh)` } });
+  const overlay = h('div', { class: 'overlay passive' });
+  stage.append(mediaEl, overlay);
+  return { wrap: h('div', { class: 'stage-wrap' }, stage), stage, overlay };
+}
+
+// ---------------------------------------------------------------- search results
+
+let lastSearch = null; // {response, label}: shown again when a hit is opened
+
+function resultsPanel() {
+  const body = h('div', {});
+  const title = h('h2', {}, 'Results');
+  const meta = h('span', { class: 'muted', style: { fontSize: '13px' } });
+  const panel = h('section', { class: 'results', 'aria-live': 'polite' }, h('div', { class: 'results-head' }, title, meta), body);
+  const set = (...nodes) => body.replaceChildren(...nodes);
+  return {
+    el: panel,
+    placeholder(text) {
+      meta.textContent = '';
+      set(h('div', { class: 'placeholder' }, icon('search'), h('p', {}, text)));
+    },
+    loading() {
+      meta.textContent = 'Searching…';
+      set(h('div', { class: 'skeleton' }), h('div', { class: 'skeleton' }), h('div', { class: 'skeleton' }));
+    },
+    error(e) {
+      meta.textContent = '';
+      set(errorBox(e));
+    },
+    show(response, label) {
+      lastSearch = { response, label };
+      title.textContent = label || 'Results';
+      meta.textContent = `${Math.round(response.latency_ms)} ms`;
+      set(renderResponse(response));
+    },
+  };
+}
+
+function errorBox(e) {
+  const hints = {
+    bad_query: 'Try a larger box that lies on the picture.',
+    bad_request: 'Check the box and try again.',
+    unknown_media: 'This media is no longer in the library.',
+    bad_image: 'Pick a JPEG, PNG, WebP or GIF photo.',
+    too_large: 'Pick a smaller file.',
+    offline: '',
+  };
+  return h('div', { class: 'error', role: 'alert' },
+    h('b', {}, 'Something went wrong. '), e.message,
+    hints[e.code] ? h('div', { class: 'muted', style: { marginTop: '4px' } }, hints[e.code]) : null);
+}
+
+function renderResponse(r) {
+  const groups = r.groups.filter((g) => g.hits.length);
+  if (r.no_match || !groups.length) {
+    return h('div', { class: 'no-match' },
+      h('div', { class: 'icon' }, icon('nothing')),
+      h('h2', {}, 'No comparable person or item found'),
+      h('p', {}, 'Nothing indexed looks like this box. Try a tighter box around one face or one object, or another moment.'));
+  }
+  return h('div', {}, ...groups.map((g) =>
+    h('div', { class: 'group' },
+      h('h3', {}, h('span', { class: `dot ${g.route}` }), g.route === 'person' ? 'Same person' : 'Same item',
+        h('span', { class: 'muted' }, `· ${plural(g.hits.length, 'match')}`)),
+      h('div', { class: 'hits' }, ...g.hits.map(hitCard)))));
+}
+
+function openAt(id, t, b) {
+  const q = new URLSearchParams();
+  if (t != null) q.set('t', t.toFixed(3));
+  if (b) q.set('box', b.map((v) => Math.round(v)).join(','));
+  const target = `#/media/${id}?${q}`;
+  if (location.hash === target) route(); else location.hash = target;
+}
+
+function hitCard(hit) {
+  const m = library.get(hit.media_id);
+  const first = hit.sightings[0];
+  const W = m?.width || 16;
+  const H = m?.height || 10;
+  const frameSrc = hit.kind === 'video'
+    ? `/api/media/${hit.media_id}/frame?t=${first.t}&max=320`
+    : `/api/media/${hit.media_id}/frame?max=320`;
+  // The thumbnail frame is 16:10; the media keeps its own aspect inside it.
+  const ratio = W / H;
+  const inner = h('div', { class: 'inner' }, h('img', { src: frameSrc, alt: '', loading: 'lazy' }));
+  if (ratio > 1.6) Object.assign(inner.style, { left: 0, width: '100%', height: `${(1.6 / ratio) * 100}%`, top: `${(1 - 1.6 / ratio) * 50}%` });
+  else Object.assign(inner.style, { top: 0, height: '100%', width: `${(ratio / 1.6) * 100}%`, left: `${(1 - ratio / 1.6) * 50}%` });
+  if (m) inner.append(placeBox(h('div', { class: 'box' }), first.box, W, H));
+  const sub = hit.kind === 'video'
+    ? `Video · ${plural(hit.sightings.length, 'moment')} · match ${(hit.score * 100).toFixed(0)}%`
+    : `Photo · match ${(hit.score * 100).toFixed(0)}%`;
+  const chips = hit.kind === 'video'
+    ? h('div', { class: 'chips' }, ...hit.sightings.slice(0, 8).map((s) =>
+      h('button', {
+        class: 'chip', type: 'button', title: `Open at ${fmtTime(s.t)}`,
+        onclick: (e) => { e.stopPropagation(); openAt(hit.media_id, s.t, s.box); },
+      }, fmtTime(s.t))),
+    hit.sightings.length > 8 ? h('span', { class: 'muted', style: { fontSize: '12px' } }, `+${hit.sightings.length - 8}`) : null)
+    : null;
+  return h('div', {
+    class: 'hit', role: 'link', tabindex: 0,
+    onclick: () => openAt(hit.media_id, first.t, first.box),
+    onkeydown: (e) => { if (e.key === 'Enter') openAt(hit.media_id, first.t, first.box); },
+  },
+  h('div', { class: 'frame' }, inner),
+  h('div', {}, h('div', { class: 'name' }, mediaName(hit.media_id, hit.path)), h('div', { class: 'sub' }, sub), chips));
+}
+
+// ---------------------------------------------------------------- player view
+
+async function renderPlayer(id, params) {
+  const results = resultsPanel();
+  const main = h('div', { class: 'player-main' }, h('a', { class: 'back', href: '#/' }, icon('back'), 'Library'),
+    h('div', { class: 'stage-wrap' }, h('div', { style: { padding: '80px 0' } }, h('div', { class: 'spinner' }))));
+  view.append(h('div', { class: 'player-layout' }, main, results.el));
+  if (lastSearch) results.show(lastSearch.response, lastSearch.label);
+  else results.placeholder('Pause on a face or an item and press Search to find it in your other videos and photos.');
+
+  let media;
+  try {
+    ({ media } = await api(`/api/media/${id}`));
+    if (!library.size) await loadLibrary().catch(() => {});
+  } catch (e) {
+    main.lastChild.replaceWith(errorBox(e));
+    return;
+  }
+  const W = media.width;
+  const H = media.height;
+  const isVideo = media.kind === 'video';
+  const el = isVideo
+    ? h('video', { src: `/api/media/${id}/file`, controls: true, playsinline: true, preload: 'metadata' })
+    : h('img', { src: `/api/media/${id}/frame?max=2000`, alt: media.name });
+  const { wrap, overlay } = makeStage(W, H, el);
+  main.lastChild.replaceWith(wrap);
+
+  const t0 = params.has('t') ? Number(params.get('t')) : null;
+  const shown = params.get('box')?.split(',').map(Number);
+  let found = null;
+  const showFound = (b) => {
+    found?.remove();
+    found = b && b.length === 4 && b.every(isFinite) ? placeBox(h('div', { class: 'found-box' }), b, W, H) : null;
+    if (found) overlay.append(found);
+  };
+  if (isVideo && t0 != null && isFinite(t0)) {
+    el.addEventListener('loadedmetadata', () => { el.currentTime = t0; }, { once: true });
+  }
+  showFound(shown);
+  if (isVideo) el.addEventListener('play', () => { if (!selecting) showFound(null); });
+
+  // Search mode: the frame is paused, hotspots and a box are offered.
+  let selecting = false;
+  let editor = null;
+  const hint = h('span', { class: 'hint' });
+  const searchBtn = h('button', { class: 'btn primary big', type: 'button' }, icon('search'), 'Search');
+  const goBtn = h('button', { class: 'btn primary big', type: 'button', hidden: true }, icon('search'), 'Search this box');
+  const cancelBtn = h('button', { class: 'btn big', type: 'button', hidden: true }, 'Cancel');
+  const delBtn = h('button', { class: 'btn ghost danger', type: 'button', title: 'Remove from the library' }, icon('trash'), 'Delete');
+  const toolbar = h('div', { class: 'toolbar' }, searchBtn, goBtn, cancelBtn, hint, h('span', { class: 'spacer' }));
+
+  const facts = [];
+  if (isVideo) facts.push(fmtDuration(media.duration_s), `${W}×${H}`, `${media.shots.length} shots`);
+  else facts.push(`${W}×${H}`);
+  facts.push(plural(media.face_tracks, 'face track'), plural(media.tracks - media.face_tracks, 'item track'));
+  main.append(toolbar,
+    h('div', { class: 'title-row' }, h('h1', {}, media.name), delBtn),
+    h('div', { class: 'facts' }, ...facts.map((f) => h('span', {}, f))));
+
+  const at = () => (isVideo ? el.currentTime : null);
+  const exitSelect = () => {
+    selecting = false;
+    overlay.classList.remove('selecting');
+    overlay.classList.add('passive');
+    overlay.querySelectorAll('.hotspot, .selection').forEach((n) => n.remove());
+    searchBtn.hidden = false; goBtn.hidden = true; cancelBtn.hidden = true; hint.textContent = '';
+  };
+  const search = async (bbox) => {
+    const t = at();
+    results.loading();
+    try {
+      const body = isVideo ? { video: id, at: t, box: bbox } : { media: id, box: bbox };
+      const response = await api('/api/search', {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
+      });
+      results.show(response, isVideo ? `Results for ${media.name} at ${fmtTime(t)}` : `Results for ${media.name}`);
+    } catch (e) {
+      results.error(e);
+    }
+    results.el.scrollIntoView({ behavior: 'smooth', block: 'nearest' });
+  };
+
+  searchBtn.onclick = async () => {
+    if (isVideo) el.pause();
+    selecting = true;
+    showFound(null);
+    overlay.classList.add('selecting');
+    overlay.classList.remove('passive');
+    searchBtn.hidden = true; goBtn.hidden = false; cancelBtn.hidden = false;
+    hint.textContent = 'Finding faces and items on this frame…';
+    if (!editor) editor = boxEditor(overlay, W, H);
+    editor.centre();
+    const t = at();
+    try {
+      const spots = await api(`/api/media/${id}/hotspots${isVideo ? `?t=${t}` : ''}`);
+      if (!selecting) return;
+      for (const s of spots.hotspots) {
+        const label = s.kind === 'face' ? 'Face' : 'Item';
+        const btn = placeBox(h('button', {
+          class: `hotspot ${s.kind}`, type: 'button', title: `Search this ${label.toLowerCase()}`,
+          onpointerdown: (e) => e.stopPropagation(),
+          onclick: () => { editor.set(s.box); exitSelect(); showFound(s.box); search(s.box); },
+        }, h('span', {}, label)), s.box, W, H);
+        overlay.prepend(btn);
+      }
+      hint.textContent = spots.hotspots.length
+        ? 'Tap a highlighted face or item, or drag the box over what you want to find.'
+        : 'Drag the box over a face or an item; resize it from its corners.';
+    } catch (e) {
+      hint.textContent = 'Drag the box over a face or an item; resize it from its corners.';
+    }
+  };
+  goBtn.onclick = () => {
+    const b = editor?.get();
+    if (!b) return;
+    exitSelect();
+    showFound(b);
+    search(b);
+  };
+  cancelBtn.onclick = exitSelect;
+  delBtn.onclick = async () => {
+    if (!confirm(`Remove “${media.name}” from the library? Its index entries and thumbnails are deleted${media.uploaded ? ', and the uploaded file too' : ''}.`)) return;
+    try {
+      await api(`/api/media/${id}`, { method: 'DELETE' });
+      library.delete(id);
+      lastSearch = null;
+      toast(`Removed ${media.name}`);
+      location.hash = '#/';
+    } catch (e) {
+      toast(e.message);
+    }
+  };
+  const onKey = (e) => { if (e.key === 'Escape' && selecting) exitSelect(); };
+  document.addEventListener('keydown', onKey);
+  cleanup = () => { document.removeEventListener('keydown', onKey); if (isVideo) el.pause(); };
+}
+
+// ---------------------------------------------------------------- photo search view
+
+function renderPhotoSearch() {
+  const results = resultsPanel();
+  results.placeholder('Pick a photo, box a face or an item if you like, and search your library for it.');
+  const input = h('input', { type: 'file', accept: 'image/*', hidden: true });
+  const zone = h('label', { class: 'dropzone' },
+    icon('photo'), h('h2', {}, 'Drop a photo here'), h('span', { class: 'muted' }, 'or click to pick one — it is only used for this search, never stored'), input);
+  const main = h('div', {}, h('div', { class: 'page-head' },
+    h('div', {}, h('h1', {}, 'Search by photo'), h('p', { class: 'muted' }, 'Find the same person or item in your videos and photos.'))), zone);
+  view.append(h('div', { class: 'photo-layout' }, main, results.el));
+  if (!library.size) loadLibrary().catch(() => {});
+
+  let url = null;
+  const pick = (file) => {
+    if (!file) return;
+    if (!file.type.startsWith('image/') && file.type) { toast('That is not a photo.'); return; }
+    if (url) URL.revokeObjectURL(url);
+    url = URL.createObjectURL(file);
+    const img = h('img', { src: url, alt: 'Your photo' });
+    img.onerror = () => { toast('This browser cannot show that photo; searching with the whole photo still works.'); };
+    img.onload = () => showPhoto(file, img);
+  };
+  input.onchange = () => pick(input.files[0]);
+  zone.addEventListener('dragover', (e) => { e.preventDefault(); zone.classList.add('over'); });
+  zone.addEventListener('dragleave', () => zone.classList.remove('over'));
+  zone.addEventListener('drop', (e) => { e.preventDefault(); zone.classList.remove('over'); pick(e.dataTransfer.files[0]); });
+
+  const showPhoto = (file, img) => {
+    const W = img.naturalWidth;
+    const H = img.naturalHeight;
+    const { wrap, overlay } = makeStage(W, H, img);
+    overlay.classList.remove('passive');
+    overlay.classList.add('selecting');
+    const hint = h('span', { class: 'hint' }, 'Optional: drag on the photo to box a face or an item. Without a box the whole photo is used.');
+    const clearBtn = h('button', { class: 'btn', type: 'button', hidden: true }, 'Clear box');
+    const editor = boxEditor(overlay, W, H, (b) => { clearBtn.hidden = !b; });
+    clearBtn.onclick = () => editor.set(null);
+    const go = h('button', { class: 'btn primary big', type: 'button' }, icon('search'), 'Search');
+    const other = h('label', { class: 'btn' }, 'Another photo',
+      h('input', { type: 'file', accept: 'image/*', hidden: true, onchange: (e) => pick(e.target.files[0]) }));
+    go.onclick = async () => {
+      const form = new FormData();
+      form.append('image', file, file.name);
+      const b = editor.get();
+      if (b) form.append('box', b.join(','));
+      results.loading();
+      go.disabled = true;
+      try {
+        const response = await api('/api/search/photo', { method: 'POST', body: form });
+        results.show(response, b ? 'Results for the boxed region' : 'Results for your photo');
+      } catch (e) {
+        results.error(e);
+      } finally {
+        go.disabled = false;
+      }
+      results.el.scrollIntoView({ behavior: 'smooth', block: 'nearest' });
+    };
+    main.replaceChildren(main.firstChild, wrap, h('div', { class: 'toolbar' }, go, clearBtn, other, hint));
+  };
+  cleanup = () => { if (url) URL.revokeObjectURL(url); };
+}
+
+route();
