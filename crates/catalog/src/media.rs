@@ -7,51 +7,45 @@ use glint_types::BBox;
 
 use crate::{Catalog, CatalogError};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum MediaKind {
-    Video,
-    Image,
+/// A two-valued kind stored as text: the enum, its SQL text, and the parse back (the schema's
+/// CHECK constraints guarantee only these texts are stored).
+macro_rules! text_kind {
+    ($(#[$doc:meta])* $name:ident { $first:ident = $first_text:literal, $second:ident = $second_text:literal }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+        #[serde(rename_all = "lowercase")]
+        pub enum $name {
+            $first,
+            $second,
+        }
+
+        impl $name {
+            fn as_str(self) -> &'static str {
+                match self {
+                    $name::$first => $first_text,
+                    $name::$second => $second_text,
+                }
+            }
+
+            fn parse(s: &str) -> Self {
+                if s == $first_text {
+                    $name::$first
+                } else {
+                    $name::$second
+                }
+            }
+        }
+    };
 }
 
-impl MediaKind {
-    fn as_str(self) -> &'static str {
-        match self {
-            MediaKind::Video => "video",
-            MediaKind::Image => "image",
-        }
-    }
-    fn parse(s: &str) -> Self {
-        if s == "video" {
-            MediaKind::Video
-        } else {
-            MediaKind::Image
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum TrackKind {
-    Face,
-    Item,
-}
-
-impl TrackKind {
-    fn as_str(self) -> &'static str {
-        match self {
-            TrackKind::Face => "face",
-            TrackKind::Item => "item",
-        }
-    }
-    fn parse(s: &str) -> Self {
-        if s == "face" {
-            TrackKind::Face
-        } else {
-            TrackKind::Item
-        }
-    }
-}
+text_kind!(
+    /// Whether a media is a video or a still image.
+    MediaKind { Video = "video", Image = "image" }
+);
+text_kind!(
+    /// Whether a track follows a face or an item region.
+    TrackKind { Face = "face", Item = "item" }
+);
 
 /// Where a shot starts.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
