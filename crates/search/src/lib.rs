@@ -160,10 +160,10 @@ impl Searcher {
         }
         if routes.item {
             names.push("item");
-            let vector = route::item_vector(&self.models, &prepared.image, &prepared.bbox)?;
+            let vectors = route::item_vectors(&self.models, &prepared.image, &prepared.bbox)?;
             groups.push(Group {
                 route: Route::Item,
-                hits: rank::items(&ctx, &glint_ingest::item_space(&self.models), &vector)?,
+                hits: rank::items(&ctx, &glint_ingest::item_space(&self.models), &vectors)?,
             });
         }
         let no_match = groups.iter().all(|g| g.hits.is_empty());

@@ -25,26 +25,37 @@ pub(crate) struct Context<'a> {
 
 /// Person hits, by identity similarity.
 pub(crate) fn faces(ctx: &Context<'_>, identity: &[f32]) -> Result<Vec<MediaHit>, SearchError> {
-    group(ctx, candidates(ctx, FACE_SPACE, identity)?, FACE_MIN_SCORE)
+    group(ctx, candidates(ctx, FACE_SPACE, &[identity.to_vec()])?, FACE_MIN_SCORE)
 }
 
-pub(crate) fn items(ctx: &Context<'_>, space: &str, query: &[f32]) -> Result<Vec<MediaHit>, SearchError> {
-    let scored = candidates(ctx, space, query)?;
-    group(ctx, scored, ITEM_MIN_SCORE)
+/// Item hits: each stored window scored by its best match among the query's vectors.
+pub(crate) fn items(ctx: &Context<'_>, space: &str, queries: &[Vec<f32>]) -> Result<Vec<MediaHit>, SearchError> {
+    group(ctx, candidates(ctx, space, queries)?, ITEM_MIN_SCORE)
 }
 
-/// The tracks of the nearest vectors in `space`, each once at its best score, best first;
-/// the query's own tracks, excluded media and media outside the allowed set left out.
-fn candidates(ctx: &Context<'_>, space: &str, query: &[f32]) -> Result<Vec<(TrackRecord, f32)>, SearchError> {
+/// The tracks of the vectors in `space` nearest to any of `queries` (each vector at its best
+/// score over the queries), each track once at its best score, best first; the query's own
+/// tracks, excluded media and media outside the allowed set left out. Tracks are looked up in
+/// the catalog only for the best candidates overall.
+fn candidates(ctx: &Context<'_>, space: &str, queries: &[Vec<f32>]) -> Result<Vec<(TrackRecord, f32)>, SearchError> {
     if ctx.store.index.len(space) == 0 {
         return Ok(Vec::new());
     }
     let allowed = |id: u64| ctx.allowed.is_none_or(|a| a.contains(&id));
-    let hits = ctx.store.index.search(space, query, CANDIDATES, Some(&allowed))?;
+    let mut best: HashMap<u64, f32> = HashMap::new();
+    for query in queries {
+        for hit in ctx.store.index.search(space, query, CANDIDATES, Some(&allowed))? {
+            let s = best.entry(hit.id).or_insert(hit.score);
+            *s = s.max(hit.score);
+        }
+    }
+    let mut hits: Vec<(u64, f32)> = best.into_iter().collect();
+    hits.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    hits.truncate(CANDIDATES);
     let mut seen = HashSet::new();
     let mut out = Vec::new();
-    for hit in hits {
-        let Some(track) = ctx.store.catalog.track_of_vector(hit.id)? else {
+    for (id, score) in hits {
+        let Some(track) = ctx.store.catalog.track_of_vector(id)? else {
             continue; // Removed since the index was searched.
         };
         if ctx.own_tracks.contains(&track.id) || ctx.exclude_media.contains(&track.media_id) {
@@ -52,7 +63,7 @@ fn candidates(ctx: &Context<'_>, space: &str, query: &[f32]) -> Result<Vec<(Trac
         }
         // A track with two vectors (two views of a face) counts once, at its better score.
         if seen.insert(track.id) {
-            out.push((track, hit.score));
+            out.push((track, score));
         }
     }
     Ok(out)
