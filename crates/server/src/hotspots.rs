@@ -17,7 +17,9 @@ use glint_vision::{DetectOptions, Models};
 use crate::ApiError;
 
 /// Item hotspots offered on one frame: more would hide the picture.
-const MAX_ITEMS: usize = 5;
+const MAX_ITEMS: usize = 4;
+/// An item box larger than this share of the frame is not offered.
+const MAX_ITEM_FRACTION: f32 = 0.5;
 /// Face hotspots offered on one frame.
 const MAX_FACES: usize = 12;
 /// A stored sighting counts as "on screen at t" within this many seconds: just over half the
@@ -99,14 +101,35 @@ pub fn find(store: &Store, models: &Models, media: &MediaRecord, t: Option<f64>)
         })
         .collect();
     items.sort_by(|a, b| b.score.total_cmp(&a.score));
-    items.truncate(MAX_ITEMS);
-    faces.extend(items);
+    let frame_area = width as f32 * height as f32;
+    let mut kept: Vec<Hotspot> = Vec::new();
+    for item in items {
+        let b = to_bbox(&item.bbox);
+        // Item regions overlap heavily (ingest looks at overlapping windows); offer the best of
+        // each cluster, none that is mostly a face already offered, and none that is most of
+        // the frame (that is "search the whole frame", not a hotspot).
+        let crowded = kept.iter().chain(&faces).any(|k| {
+            let o = to_bbox(&k.bbox);
+            b.iou(&o) > 0.3 || b.intersection(&o) > 0.6 * b.area().min(o.area())
+        });
+        if !crowded && b.area() <= MAX_ITEM_FRACTION * frame_area {
+            kept.push(item);
+        }
+        if kept.len() == MAX_ITEMS {
+            break;
+        }
+    }
+    faces.extend(kept);
     Ok(Hotspots {
         t: frame_t,
         width,
         height,
         hotspots: faces,
     })
+}
+
+fn to_bbox(b: &[f32; 4]) -> BBox {
+    BBox::new(b[0], b[1], b[2], b[3])
 }
 
 /// A stored track on screen at the frame's time.

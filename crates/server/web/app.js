@@ -67,7 +67,7 @@ function fmtDuration(s) {
   const m = Math.floor(t / 60);
   return `${m}:${String(t % 60).padStart(2, '0')}`;
 }
-const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
+const plural = (n, word) => `${n} ${word}${n === 1 ? '' : /(ch|sh|s|x)$/.test(word) ? 'es' : 's'}`;
 const basename = (p) => p.split(/[\\/]/).pop();
 
 // ---------------------------------------------------------------- library cache
@@ -519,7 +519,7 @@ async function renderPlayer(id, params) {
   const toolbar = h('div', { class: 'toolbar' }, searchBtn, goBtn, cancelBtn, hint, h('span', { class: 'spacer' }));
 
   const facts = [];
-  if (isVideo) facts.push(fmtDuration(media.duration_s), `${W}×${H}`, `${media.shots.length} shots`);
+  if (isVideo) facts.push(fmtDuration(media.duration_s), `${W}×${H}`, plural(media.shots.length, 'shot'));
   else facts.push(`${W}×${H}`);
   facts.push(plural(media.face_tracks, 'face track'), plural(media.tracks - media.face_tracks, 'item track'));
   main.append(toolbar,
@@ -566,7 +566,7 @@ async function renderPlayer(id, params) {
       for (const s of spots.hotspots) {
         const label = s.kind === 'face' ? 'Face' : 'Item';
         const btn = placeBox(h('button', {
-          class: `hotspot ${s.kind}`, type: 'button', title: `Search this ${label.toLowerCase()}`,
+          class: `hotspot ${s.kind}`, type: 'button', title: `Search this ${label.toLowerCase()}`, 'data-track': s.track,
           onpointerdown: (e) => e.stopPropagation(),
           onclick: () => { editor.set(s.box); exitSelect(); showFound(s.box); search(s.box); },
         }, h('span', {}, label)), s.box, W, H);
