@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: setup build demo test lint fmt clean-models
+.PHONY: setup build demo test e2e lint fmt clean-models
 
 ## Install system packages, the set-up virtualenv and the models (idempotent).
 setup:
@@ -38,6 +38,11 @@ test: setup
 	@$(CARGO) clippy --workspace --all-targets -- -D warnings
 	@echo "==> cargo test"
 	@$(CARGO) test --workspace
+	@$(MAKE) --no-print-directory e2e
+
+## End-to-end tests of the web UI in headless Chromium (installs chromium and e2e/node_modules if missing).
+e2e:
+	@CARGO=$(CARGO) bash scripts/e2e.sh
 
 fmt:
 	@$(CARGO) fmt --all

@@ -153,7 +153,7 @@ function mediaCard(m) {
   if (m.kind === 'video') facts.push(fmtDuration(m.duration_s));
   else facts.push(`${m.width}×${m.height}`);
   if (m.face_tracks) facts.push(plural(m.face_tracks, 'face'));
-  return h('a', { class: 'card', href: `#/media/${m.id}`, title: m.name },
+  return h('a', { class: 'card', href: `#/media/${m.id}`, title: m.name, 'data-testid': 'media-card', 'data-media-id': m.id, 'data-kind': m.kind },
     h('div', { class: 'thumb' },
       h('img', { src: `/api/media/${m.id}/thumb`, alt: '', loading: 'lazy' }),
       h('span', { class: 'badge' }, m.kind === 'video' ? 'Video' : 'Photo'),
@@ -371,7 +371,7 @@ function resultsPanel() {
   const body = h('div', {});
   const title = h('h2', {}, 'Results');
   const meta = h('span', { class: 'muted', style: { fontSize: '13px' } });
-  const panel = h('section', { class: 'results', 'aria-live': 'polite' }, h('div', { class: 'results-head' }, title, meta), body);
+  const panel = h('section', { class: 'results', 'aria-live': 'polite', 'data-testid': 'results' }, h('div', { class: 'results-head' }, title, meta), body);
   const set = (...nodes) => body.replaceChildren(...nodes);
   return {
     el: panel,
@@ -413,13 +413,13 @@ function errorBox(e) {
 function renderResponse(r) {
   const groups = r.groups.filter((g) => g.hits.length);
   if (r.no_match || !groups.length) {
-    return h('div', { class: 'no-match' },
+    return h('div', { class: 'no-match', 'data-testid': 'no-match' },
       h('div', { class: 'icon' }, icon('nothing')),
       h('h2', {}, 'No comparable person or item found'),
       h('p', {}, 'Nothing indexed looks like this box. Try a tighter box around one face or one object, or another moment.'));
   }
   return h('div', {}, ...groups.map((g) =>
-    h('div', { class: 'group' },
+    h('div', { class: 'group', 'data-testid': `group-${g.route}` },
       h('h3', {}, h('span', { class: `dot ${g.route}` }), g.route === 'person' ? 'Same person' : 'Same item',
         h('span', { class: 'muted' }, `· ${plural(g.hits.length, 'match')}`)),
       h('div', { class: 'hits' }, ...g.hits.map(hitCard)))));
@@ -459,7 +459,7 @@ function hitCard(hit) {
     hit.sightings.length > 8 ? h('span', { class: 'muted', style: { fontSize: '12px' } }, `+${hit.sightings.length - 8}`) : null)
     : null;
   return h('div', {
-    class: 'hit', role: 'link', tabindex: 0,
+    class: 'hit', role: 'link', tabindex: 0, 'data-testid': 'hit', 'data-media-id': hit.media_id, 'data-kind': hit.kind,
     onclick: () => openAt(hit.media_id, first.t, first.box),
     onkeydown: (e) => { if (e.key === 'Enter') openAt(hit.media_id, first.t, first.box); },
   },
@@ -492,6 +492,8 @@ async function renderPlayer(id, params) {
     ? h('video', { src: `/api/media/${id}/file`, controls: true, playsinline: true, preload: 'metadata' })
     : h('img', { src: `/api/media/${id}/frame?max=2000`, alt: media.name });
   const { wrap, overlay } = makeStage(W, H, el);
+  el.dataset.testid = 'player-media';
+  overlay.dataset.testid = 'overlay';
   main.lastChild.replaceWith(wrap);
 
   const t0 = params.has('t') ? Number(params.get('t')) : null;
@@ -499,7 +501,7 @@ async function renderPlayer(id, params) {
   let found = null;
   const showFound = (b) => {
     found?.remove();
-    found = b && b.length === 4 && b.every(isFinite) ? placeBox(h('div', { class: 'found-box' }), b, W, H) : null;
+    found = b && b.length === 4 && b.every(isFinite) ? placeBox(h('div', { class: 'found-box', 'data-testid': 'found-box' }), b, W, H) : null;
     if (found) overlay.append(found);
   };
   if (isVideo && t0 != null && isFinite(t0)) {
@@ -512,8 +514,8 @@ async function renderPlayer(id, params) {
   let selecting = false;
   let editor = null;
   const hint = h('span', { class: 'hint' });
-  const searchBtn = h('button', { class: 'btn primary big', type: 'button' }, icon('search'), 'Search');
-  const goBtn = h('button', { class: 'btn primary big', type: 'button', hidden: true }, icon('search'), 'Search this box');
+  const searchBtn = h('button', { class: 'btn primary big', type: 'button', 'data-testid': 'search-button' }, icon('search'), 'Search');
+  const goBtn = h('button', { class: 'btn primary big', type: 'button', hidden: true, 'data-testid': 'search-box-button' }, icon('search'), 'Search this box');
   const cancelBtn = h('button', { class: 'btn big', type: 'button', hidden: true }, 'Cancel');
   const delBtn = h('button', { class: 'btn ghost danger', type: 'button', title: 'Remove from the library' }, icon('trash'), 'Delete');
   const toolbar = h('div', { class: 'toolbar' }, searchBtn, goBtn, cancelBtn, hint, h('span', { class: 'spacer' }));
@@ -566,7 +568,7 @@ async function renderPlayer(id, params) {
       for (const s of spots.hotspots) {
         const label = s.kind === 'face' ? 'Face' : 'Item';
         const btn = placeBox(h('button', {
-          class: `hotspot ${s.kind}`, type: 'button', title: `Search this ${label.toLowerCase()}`, 'data-track': s.track,
+          class: `hotspot ${s.kind}`, type: 'button', 'data-testid': `hotspot-${s.kind}`, title: `Search this ${label.toLowerCase()}`, 'data-track': s.track,
           onpointerdown: (e) => e.stopPropagation(),
           onclick: () => { editor.set(s.box); exitSelect(); showFound(s.box); search(s.box); },
         }, h('span', {}, label)), s.box, W, H);
@@ -609,7 +611,7 @@ async function renderPlayer(id, params) {
 function renderPhotoSearch() {
   const results = resultsPanel();
   results.placeholder('Pick a photo, box a face or an item if you like, and search your library for it.');
-  const input = h('input', { type: 'file', accept: 'image/*', hidden: true });
+  const input = h('input', { type: 'file', accept: 'image/*', hidden: true, 'data-testid': 'photo-input' });
   const zone = h('label', { class: 'dropzone' },
     icon('photo'), h('h2', {}, 'Drop a photo here'), h('span', { class: 'muted' }, 'or click to pick one — it is only used for this search, never stored'), input);
   const main = h('div', {}, h('div', { class: 'page-head' },
@@ -636,13 +638,14 @@ function renderPhotoSearch() {
     const W = img.naturalWidth;
     const H = img.naturalHeight;
     const { wrap, overlay } = makeStage(W, H, img);
+    overlay.dataset.testid = 'overlay';
     overlay.classList.remove('passive');
     overlay.classList.add('selecting');
     const hint = h('span', { class: 'hint' }, 'Optional: drag on the photo to box a face or an item. Without a box the whole photo is used.');
     const clearBtn = h('button', { class: 'btn', type: 'button', hidden: true }, 'Clear box');
     const editor = boxEditor(overlay, W, H, (b) => { clearBtn.hidden = !b; });
     clearBtn.onclick = () => editor.set(null);
-    const go = h('button', { class: 'btn primary big', type: 'button' }, icon('search'), 'Search');
+    const go = h('button', { class: 'btn primary big', type: 'button', 'data-testid': 'photo-search-button' }, icon('search'), 'Search');
     const other = h('label', { class: 'btn' }, 'Another photo',
       h('input', { type: 'file', accept: 'image/*', hidden: true, onchange: (e) => pick(e.target.files[0]) }));
     go.onclick = async () => {

@@ -1,0 +1,147 @@
+// Shared set-up for Glint's end-to-end tests: a fresh `glint serve` on a free 127.0.0.1 port with
+// its own data directory, and Debian's headless Chromium driven through playwright-core.
+import { spawn } from 'node:child_process';
+import { mkdtemp, mkdir, readFile, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const GLINT = process.env.GLINT_BIN || path.join(ROOT, 'target/release/glint');
+export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+export const ARTIFACTS = path.join(ROOT, 'test-artifacts/e2e');
+const EXAMPLES = path.join(ROOT, '../shared/eval/faces_face_recognition_examples/examples');
+export const CLIP = path.join(EXAMPLES, 'short_hamilton_clip.mp4');
+export const PHOTO = path.join(EXAMPLES, 'lin-manuel-miranda.png');
+
+/** Skip reason when the evaluation media beside the repository are missing, else null. */
+export const missingMedia = () =>
+  [CLIP, PHOTO].every(existsSync) ? null : `evaluation media not found under ${EXAMPLES}`;
+
+async function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => { const { port } = srv.address(); srv.close(() => resolve(port)); });
+  });
+}
+
+/** Starts `glint serve` on a fresh data dir and waits for /healthz. Call stop() when done. */
+export async function startServer() {
+  if (!existsSync(GLINT)) throw new Error(`${GLINT} is missing: run cargo build --release --bin glint`);
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'glint-e2e-'));
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child = spawn(GLINT, ['--data-dir', dataDir, 'serve', '--bind', `127.0.0.1:${port}`], {
+    cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  child.stdout.on('data', (d) => { log += d; });
+  child.stderr.on('data', (d) => { log += d; });
+  let exited = null;
+  child.on('exit', (code, signal) => { exited = { code, signal }; });
+  const stop = async () => {
+    if (!exited) {
+      child.kill('SIGTERM');
+      await Promise.race([new Promise((r) => child.once('exit', r)), sleep(5000)]);
+      if (!exited) child.kill('SIGKILL');
+    }
+    await rm(dataDir, { recursive: true, force: true });
+  };
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (exited) throw new Error(`glint serve exited early (${JSON.stringify(exited)}):\n${log}`);
+    try {
+      const r = await fetch(`${url}/healthz`);
+      if (r.ok) break;
+    } catch { /* not up yet */ }
+    if (Date.now() > deadline) { await stop(); throw new Error(`glint serve did not answer /healthz:\n${log}`); }
+    await sleep(150);
+  }
+  return { url, dataDir, stop, log: () => log };
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Adds files to the library through the API (for tests whose subject is not the upload control). */
+export async function seed(url, files) {
+  for (const f of files) {
+    const form = new FormData();
+    form.append('file', new Blob([await readFile(f)]), path.basename(f));
+    const r = await fetch(`${url}/api/media`, { method: 'POST', body: form });
+    if (r.status !== 202) throw new Error(`upload of ${f} refused: ${r.status} ${await r.text()}`);
+  }
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    const jobs = await (await fetch(`${url}/api/jobs`)).json();
+    const list = Array.isArray(jobs) ? jobs : jobs.jobs || [];
+    const failed = list.filter((j) => j.state === 'failed');
+    if (failed.length) throw new Error(`indexing failed: ${JSON.stringify(failed)}`);
+    const media = await (await fetch(`${url}/api/media`)).json();
+    if (media.length >= files.length && list.every((j) => j.state === 'done')) return media;
+    if (Date.now() > deadline) throw new Error('indexing did not finish in 90 s');
+    await sleep(300);
+  }
+}
+
+/**
+ * Headless Debian Chromium with a fresh profile (Playwright's launch() always uses a new
+ * temporary user-data-dir), and a context that lets requests reach 127.0.0.1 only.
+ */
+export async function openBrowser(contextOptions = {}) {
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, ...contextOptions });
+  await context.route('**/*', (route) => {
+    const u = new URL(route.request().url());
+    if (['http:', 'https:', 'ws:', 'wss:'].includes(u.protocol) && u.hostname !== '127.0.0.1') return route.abort();
+    return route.continue();
+  });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  return { browser, context, page, errors };
+}
+
+export async function screenshot(page, name) {
+  await mkdir(ARTIFACTS, { recursive: true });
+  const file = path.join(ARTIFACTS, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+}
+
+/** Drags a new box on an overlay of a W x H (source pixels) stage, from (x, y) to (x+w, y+h). */
+export async function dragBox(page, overlay, W, H, [x, y, w, h]) {
+  const r = await overlay.boundingBox();
+  const at = (sx, sy) => [r.x + (sx / W) * r.width, r.y + (sy / H) * r.height];
+  const [x0, y0] = at(x, y);
+  const [x1, y1] = at(x + w, y + h);
+  await page.mouse.move(x0, y0);
+  await page.mouse.down();
+  await page.mouse.move((x0 + x1) / 2, (y0 + y1) / 2, { steps: 4 });
+  await page.mouse.move(x1, y1, { steps: 4 });
+  await page.mouse.up();
+}
+
+/** Seeks the player's <video> to t seconds and waits until the frame is there. */
+export async function seekVideo(page, t) {
+  await page.waitForFunction(() => document.querySelector('video[data-testid=player-media]')?.readyState >= 1, null, { timeout: 20_000 });
+  await page.evaluate((t) => new Promise((resolve, reject) => {
+    const v = document.querySelector('video[data-testid=player-media]');
+    v.pause();
+    v.addEventListener('seeked', () => resolve(), { once: true });
+    v.addEventListener('error', () => reject(new Error('video error')), { once: true });
+    v.currentTime = t;
+  }), t);
+}
+
+/** The (integer-rounded) hash query of the page, e.g. {t: '2.736', box: '1,2,3,4'}. */
+export const hashParams = (page) => page.evaluate(() => Object.fromEntries(new URLSearchParams(location.hash.split('?')[1] || '')));
