@@ -32,7 +32,7 @@ async function freePort() {
 
 /** Starts `glint serve` on a fresh data dir and waits for /healthz. Call stop() when done. */
 export async function startServer() {
-  if (!existsSync(GLINT)) throw new Error(`${GLINT} is missing: run cargo build --release --bin glint`);
+  if (!existsSync(GLINT)) throw new Error(`${GLINT} is missing: run cargo build --bin glint (or set GLINT_BIN)`);
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'glint-e2e-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;

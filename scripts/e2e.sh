@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # End-to-end tests of the web UI in headless Chromium (`make e2e`; `make test` runs it too).
-# Installs what is missing (Debian's chromium, e2e/node_modules, the release binary), then runs
+# Installs what is missing (Debian's chromium, e2e/node_modules, the glint binary), then runs
 # `node --test e2e/`. Screenshots go to test-artifacts/e2e/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,10 +20,11 @@ if [[ ! -d e2e/node_modules/playwright-core || "$(cat "$stamp" 2>/dev/null)" != 
   echo "$want" > "$stamp"
 fi
 
-if [[ ! -x target/release/glint ]]; then
-  echo "==> building glint (release)"
-  ${CARGO:-cargo} build --release --bin glint
-fi
+# The dev profile is optimised (see Cargo.toml) and `cargo test` has just built it: reusing it
+# saves CI a second full build in the release profile. Cargo rebuilds only what changed.
+echo "==> building glint (dev profile)"
+${CARGO:-cargo} build --bin glint
+export GLINT_BIN="$PWD/target/debug/glint"
 
 mkdir -p test-artifacts/e2e
 echo "==> node --test e2e/ (headless Chromium; screenshots in test-artifacts/e2e/)"
