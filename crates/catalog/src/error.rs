@@ -12,6 +12,14 @@ pub enum CatalogError {
     },
     #[error("no media with id {0}")]
     UnknownMedia(String),
+    #[error("no token with id {0}")]
+    UnknownToken(i64),
+    #[error("unknown scope `{0}` (expected read, write or admin)")]
+    BadScope(String),
+    #[error("a token needs a name and at least one scope")]
+    BadToken,
+    #[error("cannot read random bytes from the OS: {0}")]
+    Random(String),
     #[error("catalog was written by a newer Glint (schema {found}, this build knows {known})")]
     NewerSchema { found: i64, known: i64 },
 }

@@ -5,12 +5,14 @@
 //! the representative vectors of each track, and the durable ingest job queue. Everything one
 //! media file contributes is written by [`Catalog::insert_media`] in a single transaction, so a
 //! crash leaves either the whole file or none of it. The vector index is derived from the
-//! `vectors` table and can always be rebuilt from it.
+//! `vectors` table and can always be rebuilt from it. API tokens live here too, stored as
+//! SHA-256 hashes only (see [`Catalog::create_token`]).
 
 mod error;
 mod jobs;
 mod media;
 mod schema;
+mod tokens;
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -20,6 +22,7 @@ use rusqlite::Connection;
 pub use error::CatalogError;
 pub use jobs::{Job, JobState};
 pub use media::{MediaKind, MediaRecord, NewMedia, NewTrack, Shot, Sighting, StoredVector, TrackKind, TrackRecord};
+pub use tokens::{Scope, TokenRecord};
 
 /// The SQLite catalog. Cheap to share behind an `Arc`; calls serialise on one connection,
 /// which SQLite would do for writers anyway.

@@ -4,9 +4,9 @@ use rusqlite::Connection;
 
 use crate::CatalogError;
 
-const VERSION: i64 = 1;
+const VERSION: i64 = 2;
 
-const SCHEMA_V1: &str = "
+pub(crate) const SCHEMA_V1: &str = "
 CREATE TABLE media (
     id            INTEGER PRIMARY KEY,
     uid           TEXT NOT NULL UNIQUE,      -- public id: first 16 hex digits of sha256
@@ -68,6 +68,18 @@ CREATE TABLE jobs (
 CREATE INDEX jobs_state ON jobs(state);
 ";
 
+/// v2: API tokens. Only the SHA-256 of a secret is kept; the secret is shown once at creation.
+const SCHEMA_V2: &str = "
+CREATE TABLE tokens (
+    id         INTEGER PRIMARY KEY,
+    name       TEXT NOT NULL,
+    scopes     TEXT NOT NULL,                 -- comma-separated subset of read, write, admin
+    hash       BLOB NOT NULL UNIQUE CHECK (length(hash) = 32),
+    created_at INTEGER NOT NULL,
+    revoked_at INTEGER
+);
+";
+
 pub(crate) fn prepare(conn: &Connection) -> Result<(), CatalogError> {
     conn.busy_timeout(std::time::Duration::from_secs(30))?;
     // WAL: readers never block the ingest writer; NORMAL sync is durable at each commit in WAL.
@@ -78,8 +90,13 @@ pub(crate) fn prepare(conn: &Connection) -> Result<(), CatalogError> {
     if found > VERSION {
         return Err(CatalogError::NewerSchema { found, known: VERSION });
     }
+    // Each step moves one version up in its own transaction, so an older catalog is migrated
+    // in place and a crash mid-way leaves it at a version it can resume from.
     if found < 1 {
-        conn.execute_batch(&format!("BEGIN; {SCHEMA_V1} PRAGMA user_version = {VERSION}; COMMIT;"))?;
+        conn.execute_batch(&format!("BEGIN; {SCHEMA_V1} PRAGMA user_version = 1; COMMIT;"))?;
+    }
+    if found < 2 {
+        conn.execute_batch(&format!("BEGIN; {SCHEMA_V2} PRAGMA user_version = 2; COMMIT;"))?;
     }
     Ok(())
 }

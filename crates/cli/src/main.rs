@@ -45,6 +45,9 @@ enum Command {
     Bench(commands::bench::BenchCommand),
     /// Serve the web UI and HTTP API (uploads are indexed in the background).
     Serve(commands::serve::ServeArgs),
+    /// Create, list or revoke the bearer tokens of the HTTP API.
+    #[command(subcommand)]
+    Tokens(commands::tokens::TokensCommand),
 }
 
 fn main() -> std::process::ExitCode {
@@ -63,6 +66,7 @@ fn main() -> std::process::ExitCode {
         Command::Search(args) => commands::search::run(&cli.global, args),
         Command::Eval(cmd) => commands::eval::run(&cli.global, cmd),
         Command::Serve(args) => commands::serve::run(&cli.global, args),
+        Command::Tokens(cmd) => commands::tokens::run(&cli.global, cmd),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -20,6 +20,12 @@ pub enum ApiError {
     /// Bytes that are not a decodable image.
     #[error("{0}")]
     BadImage(String),
+    /// No credentials, or credentials that are not a live token.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// A live token without the scope this request needs.
+    #[error("{0}")]
+    Forbidden(String),
     #[error("no media with id {0}")]
     UnknownMedia(String),
     #[error("no sighting (track) with id {0}")]
@@ -46,6 +52,8 @@ impl ApiError {
         match self {
             ApiError::BadRequest(_) | ApiError::BadQuery(_) => StatusCode::BAD_REQUEST,
             ApiError::BadImage(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::UnknownMedia(_)
             | ApiError::UnknownSighting(_)
             | ApiError::UnknownJob(_)
@@ -63,6 +71,8 @@ impl ApiError {
             ApiError::BadRequest(_) => "bad_request",
             ApiError::BadQuery(_) => "bad_query",
             ApiError::BadImage(_) => "bad_image",
+            ApiError::Unauthorized(_) => "unauthorized",
+            ApiError::Forbidden(_) => "forbidden",
             ApiError::UnknownMedia(_) => "unknown_media",
             ApiError::UnknownSighting(_) => "unknown_sighting",
             ApiError::UnknownJob(_) => "unknown_job",
@@ -121,6 +131,13 @@ impl IntoResponse for ApiError {
         };
         let body = serde_json::json!({"code": self.code(), "message": message});
         let mut response = (status, axum::Json(body)).into_response();
+        if let ApiError::Unauthorized(_) = self {
+            // RFC 6750 §3: a 401 says which scheme would be accepted.
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"glint\""),
+            );
+        }
         if let ApiError::RangeNotSatisfiable { len } = self {
             // RFC 9110 §15.5.17: a 416 names the current length.
             if let Ok(v) = HeaderValue::from_str(&format!("bytes */{len}")) {

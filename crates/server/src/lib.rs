@@ -9,8 +9,10 @@
 //! input, runs the heavy part (search, decoding, file reads) on the blocking pool and answers
 //! JSON, or an [`ApiError`] whose status and code come from one table in `error`. The OpenAPI
 //! document (`openapi.json`) describes every endpoint of that table; `web` serves the embedded
-//! single-page UI. [`serve`] and [`run`] put the router on a socket.
+//! single-page UI. Each endpoint of the table declares its [`Access`]; `auth` checks bearer
+//! tokens (kept in the catalog) in front of it. [`serve`] and [`run`] put the router on a socket.
 
+mod auth;
 mod error;
 mod hotspots;
 mod openapi;
@@ -24,6 +26,7 @@ pub mod worker;
 
 use std::net::SocketAddr;
 
+pub use auth::Access;
 pub use error::{ApiError, ServerError};
 pub use routes::{app, endpoints};
 pub use state::{AppState, ServerConfig};

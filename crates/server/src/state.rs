@@ -19,6 +19,14 @@ pub struct ServerConfig {
     pub max_photo_bytes: u64,
     /// How uploads are ingested.
     pub ingest: IngestConfig,
+    /// Access control by bearer token (see `auth`). `false` lets every request through
+    /// (`glint serve --open`, for local demos).
+    pub auth: bool,
+    /// Whether searching and viewing need no token; when `false` they need the `read` scope.
+    pub read_public: bool,
+    /// The server listens on a loopback address only. While no token was ever created, such a
+    /// server lets every request through, so a fresh local install works without setup.
+    pub loopback: bool,
 }
 
 impl Default for ServerConfig {
@@ -27,6 +35,9 @@ impl Default for ServerConfig {
             max_upload_bytes: 2 << 30,
             max_photo_bytes: 32 << 20,
             ingest: IngestConfig::default(),
+            auth: true,
+            read_public: true,
+            loopback: false,
         }
     }
 }

@@ -3,7 +3,7 @@
 mod common;
 
 use axum::body::Body;
-use axum::http::{Method, Request, StatusCode};
+use axum::http::{Request, StatusCode};
 use serde_json::Value;
 
 use common::*;
@@ -412,12 +412,9 @@ async fn unknown_ids_are_404() {
         .assert_error(400, "bad_request");
     get(state, "/api/jobs/987654321").await.assert_error(404, "unknown_job");
     get(state, "/api/nothing/here").await.assert_error(404, "no_route");
-    let request = Request::builder()
-        .method(Method::DELETE)
-        .uri("/api/media/0123456789abcdef")
-        .body(Body::empty())
-        .unwrap();
-    call(state, request).await.assert_error(404, "unknown_media");
+    delete_as(state, "/api/media/0123456789abcdef", Some(&writer(state)))
+        .await
+        .assert_error(404, "unknown_media");
     let video = serde_json::json!({"video": "0123456789abcdef", "at": 1.0, "box": [0, 0, 50, 50]}).to_string();
     post_json(state, "/api/search", &video)
         .await
@@ -433,32 +430,40 @@ async fn an_upload_over_the_limit_is_413_and_leaves_nothing() {
         max_upload_bytes: 1024,
         ..ServerConfig::default()
     });
+    let secret = writer(&state);
+    let token = Some(secret.as_str());
     let big = vec![7u8; 4096];
-    let r = post_form(&state, "/api/media", &[("file", Some("big.mp4"), &big)]).await;
+    let r = post_form_as(&state, "/api/media", &[("file", Some("big.mp4"), &big)], token).await;
     r.assert_error(413, "too_large");
     // Just over the limit, within what the multipart framing allowance lets through.
     let over = vec![7u8; 1025];
-    post_form(&state, "/api/media", &[("file", Some("a.mp4"), &over)])
+    post_form_as(&state, "/api/media", &[("file", Some("a.mp4"), &over)], token)
         .await
         .assert_error(413, "too_large");
     assert_eq!(std::fs::read_dir(dir.path().join("uploads")).unwrap().count(), 0);
     assert!(get(&state, "/api/jobs").await.json().as_array().unwrap().is_empty());
-    post_form(&state, "/api/media", &[("other", None, b"x")])
+    post_form_as(&state, "/api/media", &[("other", None, b"x")], token)
         .await
         .assert_error(400, "bad_request");
-    post_json(&state, "/api/media", "{}")
-        .await
-        .assert_error(400, "bad_request");
+    let request = Request::post("/api/media")
+        .header("content-type", "application/json")
+        .header("authorization", format!("Bearer {secret}"))
+        .body(Body::from("{}"))
+        .unwrap();
+    call(&state, request).await.assert_error(400, "bad_request");
 }
 
 #[tokio::test]
 async fn an_uploaded_photo_is_ingested_in_the_background_then_deleted() {
     let (dir, state) = empty_state(ServerConfig::default());
+    let token = writer(&state);
+    let token = Some(token.as_str());
     let photo = std::fs::read(eval(OBAMA)).unwrap();
-    let r = post_form(
+    let r = post_form_as(
         &state,
         "/api/media",
         &[("file", Some("../../secret/My Photo.JPG"), &photo)],
+        token,
     )
     .await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", String::from_utf8_lossy(&r.body));
@@ -479,7 +484,7 @@ async fn an_uploaded_photo_is_ingested_in_the_background_then_deleted() {
     assert!(get(&state, "/api/jobs").await.json()[0]["progress"] == 1.0);
 
     // The same bytes again: skipped, and the duplicate upload is not kept.
-    let again = post_form(&state, "/api/media", &[("file", Some("copy.jpg"), &photo)])
+    let again = post_form_as(&state, "/api/media", &[("file", Some("copy.jpg"), &photo)], token)
         .await
         .json();
     let job = loop_until_done(&state, again["job_id"].as_i64().unwrap()).await;
@@ -487,12 +492,8 @@ async fn an_uploaded_photo_is_ingested_in_the_background_then_deleted() {
     assert_eq!(std::fs::read_dir(dir.path().join("uploads")).unwrap().count(), 1);
 
     let id = m["id"].as_str().unwrap();
-    let request = Request::builder()
-        .method(Method::DELETE)
-        .uri(format!("/api/media/{id}"))
-        .body(Body::empty())
-        .unwrap();
-    assert_eq!(call(&state, request).await.status, StatusCode::NO_CONTENT);
+    let r = delete_as(&state, &format!("/api/media/{id}"), token).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
     assert!(!path.exists(), "the uploaded file goes with its media");
     get(&state, &format!("/api/media/{id}"))
         .await

@@ -6,3 +6,4 @@ pub mod media;
 pub mod models;
 pub mod search;
 pub mod serve;
+pub mod tokens;

@@ -10,6 +10,10 @@ use glint_server::{AppState, ServerConfig};
 
 use crate::config::GlobalArgs;
 
+/// Uploads and deletes need `Authorization: Bearer <token>` with the `write` scope (create one
+/// with `glint tokens create NAME --scope write`); searching and viewing are public unless
+/// `--private`. Exception: while no token has ever been created, a server bound to a loopback
+/// address (the default) lets everything through, so a fresh local install works as is.
 #[derive(Args)]
 pub struct ServeArgs {
     /// Address to listen on; use 0.0.0.0:PORT to reach it from other machines.
@@ -18,6 +22,13 @@ pub struct ServeArgs {
     /// Largest accepted upload, in MiB.
     #[arg(long, default_value_t = 2048, value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
     pub max_upload_mb: u64,
+    /// No access control at all: anyone who reaches the server may upload and delete (local
+    /// demos only).
+    #[arg(long)]
+    pub open: bool,
+    /// Require a token with the `read` scope to search and view too (by default reads are public).
+    #[arg(long)]
+    pub private: bool,
 }
 
 pub fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
@@ -25,6 +36,9 @@ pub fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
     let models = global.load_models()?;
     let config = ServerConfig {
         max_upload_bytes: args.max_upload_mb << 20,
+        auth: !args.open,
+        read_public: !args.private,
+        loopback: args.bind.ip().is_loopback(),
         ..ServerConfig::default()
     };
     let state = AppState::new(store, models, config)?;

@@ -8,60 +8,66 @@ mod library;
 mod search;
 mod upload;
 
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{Method, Uri};
+use axum::middleware::{from_fn_with_state, Next};
 use axum::response::IntoResponse;
 use axum::routing::{delete, get, post, MethodRouter};
 use axum::{Json, Router};
 
+use crate::auth::{authorize, Access};
 use crate::{ApiError, AppState, ServerConfig};
 
-/// One API endpoint: its method, its path (in the `{param}` syntax shared by axum and OpenAPI)
-/// and its handler.
+/// One API endpoint: its method, its path (in the `{param}` syntax shared by axum and OpenAPI),
+/// who may call it and its handler.
 pub struct Endpoint {
     pub method: Method,
     pub path: &'static str,
+    pub access: Access,
     handler: MethodRouter<AppState>,
 }
 
 macro_rules! endpoint {
-    ($method:ident $path:literal => $route:ident($handler:expr)) => {
+    ($access:ident $method:ident $path:literal => $route:ident($handler:expr)) => {
         Endpoint {
             method: Method::$method,
             path: $path,
+            access: Access::$access,
             handler: $route($handler),
         }
     };
 }
 
-/// Every API endpoint. Limits that depend on the configuration (upload sizes) are set here.
+/// Every API endpoint, with who may call it. Limits that depend on the configuration (upload sizes) are set here.
 pub fn endpoints(config: &ServerConfig) -> Vec<Endpoint> {
     // Multipart framing adds a little to the file itself; the exact file limit is enforced
     // while the file streams to disk.
     let upload_limit = usize::try_from(config.max_upload_bytes.saturating_add(64 << 10)).unwrap_or(usize::MAX);
     let photo_limit = usize::try_from(config.max_photo_bytes.saturating_add(64 << 10)).unwrap_or(usize::MAX);
     vec![
-        endpoint!(GET "/healthz" => get(healthz)),
-        endpoint!(GET "/api/openapi.json" => get(openapi)),
-        endpoint!(GET "/api/media" => get(library::list)),
+        endpoint!(Public GET "/healthz" => get(healthz)),
+        endpoint!(Public GET "/api/openapi.json" => get(openapi)),
+        endpoint!(Read GET "/api/media" => get(library::list)),
         Endpoint {
             method: Method::POST,
             path: "/api/media",
+            access: Access::Write,
             handler: post(upload::upload).layer(DefaultBodyLimit::max(upload_limit)),
         },
-        endpoint!(GET "/api/media/{id}" => get(library::show)),
-        endpoint!(DELETE "/api/media/{id}" => delete(library::remove)),
-        endpoint!(GET "/api/media/{id}/file" => get(files::media_file)),
-        endpoint!(GET "/api/media/{id}/thumb" => get(files::media_thumb)),
-        endpoint!(GET "/api/media/{id}/frame" => get(frames::frame)),
-        endpoint!(GET "/api/media/{id}/hotspots" => get(frames::hotspots)),
-        endpoint!(GET "/api/tracks/{id}/thumb" => get(files::track_thumb)),
-        endpoint!(GET "/api/jobs" => get(jobs::list)),
-        endpoint!(GET "/api/jobs/{id}" => get(jobs::show)),
-        endpoint!(POST "/api/search" => post(search::search)),
+        endpoint!(Read GET "/api/media/{id}" => get(library::show)),
+        endpoint!(Write DELETE "/api/media/{id}" => delete(library::remove)),
+        endpoint!(Read GET "/api/media/{id}/file" => get(files::media_file)),
+        endpoint!(Read GET "/api/media/{id}/thumb" => get(files::media_thumb)),
+        endpoint!(Read GET "/api/media/{id}/frame" => get(frames::frame)),
+        endpoint!(Read GET "/api/media/{id}/hotspots" => get(frames::hotspots)),
+        endpoint!(Read GET "/api/tracks/{id}/thumb" => get(files::track_thumb)),
+        endpoint!(Read GET "/api/jobs" => get(jobs::list)),
+        endpoint!(Read GET "/api/jobs/{id}" => get(jobs::show)),
+        endpoint!(Read POST "/api/search" => post(search::search)),
         Endpoint {
             method: Method::POST,
             path: "/api/search/photo",
+            access: Access::Read,
             handler: post(search::photo).layer(DefaultBodyLimit::max(photo_limit)),
         },
     ]
@@ -71,8 +77,16 @@ pub fn endpoints(config: &ServerConfig) -> Vec<Endpoint> {
 pub fn app(state: AppState) -> Router {
     let mut router = Router::new();
     for e in endpoints(state.config()) {
+        let access = e.access;
+        // Checked before the handler runs, so a refused upload is not read.
+        let guard = from_fn_with_state(
+            state.clone(),
+            move |state: axum::extract::State<AppState>, request: Request, next: Next| {
+                authorize(state.0, access, request, next)
+            },
+        );
         // Handlers of one path under several methods merge into one route.
-        router = router.route(e.path, e.handler);
+        router = router.route(e.path, e.handler.route_layer(guard));
     }
     crate::web::routes(router).fallback(no_route).with_state(state)
 }

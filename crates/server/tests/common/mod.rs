@@ -134,12 +134,41 @@ pub fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
 }
 
 pub async fn post_form(state: &AppState, uri: &str, parts: &[(&str, Option<&str>, &[u8])]) -> Reply {
+    post_form_as(state, uri, parts, None).await
+}
+
+/// A multipart POST sent with `Authorization: Bearer <token>` when a token is given.
+pub async fn post_form_as(
+    state: &AppState,
+    uri: &str,
+    parts: &[(&str, Option<&str>, &[u8])],
+    token: Option<&str>,
+) -> Reply {
     let (content_type, body) = multipart(parts);
-    let request = Request::post(uri)
-        .header("content-type", content_type)
-        .body(Body::from(body))
-        .unwrap();
-    call(state, request).await
+    let mut request = Request::post(uri).header("content-type", content_type);
+    if let Some(t) = token {
+        request = request.header("authorization", format!("Bearer {t}"));
+    }
+    call(state, request.body(Body::from(body)).unwrap()).await
+}
+
+/// A DELETE sent with `Authorization: Bearer <token>` when a token is given.
+pub async fn delete_as(state: &AppState, uri: &str, token: Option<&str>) -> Reply {
+    let mut request = Request::delete(uri);
+    if let Some(t) = token {
+        request = request.header("authorization", format!("Bearer {t}"));
+    }
+    call(state, request.body(Body::empty()).unwrap()).await
+}
+
+/// The secret of a new token with these scopes.
+pub fn token(state: &AppState, scopes: &[glint_catalog::Scope]) -> String {
+    state.store().catalog.create_token("test", scopes).unwrap().1
+}
+
+/// The secret of a new token with the `write` scope.
+pub fn writer(state: &AppState) -> String {
+    token(state, &[glint_catalog::Scope::Write])
 }
 
 /// The id of the indexed media whose path ends with `name`.
