@@ -1,5 +1,5 @@
-// (a) Upload a video and a photo through the UI, search a face at ~5 s of the video, and open
-// the hit in the photo with its box shown.
+// (a) Upload a video and a photo through the UI, drag a square over a face at ~5 s of the video,
+// search it, and open the hit in the photo with its box shown.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CLIP, PHOTO, missingMedia, openBrowser, screenshot, seekVideo, startServer, hashParams } from './helpers.mjs';
@@ -31,7 +31,16 @@ test('upload through the UI, search a face in the video, open the hit in the pho
       if (!best || b.width * b.height > best.area) best = { f, area: b.width * b.height };
     }
     await screenshot(page, 'a2-hotspots');
-    await best.f.click();
+    // Drag a square over the face (with a margin), as a person would, then search the box.
+    const fb = await best.f.boundingBox();
+    const m = 0.15 * Math.max(fb.width, fb.height);
+    await page.mouse.move(fb.x - m, fb.y - m);
+    await page.mouse.down();
+    await page.mouse.move(fb.x + fb.width / 2, fb.y + fb.height / 2, { steps: 4 });
+    await page.mouse.move(fb.x + fb.width + m, fb.y + fb.height + m, { steps: 4 });
+    await page.mouse.up();
+    await screenshot(page, 'a2-square-over-face');
+    await page.locator('[data-testid=search-box-button]').click();
 
     const person = page.locator('[data-testid=group-person]');
     await person.waitFor({ timeout: 30_000 });

@@ -291,9 +291,12 @@ function boxEditor(overlay, W, H, onChange = () => {}) {
   };
   let drag = null;
   const down = (e) => {
-    if (e.button > 0 || e.target.closest('.hotspot')) return;
+    if (e.button > 0) return;
     e.preventDefault();
     const [x, y] = toSource(e);
+    // A press on a hotspot may be a tap (select it, see `up`) or the start of a drag: hotspots
+    // can cover much of the frame, so they must not stop the user from drawing a box.
+    const spot = e.target.closest('.hotspot');
     const handle = e.target.closest('.handle')?.dataset.h;
     if (handle) {
       // Resize: the opposite corner stays put.
@@ -304,7 +307,7 @@ function boxEditor(overlay, W, H, onChange = () => {}) {
     } else if (box && e.target.closest('.selection')) {
       drag = { kind: 'move', dx: x - box[0], dy: y - box[1] };
     } else {
-      drag = { kind: 'corner', ax: x, ay: y, fresh: true };
+      drag = { kind: 'corner', ax: x, ay: y, fresh: true, spot, before: box };
       box = [x, y, 0, 0];
     }
     overlay.setPointerCapture(e.pointerId);
@@ -321,6 +324,15 @@ function boxEditor(overlay, W, H, onChange = () => {}) {
   };
   const up = () => {
     if (!drag) return;
+    if (drag.spot && box && box[2] < min && box[3] < min) {
+      // A tap on a hotspot: the hotspot's own action, and the previous box stays.
+      const { spot, before } = drag;
+      drag = null;
+      box = before;
+      draw();
+      spot.click();
+      return;
+    }
     if (box && (box[2] < min || box[3] < min)) {
       // A tap or a tiny drag: grow it to a usable square around the point.
       const side = Math.min(W, H) * 0.3;
@@ -569,7 +581,6 @@ async function renderPlayer(id, params) {
         const label = s.kind === 'face' ? 'Face' : 'Item';
         const btn = placeBox(h('button', {
           class: `hotspot ${s.kind}`, type: 'button', 'data-testid': `hotspot-${s.kind}`, title: `Search this ${label.toLowerCase()}`, 'data-track': s.track,
-          onpointerdown: (e) => e.stopPropagation(),
           onclick: () => { editor.set(s.box); exitSelect(); showFound(s.box); search(s.box); },
         }, h('span', {}, label)), s.box, W, H);
         overlay.prepend(btn);
