@@ -14,6 +14,10 @@ pub enum CatalogError {
     UnknownMedia(String),
     #[error("no token with id {0}")]
     UnknownToken(i64),
+    #[error("no opt-out with id {0}")]
+    UnknownOptOut(i64),
+    #[error("an opt-out needs at least one face")]
+    EmptyOptOut,
     #[error("unknown scope `{0}` (expected read, write or admin)")]
     BadScope(String),
     #[error("a token needs a name and at least one scope")]

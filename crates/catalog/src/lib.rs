@@ -6,11 +6,13 @@
 //! media file contributes is written by [`Catalog::insert_media`] in a single transaction, so a
 //! crash leaves either the whole file or none of it. The vector index is derived from the
 //! `vectors` table and can always be rebuilt from it. API tokens live here too, stored as
-//! SHA-256 hashes only (see [`Catalog::create_token`]).
+//! SHA-256 hashes only (see [`Catalog::create_token`]). Face-search opt-outs and the face-search audit log
+//! live here as well (see [`Catalog::add_opt_out`]).
 
 mod error;
 mod jobs;
 mod media;
+mod privacy;
 mod schema;
 mod tokens;
 
@@ -22,6 +24,7 @@ use rusqlite::Connection;
 pub use error::CatalogError;
 pub use jobs::{Job, JobState};
 pub use media::{MediaKind, MediaRecord, NewMedia, NewTrack, Shot, Sighting, StoredVector, TrackKind, TrackRecord};
+pub use privacy::{FaceSearchLogEntry, OptOut};
 pub use tokens::{Scope, TokenRecord};
 
 /// The SQLite catalog. Cheap to share behind an `Arc`; calls serialise on one connection,

@@ -4,7 +4,7 @@ use rusqlite::Connection;
 
 use crate::CatalogError;
 
-const VERSION: i64 = 2;
+const VERSION: i64 = 3;
 
 pub(crate) const SCHEMA_V1: &str = "
 CREATE TABLE media (
@@ -69,7 +69,7 @@ CREATE INDEX jobs_state ON jobs(state);
 ";
 
 /// v2: API tokens. Only the SHA-256 of a secret is kept; the secret is shown once at creation.
-const SCHEMA_V2: &str = "
+pub(crate) const SCHEMA_V2: &str = "
 CREATE TABLE tokens (
     id         INTEGER PRIMARY KEY,
     name       TEXT NOT NULL,
@@ -77,6 +77,29 @@ CREATE TABLE tokens (
     hash       BLOB NOT NULL UNIQUE CHECK (length(hash) = 32),
     created_at INTEGER NOT NULL,
     revoked_at INTEGER
+);
+";
+
+/// v3: face privacy. People who opted out of face search (with the identity vectors of the photos
+/// they submitted, checked at every search), and an append-only log of searches that used the
+/// person route.
+const SCHEMA_V3: &str = "
+CREATE TABLE opt_outs (
+    id         INTEGER PRIMARY KEY,
+    created_at INTEGER NOT NULL,
+    note       TEXT
+);
+CREATE TABLE opt_out_faces (
+    opt_out_id INTEGER NOT NULL REFERENCES opt_outs(id) ON DELETE CASCADE,
+    embedding  BLOB NOT NULL                  -- little-endian f32, the face space's vector
+);
+CREATE INDEX opt_out_faces_owner ON opt_out_faces(opt_out_id);
+CREATE TABLE face_search_log (
+    id         INTEGER PRIMARY KEY,
+    at         INTEGER NOT NULL,
+    route      TEXT NOT NULL,                 -- the response's route, e.g. 'person+item'
+    query_kind TEXT NOT NULL,                 -- image | media | sighting
+    results    INTEGER NOT NULL               -- person hits returned
 );
 ";
 
@@ -97,6 +120,9 @@ pub(crate) fn prepare(conn: &Connection) -> Result<(), CatalogError> {
     }
     if found < 2 {
         conn.execute_batch(&format!("BEGIN; {SCHEMA_V2} PRAGMA user_version = 2; COMMIT;"))?;
+    }
+    if found < 3 {
+        conn.execute_batch(&format!("BEGIN; {SCHEMA_V3} PRAGMA user_version = 3; COMMIT;"))?;
     }
     Ok(())
 }

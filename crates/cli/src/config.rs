@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 
 /// The models folder of the source tree this binary was built from; `make setup` fills it.
 const BUILT_MODELS_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../models");
@@ -19,6 +19,30 @@ pub struct GlobalArgs {
     /// installed EfficientNet-Lite0.
     #[arg(long, global = true, env = "GLINT_ENCODER")]
     pub encoder: Option<PathBuf>,
+    /// Face privacy switch: `on` indexes and searches faces; `search-off` keeps indexing them
+    /// but never searches by face (a boxed face is searched as an item); `off` does neither.
+    #[arg(long, global = true, env = "GLINT_FACES", value_enum, default_value_t = FacesMode::On)]
+    pub faces: FacesMode,
+}
+
+/// What Glint may do with faces.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FacesMode {
+    On,
+    Off,
+    SearchOff,
+}
+
+impl FacesMode {
+    /// Whether ingest detects and indexes faces.
+    pub fn indexing(self) -> bool {
+        self == FacesMode::On || self == FacesMode::SearchOff
+    }
+
+    /// Whether search may use the person route.
+    pub fn search(self) -> bool {
+        self == FacesMode::On
+    }
 }
 
 fn default_data_dir() -> PathBuf {

@@ -48,6 +48,11 @@ enum Command {
     /// Create, list or revoke the bearer tokens of the HTTP API.
     #[command(subcommand)]
     Tokens(commands::tokens::TokensCommand),
+    /// Opt people out of face search, from photos of their face.
+    #[command(subcommand)]
+    Optout(commands::privacy::OptOutCommand),
+    /// List the latest searches that used face (person) search.
+    Audit(commands::privacy::AuditArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -67,6 +72,8 @@ fn main() -> std::process::ExitCode {
         Command::Eval(cmd) => commands::eval::run(&cli.global, cmd),
         Command::Serve(args) => commands::serve::run(&cli.global, args),
         Command::Tokens(cmd) => commands::tokens::run(&cli.global, cmd),
+        Command::Optout(cmd) => commands::privacy::optout(&cli.global, cmd),
+        Command::Audit(args) => commands::privacy::audit(&cli.global, args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -8,6 +8,8 @@ pub enum SearchError {
     UnknownMedia(String),
     #[error("no sighting with id {0}")]
     UnknownSighting(u64),
+    #[error("no face found in the photo")]
+    NoFace,
     #[error(transparent)]
     Media(#[from] glint_media::MediaError),
     #[error(transparent)]

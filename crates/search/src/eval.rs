@@ -157,6 +157,7 @@ pub fn retrieval(models: &Models, data_dir: &Path, spec: &RetrievalSpec) -> Resu
             only_media: Some(gallery_ids.clone()),
             exclude_media: vec![own.clone()],
             only_route: Some(spec.route),
+            ..SearchOptions::default()
         };
         let response = searcher.search(&Query::Image { image, bbox: None }, &options)?;
         stats.latencies.push(response.latency_ms);

@@ -8,10 +8,15 @@
 //! once with its sightings in time order (`rank`). Hits below the route's calibrated threshold
 //! ([`calibration`]) are dropped, so an empty answer means "nothing comparable is indexed".
 //! [`eval`] measures all of this on any folder laid out like ../shared/eval.
+//!
+//! Face privacy ([`privacy`]): with [`SearchOptions::face_search`] off the person route is never
+//! used; people in the catalog's opt-out registry are never returned by it (and a query showing
+//! one of them gets no person hits at all); every search that used it is written to the audit log.
 
 pub mod calibration;
 mod error;
 pub mod eval;
+pub mod privacy;
 mod query;
 mod rank;
 mod route;
@@ -88,6 +93,9 @@ pub struct SearchOptions {
     pub exclude_media: Vec<String>,
     /// Run only this route (evaluation of one route); `None` routes by content.
     pub only_route: Option<Route>,
+    /// Whether the person route may run (privacy switch); when off, a face is searched as an
+    /// item only.
+    pub face_search: bool,
 }
 
 impl Default for SearchOptions {
@@ -98,6 +106,7 @@ impl Default for SearchOptions {
             only_media: None,
             exclude_media: Vec::new(),
             only_route: None,
+            face_search: true,
         }
     }
 }
@@ -134,7 +143,18 @@ impl Searcher {
     pub fn search(&self, query: &Query, options: &SearchOptions) -> Result<SearchResponse, SearchError> {
         let start = Instant::now();
         let prepared = query::prepare(&self.store, query)?;
-        let routes = route::plan(&self.models, &prepared.image, &prepared.bbox, options.only_route)?;
+        // With face search off the planner is told "item only", so it never even detects a face.
+        let only_route = if options.face_search {
+            options.only_route
+        } else {
+            Some(Route::Item)
+        };
+        let routes = route::plan(&self.models, &prepared.image, &prepared.bbox, only_route)?;
+        // Read on every search so that an opt-out takes effect at the next query, on any process.
+        let opted_out = match routes.face {
+            Some(_) => privacy::OptedOut::load(&self.store)?,
+            None => privacy::OptedOut::default(),
+        };
         let allowed = match &options.only_media {
             Some(media) => Some(self.store.catalog.vector_ids_of_media(media)?),
             None => None,
@@ -148,14 +168,22 @@ impl Searcher {
             exclude_media: &exclude_media,
             limit: options.limit,
             apply_thresholds: options.apply_thresholds,
+            opted_out: &opted_out.tracks,
         };
         let mut groups = Vec::new();
         let mut names = Vec::new();
         if let Some(face) = &routes.face {
             names.push("person");
+            // A query showing an opted-out person gets no person hits at all: not even other
+            // people's faces, which would otherwise reveal where the opted-out person was.
+            let hits = if opted_out.matches(face) {
+                Vec::new()
+            } else {
+                rank::faces(&ctx, face)?
+            };
             groups.push(Group {
                 route: Route::Person,
-                hits: rank::faces(&ctx, face)?,
+                hits,
             });
         }
         if routes.item {
@@ -167,8 +195,15 @@ impl Searcher {
             });
         }
         let no_match = groups.iter().all(|g| g.hits.is_empty());
+        let route = names.join("+");
+        if let Some(person) = groups.iter().find(|g| g.route == Route::Person) {
+            // Audit before answering: a face search that cannot be logged is not answered.
+            self.store
+                .catalog
+                .log_face_search(&route, query.kind(), person.hits.len() as u32)?;
+        }
         Ok(SearchResponse {
-            route: names.join("+"),
+            route,
             no_match,
             latency_ms: start.elapsed().as_secs_f64() * 1e3,
             groups,

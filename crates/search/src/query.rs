@@ -20,6 +20,17 @@ pub enum Query {
     Sighting { track: u64 },
 }
 
+impl Query {
+    /// What kind of query this is, as the face-search audit log records it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Query::Image { .. } => "image",
+            Query::Media { .. } => "media",
+            Query::Sighting { .. } => "sighting",
+        }
+    }
+}
+
 /// A query box must overlap the frame; the part outside is cut off.
 fn check_box(bbox: BBox, image: &RgbImage) -> Result<BBox, SearchError> {
     if !bbox.is_valid() {

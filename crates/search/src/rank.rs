@@ -21,11 +21,15 @@ pub(crate) struct Context<'a> {
     pub exclude_media: &'a [String],
     pub limit: usize,
     pub apply_thresholds: bool,
+    /// Face tracks of opted-out people: never returned.
+    pub opted_out: &'a HashSet<u64>,
 }
 
-/// Person hits, by identity similarity.
+/// Person hits, by identity similarity; opted-out people are left out whatever their score.
 pub(crate) fn faces(ctx: &Context<'_>, identity: &[f32]) -> Result<Vec<MediaHit>, SearchError> {
-    group(ctx, candidates(ctx, FACE_SPACE, &[identity.to_vec()])?, FACE_MIN_SCORE)
+    let mut scored = candidates(ctx, FACE_SPACE, &[identity.to_vec()])?;
+    scored.retain(|(track, _)| !ctx.opted_out.contains(&track.id));
+    group(ctx, scored, FACE_MIN_SCORE)
 }
 
 /// Item hits: each stored window scored by its best match among the query's vectors.

@@ -39,6 +39,15 @@ pub enum ApiError {
     NoRoute(String),
     #[error("upload larger than the limit of {limit} bytes")]
     TooLarge { limit: u64 },
+    /// Too many searches from one client; `Retry-After` says when to try again.
+    #[error("too many requests; retry in {retry_after_s} s")]
+    RateLimited { retry_after_s: u64 },
+    /// Every search slot stayed taken for the queueing time.
+    #[error("{0}")]
+    Busy(String),
+    /// The work did not finish within the server's time limit.
+    #[error("the request took longer than {seconds} s and was abandoned")]
+    TimedOut { seconds: f64 },
     #[error("range not satisfiable for {len} bytes")]
     RangeNotSatisfiable { len: u64 },
     /// Our fault; the message is logged, the client sees a generic one.
@@ -61,6 +70,9 @@ impl ApiError {
             | ApiError::NoRoute(_) => StatusCode::NOT_FOUND,
             ApiError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::RangeNotSatisfiable { .. } => StatusCode::RANGE_NOT_SATISFIABLE,
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::TimedOut { .. } => StatusCode::GATEWAY_TIMEOUT,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -80,6 +92,9 @@ impl ApiError {
             ApiError::NoRoute(_) => "no_route",
             ApiError::TooLarge { .. } => "too_large",
             ApiError::RangeNotSatisfiable { .. } => "range_not_satisfiable",
+            ApiError::RateLimited { .. } => "rate_limited",
+            ApiError::Busy(_) => "busy",
+            ApiError::TimedOut { .. } => "timeout",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -143,6 +158,12 @@ impl IntoResponse for ApiError {
             if let Ok(v) = HeaderValue::from_str(&format!("bytes */{len}")) {
                 response.headers_mut().insert(header::CONTENT_RANGE, v);
             }
+        }
+        if let ApiError::RateLimited { retry_after_s } = self {
+            // RFC 6585 §4: a 429 may say how long to wait.
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_s));
         }
         response
     }

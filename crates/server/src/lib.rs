@@ -10,11 +10,13 @@
 //! JSON, or an [`ApiError`] whose status and code come from one table in `error`. The OpenAPI
 //! document (`openapi.json`) describes every endpoint of that table; `web` serves the embedded
 //! single-page UI. Each endpoint of the table declares its [`Access`]; `auth` checks bearer
-//! tokens (kept in the catalog) in front of it. [`serve`] and [`run`] put the router on a socket.
+//! tokens (kept in the catalog) in front of it; `limits` bounds what searches may cost (rate per
+//! client, concurrent jobs, time). [`serve`] and [`run`] put the router on a socket.
 
 mod auth;
 mod error;
 mod hotspots;
+mod limits;
 mod openapi;
 mod params;
 mod range;
@@ -28,6 +30,7 @@ use std::net::SocketAddr;
 
 pub use auth::Access;
 pub use error::{ApiError, ServerError};
+pub use limits::RateLimit;
 pub use routes::{app, endpoints};
 pub use state::{AppState, ServerConfig};
 
@@ -43,7 +46,8 @@ pub async fn serve(state: AppState, bind: SocketAddr) -> Result<(), ServerError>
 pub async fn serve_on(state: AppState, listener: tokio::net::TcpListener) -> Result<(), ServerError> {
     let addr = listener.local_addr().map_err(ServerError::Io)?;
     tracing::info!(%addr, "serving");
-    axum::serve(listener, app(state))
+    // The peer address keys the per-client rate limit.
+    axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(ServerError::Io)

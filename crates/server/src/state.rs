@@ -2,11 +2,13 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use glint_ingest::{IngestConfig, Store};
 use glint_search::Searcher;
 use glint_vision::Models;
 
+use crate::limits::{Limits, RateLimit};
 use crate::worker::Worker;
 use crate::ServerError;
 
@@ -17,7 +19,17 @@ pub struct ServerConfig {
     pub max_upload_bytes: u64,
     /// Largest accepted search photo (`POST /api/search/photo`), in bytes.
     pub max_photo_bytes: u64,
-    /// How uploads are ingested.
+    /// Largest accepted JSON body (`POST /api/search`), in bytes.
+    pub max_json_bytes: usize,
+    /// Searches (JSON and photo) that may run at once; more wait for a slot.
+    pub max_searches: usize,
+    /// How long a search waits for a free slot before it is answered 503 `busy`.
+    pub search_queue_wait: Duration,
+    /// Searches per client (peer IP) and second, with a burst allowance; over it is 429.
+    pub search_rate: RateLimit,
+    /// Longest a search (with the decoding of its photo) may run before it is answered 504.
+    pub work_timeout: Duration,
+    /// How uploads are ingested. Its `image_limits` (pixel count) also bound search photos.
     pub ingest: IngestConfig,
     /// Access control by bearer token (see `auth`). `false` lets every request through
     /// (`glint serve --open`, for local demos).
@@ -34,6 +46,15 @@ impl Default for ServerConfig {
         Self {
             max_upload_bytes: 2 << 30,
             max_photo_bytes: 32 << 20,
+            max_json_bytes: 64 << 10,
+            // Searches are CPU-bound model runs; more at once than cores only adds latency.
+            max_searches: std::thread::available_parallelism().map_or(4, |n| n.get().max(2)),
+            search_queue_wait: Duration::from_secs(5),
+            search_rate: RateLimit {
+                per_second: 20.0,
+                burst: 40.0,
+            },
+            work_timeout: Duration::from_secs(60),
             ingest: IngestConfig::default(),
             auth: true,
             read_public: true,
@@ -54,6 +75,7 @@ struct Inner {
     searcher: Searcher,
     config: ServerConfig,
     worker: Worker,
+    limits: Limits,
 }
 
 impl AppState {
@@ -66,6 +88,7 @@ impl AppState {
         // so what the worker ingests is searchable at once.
         let searcher = Searcher::new(store.clone(), models.clone());
         let worker = Worker::start(store.clone(), models.clone(), config.ingest.clone())?;
+        let limits = Limits::new(&config);
         Ok(Self {
             inner: Arc::new(Inner {
                 store,
@@ -73,6 +96,7 @@ impl AppState {
                 searcher,
                 config,
                 worker,
+                limits,
             }),
         })
     }
@@ -95,6 +119,10 @@ impl AppState {
 
     pub fn worker(&self) -> &Worker {
         &self.inner.worker
+    }
+
+    pub(crate) fn limits(&self) -> &Limits {
+        &self.inner.limits
     }
 
     pub fn data_dir(&self) -> &Path {

@@ -32,6 +32,7 @@ pub fn run(global: &GlobalArgs, args: IngestArgs) -> anyhow::Result<()> {
     let models = global.load_models()?;
     let config = IngestConfig {
         fps: args.fps,
+        faces: global.faces.indexing(),
         ..IngestConfig::default()
     };
     let ingestor = Ingestor::new(store, models, config);

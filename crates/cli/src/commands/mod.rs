@@ -4,6 +4,7 @@ pub mod faces;
 pub mod ingest;
 pub mod media;
 pub mod models;
+pub mod privacy;
 pub mod search;
 pub mod serve;
 pub mod tokens;

@@ -83,6 +83,7 @@ pub fn run(global: &GlobalArgs, args: SearchArgs) -> anyhow::Result<()> {
     let options = SearchOptions {
         limit: args.limit,
         apply_thresholds: !args.all,
+        face_search: global.faces.search(),
         ..SearchOptions::default()
     };
     let response = searcher.search(&query, &options)?;

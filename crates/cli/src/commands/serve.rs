@@ -32,6 +32,11 @@ pub struct ServeArgs {
 }
 
 pub fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
+    // The server's search handlers do not take the switch yet: refusing to start is better than
+    // serving face search to someone who asked for it to be off.
+    if global.faces != crate::config::FacesMode::On {
+        anyhow::bail!("`glint serve` does not support --faces/GLINT_FACES other than `on` yet");
+    }
     let store = Store::open(&global.data_dir)?;
     let models = global.load_models()?;
     let config = ServerConfig {

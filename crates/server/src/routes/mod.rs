@@ -38,7 +38,7 @@ macro_rules! endpoint {
     };
 }
 
-/// Every API endpoint, with who may call it. Limits that depend on the configuration (upload sizes) are set here.
+/// Every API endpoint, with who may call it. Limits that depend on the configuration (body sizes) are set here.
 pub fn endpoints(config: &ServerConfig) -> Vec<Endpoint> {
     // Multipart framing adds a little to the file itself; the exact file limit is enforced
     // while the file streams to disk.
@@ -63,7 +63,12 @@ pub fn endpoints(config: &ServerConfig) -> Vec<Endpoint> {
         endpoint!(Read GET "/api/tracks/{id}/thumb" => get(files::track_thumb)),
         endpoint!(Read GET "/api/jobs" => get(jobs::list)),
         endpoint!(Read GET "/api/jobs/{id}" => get(jobs::show)),
-        endpoint!(Read POST "/api/search" => post(search::search)),
+        Endpoint {
+            method: Method::POST,
+            path: "/api/search",
+            access: Access::Read,
+            handler: post(search::search).layer(DefaultBodyLimit::max(config.max_json_bytes)),
+        },
         Endpoint {
             method: Method::POST,
             path: "/api/search/photo",

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use axum::body::Bytes;
 use axum::extract::multipart::MultipartRejection;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{Multipart, State};
 use axum::Json;
 use serde::Deserialize;
@@ -13,8 +14,8 @@ use glint_media::{decode_image_bytes, DecodeLimits};
 use glint_search::{Query, SearchOptions, SearchResponse};
 use glint_types::BBox;
 
-use super::blocking;
 use super::upload::multipart_error;
+use crate::limits::Peer;
 use crate::{params, ApiError, AppState};
 
 /// Most media per group a client may ask for.
@@ -35,8 +36,22 @@ struct SearchBody {
 }
 
 /// The body is parsed here rather than by an extractor so that every mistake in it is a JSON
-/// 400 with a message.
-pub async fn search(State(state): State<AppState>, body: Bytes) -> Result<Json<SearchResponse>, ApiError> {
+/// 400 with a message (and a body over `max_json_bytes` a JSON 413).
+pub async fn search(
+    State(state): State<AppState>,
+    peer: Peer,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<SearchResponse>, ApiError> {
+    state.limits().check_rate(&peer)?;
+    let body = body.map_err(|e| {
+        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::TooLarge {
+                limit: state.config().max_json_bytes as u64,
+            }
+        } else {
+            ApiError::BadRequest(format!("cannot read the body: {}", e.body_text()))
+        }
+    })?;
     let body: SearchBody =
         serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest(format!("bad JSON body: {e}")))?;
     let bbox = body.bbox.as_ref().map(params::bbox_json).transpose()?;
@@ -69,14 +84,22 @@ pub async fn search(State(state): State<AppState>, body: Bytes) -> Result<Json<S
             ))
         }
     };
-    run(state, query, body.limit).await
+    let options = options(body.limit);
+    let slot = state.limits().search_slot().await?;
+    let searching = state.clone();
+    state
+        .limits()
+        .bounded(slot, move || Ok(Json(searching.searcher().search(&query, &options)?)))
+        .await
 }
 
 /// `multipart/form-data` with an `image` file and an optional `box` (`x,y,w,h`) and `limit`.
 pub async fn photo(
     State(state): State<AppState>,
+    peer: Peer,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Json<SearchResponse>, ApiError> {
+    state.limits().check_rate(&peer)?;
     let limit = state.config().max_photo_bytes;
     let mut multipart = multipart.map_err(|e| ApiError::BadRequest(format!("expected a multipart form: {e}")))?;
     let (mut image, mut bbox, mut count): (Option<Bytes>, Option<BBox>, Option<usize>) = (None, None, None);
@@ -103,18 +126,28 @@ pub async fn photo(
         }
     }
     let bytes = image.ok_or_else(|| ApiError::BadRequest("the form has no `image` file".into()))?;
-    let decoded = blocking(move || {
-        decode_image_bytes(&bytes, Path::new("uploaded photo"), DecodeLimits::default())
-            .map_err(|e| ApiError::BadImage(e.to_string()))
-    })
-    .await?;
-    run(state, Query::Image { image: decoded, bbox }, count).await
+    let options = options(count);
+    // The slot is taken only now, so a slow upload of the photo does not hold one; decoding
+    // counts as part of the search (a large photo is as costly as the model run).
+    let slot = state.limits().search_slot().await?;
+    let searching = state.clone();
+    state
+        .limits()
+        .bounded(slot, move || {
+            // The same pixel limit as ingest: a decompression bomb costs only its header.
+            let limits: DecodeLimits = searching.config().ingest.image_limits;
+            let image = decode_image_bytes(&bytes, Path::new("uploaded photo"), limits)
+                .map_err(|e| ApiError::BadImage(e.to_string()))?;
+            Ok(Json(
+                searching.searcher().search(&Query::Image { image, bbox }, &options)?,
+            ))
+        })
+        .await
 }
 
-async fn run(state: AppState, query: Query, limit: Option<usize>) -> Result<Json<SearchResponse>, ApiError> {
-    let options = SearchOptions {
+fn options(limit: Option<usize>) -> SearchOptions {
+    SearchOptions {
         limit: limit.unwrap_or(SearchOptions::default().limit).clamp(1, MAX_LIMIT),
         ..SearchOptions::default()
-    };
-    blocking(move || Ok(Json(state.searcher().search(&query, &options)?))).await
+    }
 }

@@ -1,0 +1,184 @@
+//! Face privacy: the opt-out registry and the face-search audit log.
+//!
+//! An opt-out keeps the identity vectors of the photos a person submitted, not the photos: the
+//! search enforces it on every query by comparing candidates with these vectors, so it covers
+//! media indexed later too and needs no re-index. The log records every search that used the
+//! person route, so an operator can answer "who searched faces, and what came back".
+
+use rusqlite::{params, OptionalExtension};
+use serde::Serialize;
+
+use crate::media::{blob_to_f32s, f32s_to_blob, now};
+use crate::{Catalog, CatalogError};
+
+/// A registered opt-out (never with its vectors).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OptOut {
+    pub id: i64,
+    /// Unix seconds.
+    pub created_at: i64,
+    pub note: Option<String>,
+    /// How many face vectors it holds.
+    pub faces: u32,
+}
+
+/// One search that used the person route.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FaceSearchLogEntry {
+    /// Unix seconds.
+    pub at: i64,
+    pub route: String,
+    pub query_kind: String,
+    /// Person hits returned (media).
+    pub results: u32,
+}
+
+impl Catalog {
+    /// Registers an opt-out with the identity vectors of the submitted faces; returns its id.
+    pub fn add_opt_out(&self, faces: &[Vec<f32>], note: Option<&str>) -> Result<i64, CatalogError> {
+        if faces.is_empty() {
+            return Err(CatalogError::EmptyOptOut);
+        }
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute(
+            "INSERT INTO opt_outs (created_at, note) VALUES (?1, ?2)",
+            params![now(), note],
+        )?;
+        let id = tx.last_insert_rowid();
+        for face in faces {
+            tx.execute(
+                "INSERT INTO opt_out_faces (opt_out_id, embedding) VALUES (?1, ?2)",
+                params![id, f32s_to_blob(face)],
+            )?;
+        }
+        tx.commit()?;
+        Ok(id)
+    }
+
+    /// Every opt-out, oldest first.
+    pub fn list_opt_outs(&self) -> Result<Vec<OptOut>, CatalogError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT o.id, o.created_at, o.note, \
+             (SELECT COUNT(*) FROM opt_out_faces f WHERE f.opt_out_id = o.id) FROM opt_outs o ORDER BY o.id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(OptOut {
+                id: r.get(0)?,
+                created_at: r.get(1)?,
+                note: r.get(2)?,
+                faces: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Removes an opt-out and its vectors: that person's face is searchable again.
+    pub fn remove_opt_out(&self, id: i64) -> Result<(), CatalogError> {
+        let conn = self.conn();
+        let found: Option<i64> = conn
+            .query_row("SELECT id FROM opt_outs WHERE id = ?1", [id], |r| r.get(0))
+            .optional()?;
+        if found.is_none() {
+            return Err(CatalogError::UnknownOptOut(id));
+        }
+        // Explicit, so that removal does not depend on the foreign_keys pragma of this connection.
+        conn.execute("DELETE FROM opt_out_faces WHERE opt_out_id = ?1", [id])?;
+        conn.execute("DELETE FROM opt_outs WHERE id = ?1", [id])?;
+        Ok(())
+    }
+
+    /// The identity vectors of every opted-out face (what the person route must never return).
+    pub fn opt_out_faces(&self) -> Result<Vec<Vec<f32>>, CatalogError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT embedding FROM opt_out_faces")?;
+        let rows = stmt.query_map([], |r| r.get::<_, Vec<u8>>(0))?;
+        Ok(rows.map(|b| b.map(|b| blob_to_f32s(&b))).collect::<Result<_, _>>()?)
+    }
+
+    /// The stored vectors of a track in one space (a face track may keep two views).
+    pub fn track_vectors(&self, track_id: u64, space: &str) -> Result<Vec<Vec<f32>>, CatalogError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT data FROM vectors WHERE track_id = ?1 AND space = ?2 ORDER BY id")?;
+        let rows = stmt.query_map(params![track_id as i64, space], |r| r.get::<_, Vec<u8>>(0))?;
+        Ok(rows.map(|b| b.map(|b| blob_to_f32s(&b))).collect::<Result<_, _>>()?)
+    }
+
+    /// Appends one face search to the audit log.
+    pub fn log_face_search(&self, route: &str, query_kind: &str, results: u32) -> Result<(), CatalogError> {
+        self.conn().execute(
+            "INSERT INTO face_search_log (at, route, query_kind, results) VALUES (?1, ?2, ?3, ?4)",
+            params![now(), route, query_kind, results],
+        )?;
+        Ok(())
+    }
+
+    /// The last `limit` face searches, newest first.
+    pub fn face_search_log(&self, limit: usize) -> Result<Vec<FaceSearchLogEntry>, CatalogError> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare("SELECT at, route, query_kind, results FROM face_search_log ORDER BY id DESC LIMIT ?1")?;
+        let rows = stmt.query_map([limit as i64], |r| {
+            Ok(FaceSearchLogEntry {
+                at: r.get(0)?,
+                route: r.get(1)?,
+                query_kind: r.get(2)?,
+                results: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn opt_outs_round_trip() {
+        let c = Catalog::in_memory().unwrap();
+        assert!(matches!(c.add_opt_out(&[], None), Err(CatalogError::EmptyOptOut)));
+        let id = c
+            .add_opt_out(&[vec![1.0, 0.0], vec![0.0, 1.0]], Some("asked by mail"))
+            .unwrap();
+        let listed = c.list_opt_outs().unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!((listed[0].id, listed[0].faces), (id, 2));
+        assert_eq!(listed[0].note.as_deref(), Some("asked by mail"));
+        assert_eq!(c.opt_out_faces().unwrap(), vec![vec![1.0, 0.0], vec![0.0, 1.0]]);
+        c.remove_opt_out(id).unwrap();
+        assert!(c.opt_out_faces().unwrap().is_empty());
+        assert!(matches!(c.remove_opt_out(id), Err(CatalogError::UnknownOptOut(_))));
+    }
+
+    #[test]
+    fn face_search_log_lists_newest_first() {
+        let c = Catalog::in_memory().unwrap();
+        c.log_face_search("person", "image", 3).unwrap();
+        c.log_face_search("person+item", "media", 0).unwrap();
+        let log = c.face_search_log(10).unwrap();
+        assert_eq!(log.len(), 2);
+        assert_eq!((log[0].route.as_str(), log[0].results), ("person+item", 0));
+        assert_eq!(c.face_search_log(1).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_v2_catalog_is_migrated_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let conn = rusqlite::Connection::open(dir.path().join("catalog.sqlite3")).unwrap();
+            conn.execute_batch(&format!(
+                "BEGIN; {} {} PRAGMA user_version = 2; COMMIT;",
+                crate::schema::SCHEMA_V1,
+                crate::schema::SCHEMA_V2
+            ))
+            .unwrap();
+        }
+        let c = Catalog::open(dir.path()).unwrap();
+        let version: i64 = c.conn().pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+        assert_eq!(version, 3);
+        c.add_opt_out(&[vec![1.0]], None).unwrap();
+        c.log_face_search("person", "image", 1).unwrap();
+    }
+}

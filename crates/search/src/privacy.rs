@@ -1,0 +1,113 @@
+//! Face privacy at search time: opted-out people never come back from the person route.
+//!
+//! Enforcement happens here rather than at ingest so that one opt-out covers what is already
+//! indexed and what is indexed later alike, with no re-index. The comparison uses the person
+//! route's own operating threshold ([`FACE_MIN_SCORE`]): a face that search would call "the same
+//! person" as an opted-out face is treated as that person.
+
+use std::collections::HashSet;
+
+use glint_index::VectorRead;
+use glint_ingest::{Store, FACE_SPACE};
+use glint_media::RgbImage;
+use glint_vision::{DetectOptions, Models};
+
+use crate::calibration::FACE_MIN_SCORE;
+use crate::SearchError;
+
+/// The identity vector of the largest face in a submitted photo, detected and embedded as ingest
+/// does for photos, so that it is comparable with the stored face vectors.
+pub fn opt_out_embedding(models: &Models, image: &RgbImage) -> Result<Vec<f32>, SearchError> {
+    let faces = models.face_detector.detect_with(image, &DetectOptions::PHOTO)?;
+    let face = faces
+        .into_iter()
+        .max_by(|a, b| a.bbox.area().total_cmp(&b.bbox.area()))
+        .ok_or(SearchError::NoFace)?;
+    Ok(models
+        .face_embedder
+        .embed(image, std::slice::from_ref(&face))?
+        .remove(0))
+}
+
+fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    if a.len() != b.len() {
+        return f32::NEG_INFINITY; // Another face model: not comparable, never a match.
+    }
+    let (mut dot, mut na, mut nb) = (0.0f32, 0.0f32, 0.0f32);
+    for (x, y) in a.iter().zip(b) {
+        dot += x * y;
+        na += x * x;
+        nb += y * y;
+    }
+    if na == 0.0 || nb == 0.0 {
+        return f32::NEG_INFINITY;
+    }
+    dot / (na.sqrt() * nb.sqrt())
+}
+
+/// Indexed faces looked at per opted-out face while growing the set.
+const NEIGHBOURS: usize = 300;
+/// At most this many indexed face vectors join the set (bounds the cost of one search).
+const MAX_GROWN: usize = 20_000;
+
+/// The opted-out people as seen in the index: their vectors (submitted and grown) and the
+/// face tracks they cover.
+#[derive(Default)]
+pub(crate) struct OptedOut {
+    pub vectors: Vec<Vec<f32>>,
+    pub tracks: HashSet<u64>,
+}
+
+impl OptedOut {
+    /// Reads the registry and grows it over the indexed faces (see the module notes).
+    pub(crate) fn load(store: &Store) -> Result<Self, SearchError> {
+        let mut vectors = store.catalog.opt_out_faces()?;
+        let mut tracks = HashSet::new();
+        if vectors.is_empty() || store.index.len(FACE_SPACE) == 0 {
+            return Ok(Self { vectors, tracks });
+        }
+        let mut seen_vectors: HashSet<u64> = HashSet::new();
+        let mut next = 0;
+        while next < vectors.len() && seen_vectors.len() < MAX_GROWN {
+            let hits = store.index.search(FACE_SPACE, &vectors[next], NEIGHBOURS, None)?;
+            next += 1;
+            for hit in hits {
+                if hit.score < FACE_MIN_SCORE || !seen_vectors.insert(hit.id) {
+                    continue;
+                }
+                let Some(track) = store.catalog.track_of_vector(hit.id)? else {
+                    continue; // Removed since the index was searched.
+                };
+                if tracks.insert(track.id) {
+                    vectors.extend(store.catalog.track_vectors(track.id, FACE_SPACE)?);
+                }
+            }
+        }
+        Ok(Self { vectors, tracks })
+    }
+
+    /// Whether `face` is, by the person route's threshold, an opted-out person.
+    pub(crate) fn matches(&self, face: &[f32]) -> bool {
+        is_opted_out(&self.vectors, face)
+    }
+}
+
+/// Whether `face` is, by the person route's threshold, one of the opted-out faces.
+pub(crate) fn is_opted_out(opted_out: &[Vec<f32>], face: &[f32]) -> bool {
+    opted_out.iter().any(|o| cosine(o, face) >= FACE_MIN_SCORE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matches_at_the_person_threshold_only() {
+        let opted = vec![vec![1.0, 0.0, 0.0]];
+        assert!(is_opted_out(&opted, &[2.0, 0.0, 0.0]));
+        assert!(is_opted_out(&opted, &[1.0, 0.1, 0.0])); // cosine 0.995
+        assert!(!is_opted_out(&opted, &[1.0, 0.5, 0.0])); // cosine 0.894
+        assert!(!is_opted_out(&opted, &[1.0, 0.0]));
+        assert!(!is_opted_out(&[], &[1.0, 0.0, 0.0]));
+    }
+}
