@@ -39,6 +39,8 @@ pub struct ServerConfig {
     /// The server listens on a loopback address only. While no token was ever created, such a
     /// server lets every request through, so a fresh local install works without setup.
     pub loopback: bool,
+    /// Whether searches may use face identity (privacy switch; face indexing is `ingest.faces`).
+    pub face_search: bool,
 }
 
 impl Default for ServerConfig {
@@ -59,6 +61,7 @@ impl Default for ServerConfig {
             auth: true,
             read_public: true,
             loopback: false,
+            face_search: true,
         }
     }
 }

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 
 use clap::Args;
 
-use glint_ingest::Store;
+use glint_ingest::{IngestConfig, Store};
 use glint_server::{AppState, ServerConfig};
 
 use crate::config::GlobalArgs;
@@ -32,11 +32,6 @@ pub struct ServeArgs {
 }
 
 pub fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
-    // The server's search handlers do not take the switch yet: refusing to start is better than
-    // serving face search to someone who asked for it to be off.
-    if global.faces != crate::config::FacesMode::On {
-        anyhow::bail!("`glint serve` does not support --faces/GLINT_FACES other than `on` yet");
-    }
     let store = Store::open(&global.data_dir)?;
     let models = global.load_models()?;
     let config = ServerConfig {
@@ -44,6 +39,11 @@ pub fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
         auth: !args.open,
         read_public: !args.private,
         loopback: args.bind.ip().is_loopback(),
+        face_search: global.faces.search(),
+        ingest: IngestConfig {
+            faces: global.faces.indexing(),
+            ..IngestConfig::default()
+        },
         ..ServerConfig::default()
     };
     let state = AppState::new(store, models, config)?;

@@ -84,7 +84,7 @@ pub async fn search(
             ))
         }
     };
-    let options = options(body.limit);
+    let options = options(state.config(), body.limit);
     let slot = state.limits().search_slot().await?;
     let searching = state.clone();
     state
@@ -126,7 +126,7 @@ pub async fn photo(
         }
     }
     let bytes = image.ok_or_else(|| ApiError::BadRequest("the form has no `image` file".into()))?;
-    let options = options(count);
+    let options = options(state.config(), count);
     // The slot is taken only now, so a slow upload of the photo does not hold one; decoding
     // counts as part of the search (a large photo is as costly as the model run).
     let slot = state.limits().search_slot().await?;
@@ -145,9 +145,10 @@ pub async fn photo(
         .await
 }
 
-fn options(limit: Option<usize>) -> SearchOptions {
+fn options(config: &crate::ServerConfig, limit: Option<usize>) -> SearchOptions {
     SearchOptions {
         limit: limit.unwrap_or(SearchOptions::default().limit).clamp(1, MAX_LIMIT),
+        face_search: config.face_search,
         ..SearchOptions::default()
     }
 }
