@@ -21,6 +21,12 @@ pub enum IngestError {
     NotAFile(PathBuf),
     #[error("internal error: {0}")]
     Internal(String),
+    #[error("{path}: the video lasts {duration_s:.0} s, over the limit of {limit_s:.0} s")]
+    TooLong {
+        path: PathBuf,
+        duration_s: f64,
+        limit_s: f64,
+    },
 }
 
 impl IngestError {

@@ -36,6 +36,8 @@ pub struct IngestConfig {
     /// Whether faces are detected and indexed (privacy switch).
     pub faces: bool,
     pub image_limits: DecodeLimits,
+    /// Longest video accepted, in seconds (a public server must not be tied up for days).
+    pub max_video_s: f64,
 }
 
 impl Default for IngestConfig {
@@ -45,6 +47,7 @@ impl Default for IngestConfig {
             max_decode_side: 640,
             faces: true,
             image_limits: DecodeLimits::default(),
+            max_video_s: 4.0 * 3600.0,
         }
     }
 }

@@ -164,6 +164,13 @@ fn analyse_video(
     };
     let mut frames = VideoFrames::open(path, opts)?;
     let info = frames.info().clone();
+    if info.duration_s > config.max_video_s {
+        return Err(IngestError::TooLong {
+            path: path.to_path_buf(),
+            duration_s: info.duration_s,
+            limit_s: config.max_video_s,
+        });
+    }
     progress.media_started(path, Some(info.duration_s));
     let mut tracker = Tracker::new(FACE_SPACE, &item_space(models));
     let mut shots: Vec<Shot> = Vec::new();

@@ -29,6 +29,9 @@ pub struct ServeArgs {
     /// Require a token with the `read` scope to search and view too (by default reads are public).
     #[arg(long)]
     pub private: bool,
+    /// Longest uploaded video accepted, in minutes.
+    #[arg(long, default_value_t = 240.0)]
+    pub max_video_min: f64,
 }
 
 pub fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
@@ -42,6 +45,7 @@ pub fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
         face_search: global.faces.search(),
         ingest: IngestConfig {
             faces: global.faces.indexing(),
+            max_video_s: args.max_video_min * 60.0,
             ..IngestConfig::default()
         },
         ..ServerConfig::default()

@@ -5,6 +5,7 @@ mod files;
 mod frames;
 mod jobs;
 mod library;
+mod privacy;
 mod search;
 mod upload;
 
@@ -74,6 +75,12 @@ pub fn endpoints(config: &ServerConfig) -> Vec<Endpoint> {
             path: "/api/search/photo",
             access: Access::Read,
             handler: post(search::photo).layer(DefaultBodyLimit::max(photo_limit)),
+        },
+        Endpoint {
+            method: Method::POST,
+            path: "/api/optout",
+            access: Access::Write,
+            handler: post(privacy::opt_out).layer(DefaultBodyLimit::max(photo_limit)),
         },
     ]
 }

