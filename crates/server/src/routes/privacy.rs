@@ -15,7 +15,7 @@ use glint_media::decode_image_bytes;
 use glint_search::privacy::opt_out_embedding;
 
 use super::blocking;
-use super::upload::multipart_error;
+use super::upload::{field_bytes, field_text, form, multipart_error};
 use crate::{ApiError, AppState};
 
 /// Photos accepted in one opt-out request.
@@ -27,22 +27,19 @@ pub async fn opt_out(
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let limit = state.config().max_photo_bytes;
-    let mut multipart = multipart.map_err(|e| ApiError::BadRequest(format!("expected a multipart form: {e}")))?;
+    let mut multipart = form(multipart)?;
     let (mut photos, mut note): (Vec<Bytes>, Option<String>) = (Vec::new(), None);
     while let Some(field) = multipart.next_field().await.map_err(|e| multipart_error(&e, limit))? {
         match field.name() {
             Some("image") | Some("file") => {
-                let bytes = field.bytes().await.map_err(|e| multipart_error(&e, limit))?;
-                if bytes.len() as u64 > limit {
-                    return Err(ApiError::TooLarge { limit });
-                }
+                let bytes = field_bytes(field, limit).await?;
                 if photos.len() == MAX_PHOTOS {
                     return Err(ApiError::BadRequest(format!("at most {MAX_PHOTOS} photos per request")));
                 }
                 photos.push(bytes);
             }
             Some("note") => {
-                let text = field.text().await.map_err(|e| multipart_error(&e, limit))?;
+                let text = field_text(field, limit).await?;
                 note = Some(text.chars().take(500).collect());
             }
             _ => {}

@@ -14,7 +14,7 @@ use glint_media::{decode_image_bytes, DecodeLimits};
 use glint_search::{Query, SearchOptions, SearchResponse};
 use glint_types::BBox;
 
-use super::upload::multipart_error;
+use super::upload::{field_bytes, field_text, form, multipart_error};
 use crate::limits::Peer;
 use crate::{params, ApiError, AppState};
 
@@ -101,25 +101,21 @@ pub async fn photo(
 ) -> Result<Json<SearchResponse>, ApiError> {
     state.limits().check_rate(&peer)?;
     let limit = state.config().max_photo_bytes;
-    let mut multipart = multipart.map_err(|e| ApiError::BadRequest(format!("expected a multipart form: {e}")))?;
+    let mut multipart = form(multipart)?;
     let (mut image, mut bbox, mut count): (Option<Bytes>, Option<BBox>, Option<usize>) = (None, None, None);
     while let Some(field) = multipart.next_field().await.map_err(|e| multipart_error(&e, limit))? {
         match field.name() {
             Some("image") | Some("file") => {
-                let bytes = field.bytes().await.map_err(|e| multipart_error(&e, limit))?;
-                if bytes.len() as u64 > limit {
-                    return Err(ApiError::TooLarge { limit });
-                }
-                image = Some(bytes);
+                image = Some(field_bytes(field, limit).await?);
             }
             Some("box") => {
-                let text = field.text().await.map_err(|e| multipart_error(&e, limit))?;
+                let text = field_text(field, limit).await?;
                 if !text.trim().is_empty() {
                     bbox = Some(params::bbox_text(&text)?);
                 }
             }
             Some("limit") => {
-                let text = field.text().await.map_err(|e| multipart_error(&e, limit))?;
+                let text = field_text(field, limit).await?;
                 count = Some(params::number(text.trim(), "limit")?);
             }
             _ => {}

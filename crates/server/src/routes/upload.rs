@@ -120,6 +120,25 @@ fn remove_quietly(path: Option<&Path>) {
 }
 
 /// The body limit shows up as a multipart error; it is the client's 413, not a 400.
+/// The whole of a small in-memory file field (a search or opt-out photo), at most `limit` bytes.
+pub(crate) async fn field_bytes(field: Field<'_>, limit: u64) -> Result<axum::body::Bytes, ApiError> {
+    let bytes = field.bytes().await.map_err(|e| multipart_error(&e, limit))?;
+    if bytes.len() as u64 > limit {
+        return Err(ApiError::TooLarge { limit });
+    }
+    Ok(bytes)
+}
+
+/// A text field of a form whose parts are bounded by `limit` bytes.
+pub(crate) async fn field_text(field: Field<'_>, limit: u64) -> Result<String, ApiError> {
+    field.text().await.map_err(|e| multipart_error(&e, limit))
+}
+
+/// The form itself, or the 400 that says it is not one.
+pub(crate) fn form(multipart: Result<Multipart, MultipartRejection>) -> Result<Multipart, ApiError> {
+    multipart.map_err(|e| ApiError::BadRequest(format!("expected a multipart form: {e}")))
+}
+
 pub(crate) fn multipart_error(e: &MultipartError, limit: u64) -> ApiError {
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
         ApiError::TooLarge { limit }
