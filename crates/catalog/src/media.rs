@@ -237,7 +237,8 @@ impl Catalog {
     pub fn media(&self, uid: &str) -> Result<Option<MediaRecord>, CatalogError> {
         let conn = self.conn();
         let sql = format!("SELECT {MEDIA_COLUMNS} FROM media m WHERE m.uid = ?1");
-        let row = conn.query_row(&sql, [uid], media_row).optional()?;
+        // Cached statements: search looks up dozens of media and hundreds of tracks per query.
+        let row = conn.prepare_cached(&sql)?.query_row([uid], media_row).optional()?;
         row.map(|(id, rec)| with_shots(&conn, id, rec)).transpose()
     }
 
@@ -314,9 +315,8 @@ impl Catalog {
     pub fn track_of_vector(&self, vector_id: u64) -> Result<Option<TrackRecord>, CatalogError> {
         let track_id: Option<i64> = self
             .conn()
-            .query_row("SELECT track_id FROM vectors WHERE id = ?1", [vector_id as i64], |r| {
-                r.get(0)
-            })
+            .prepare_cached("SELECT track_id FROM vectors WHERE id = ?1")?
+            .query_row([vector_id as i64], |r| r.get(0))
             .optional()?;
         match track_id {
             Some(id) => self.track(id as u64),
@@ -328,12 +328,11 @@ impl Catalog {
     pub fn track(&self, track_id: u64) -> Result<Option<TrackRecord>, CatalogError> {
         let conn = self.conn();
         let row = conn
-            .query_row(
+            .prepare_cached(
                 "SELECT t.id, m.uid, t.ordinal, t.kind, t.shot_idx, t.score FROM tracks t \
                  JOIN media m ON t.media_id = m.id WHERE t.id = ?1",
-                [track_id as i64],
-                track_row,
-            )
+            )?
+            .query_row([track_id as i64], track_row)
             .optional()?;
         let Some(row) = row else { return Ok(None) };
         let sightings = sightings(&conn, track_id as i64)?;
@@ -372,7 +371,7 @@ fn track_row(r: &Row<'_>) -> rusqlite::Result<TrackRecord> {
 }
 
 fn sightings(conn: &rusqlite::Connection, track_id: i64) -> Result<Vec<Sighting>, CatalogError> {
-    let mut stmt = conn.prepare("SELECT t, x, y, w, h FROM sightings WHERE track_id = ?1 ORDER BY t")?;
+    let mut stmt = conn.prepare_cached("SELECT t, x, y, w, h FROM sightings WHERE track_id = ?1 ORDER BY t")?;
     let rows = stmt.query_map([track_id], |r| {
         Ok(Sighting {
             t: r.get(0)?,
@@ -406,7 +405,7 @@ fn media_row(r: &Row<'_>) -> rusqlite::Result<(i64, MediaRecord)> {
 }
 
 fn with_shots(conn: &rusqlite::Connection, id: i64, rec: MediaRecord) -> Result<MediaRecord, CatalogError> {
-    let mut stmt = conn.prepare("SELECT start_s FROM shots WHERE media_id = ?1 ORDER BY idx")?;
+    let mut stmt = conn.prepare_cached("SELECT start_s FROM shots WHERE media_id = ?1 ORDER BY idx")?;
     let shots = stmt.query_map([id], |r| r.get(0))?.collect::<Result<Vec<f64>, _>>()?;
     Ok(MediaRecord { shots, ..rec })
 }

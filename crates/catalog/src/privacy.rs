@@ -177,7 +177,7 @@ mod tests {
         }
         let c = Catalog::open(dir.path()).unwrap();
         let version: i64 = c.conn().pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
-        assert_eq!(version, 3);
+        assert_eq!(version, crate::schema::VERSION);
         c.add_opt_out(&[vec![1.0]], None).unwrap();
         c.log_face_search("person", "image", 1).unwrap();
     }

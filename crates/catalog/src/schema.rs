@@ -4,7 +4,7 @@ use rusqlite::Connection;
 
 use crate::CatalogError;
 
-const VERSION: i64 = 3;
+pub(crate) const VERSION: i64 = 4;
 
 pub(crate) const SCHEMA_V1: &str = "
 CREATE TABLE media (
@@ -83,7 +83,7 @@ CREATE TABLE tokens (
 /// v3: face privacy. People who opted out of face search (with the identity vectors of the photos
 /// they submitted, checked at every search), and an append-only log of searches that used the
 /// person route.
-const SCHEMA_V3: &str = "
+pub(crate) const SCHEMA_V3: &str = "
 CREATE TABLE opt_outs (
     id         INTEGER PRIMARY KEY,
     created_at INTEGER NOT NULL,
@@ -101,6 +101,50 @@ CREATE TABLE face_search_log (
     query_kind TEXT NOT NULL,                 -- image | media | sighting
     results    INTEGER NOT NULL               -- person hits returned
 );
+";
+
+/// v4: the merchant catalog (issue #6). Stores and their products, each product's images (the
+/// media uid of an indexed image is a plain column, not a foreign key: deleting a media must never
+/// be blocked by a product that shows it) and the offers that say where to buy it.
+const SCHEMA_V4: &str = "
+CREATE TABLE stores (
+    store_id   TEXT PRIMARY KEY,              -- chosen by the merchant
+    name       TEXT NOT NULL,
+    url        TEXT,
+    country    TEXT,
+    verified   INTEGER NOT NULL DEFAULT 0 CHECK (verified IN (0, 1))
+);
+CREATE TABLE products (
+    id          INTEGER PRIMARY KEY,
+    store_id    TEXT NOT NULL REFERENCES stores(store_id) ON DELETE CASCADE,
+    product_id  TEXT NOT NULL,                -- the merchant's id
+    title       TEXT NOT NULL,
+    description TEXT,
+    category    TEXT,
+    brand       TEXT,
+    UNIQUE (store_id, product_id)
+);
+CREATE TABLE product_images (
+    product    INTEGER NOT NULL REFERENCES products(id) ON DELETE CASCADE,
+    position   INTEGER NOT NULL,
+    source     TEXT NOT NULL,                 -- relative path or URL, as the feed gave it
+    status     TEXT NOT NULL CHECK (status IN ('indexed', 'not fetched', 'failed')),
+    media_uid  TEXT,
+    PRIMARY KEY (product, position)
+);
+CREATE INDEX product_images_media ON product_images(media_uid);
+CREATE TABLE offers (
+    id           INTEGER PRIMARY KEY,
+    product      INTEGER NOT NULL REFERENCES products(id) ON DELETE CASCADE,
+    store_id     TEXT NOT NULL REFERENCES stores(store_id) ON DELETE CASCADE,
+    price        REAL NOT NULL CHECK (price >= 0),
+    currency     TEXT NOT NULL CHECK (length(currency) = 3 AND currency = upper(currency)),
+    url          TEXT NOT NULL,
+    availability TEXT NOT NULL CHECK (availability IN ('in_stock', 'out_of_stock', 'preorder', 'unknown')),
+    updated_at   INTEGER NOT NULL
+);
+CREATE INDEX offers_product ON offers(product);
+CREATE INDEX offers_store ON offers(store_id);
 ";
 
 pub(crate) fn prepare(conn: &Connection) -> Result<(), CatalogError> {
@@ -123,6 +167,9 @@ pub(crate) fn prepare(conn: &Connection) -> Result<(), CatalogError> {
     }
     if found < 3 {
         conn.execute_batch(&format!("BEGIN; {SCHEMA_V3} PRAGMA user_version = 3; COMMIT;"))?;
+    }
+    if found < 4 {
+        conn.execute_batch(&format!("BEGIN; {SCHEMA_V4} PRAGMA user_version = 4; COMMIT;"))?;
     }
     Ok(())
 }

@@ -280,7 +280,7 @@ mod tests {
         }
         let c = Catalog::open(dir.path()).unwrap();
         let version: i64 = c.conn().pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
-        assert_eq!(version, 3);
+        assert_eq!(version, crate::schema::VERSION);
         assert_eq!(c.jobs().unwrap().len(), 1, "v1 data survives");
         let (_, secret) = c.create_token("ci", &[Scope::Read]).unwrap();
         assert!(c.verify_token(&secret).unwrap().is_some());

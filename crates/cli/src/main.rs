@@ -53,6 +53,9 @@ enum Command {
     Optout(commands::privacy::OptOutCommand),
     /// List the latest searches that used face (person) search.
     Audit(commands::privacy::AuditArgs),
+    /// Merchant catalogs: import feeds of stores, products and offers; list; remove.
+    #[command(subcommand)]
+    Catalog(commands::catalog::CatalogCommand),
 }
 
 fn main() -> std::process::ExitCode {
@@ -74,6 +77,7 @@ fn main() -> std::process::ExitCode {
         Command::Tokens(cmd) => commands::tokens::run(&cli.global, cmd),
         Command::Optout(cmd) => commands::privacy::optout(&cli.global, cmd),
         Command::Audit(args) => commands::privacy::audit(&cli.global, args),
+        Command::Catalog(cmd) => commands::catalog::run(&cli.global, cmd),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -5,6 +5,7 @@ use glint_media::RgbImage;
 use glint_types::BBox;
 use glint_vision::{DetectOptions, Models, VisionError};
 
+use crate::colour::{colour_signature, with_colour};
 use crate::regions::regions;
 
 /// Faces smaller than this (box side, in analysed pixels) are detected but not embedded: dlib's
@@ -67,28 +68,41 @@ pub fn faces(
 
 /// Item windows of `image` with appearance vectors (see [`crate::regions`]).
 pub fn items(models: &Models, image: &RgbImage, to_source: f32) -> Result<Vec<ItemObservation>, VisionError> {
+    Ok(windows(models, image)?
+        .into_iter()
+        .enumerate()
+        .map(|(region, (bbox, embedding))| ItemObservation {
+            region,
+            bbox: scale_box(bbox, to_source),
+            embedding,
+        })
+        .collect())
+}
+
+/// The item windows of `image` (in its pixels, the whole image first) with their vectors:
+/// appearance pooled from the encoder's feature map, joined with the window's colour
+/// ([`crate::colour`]). Ingest stores these; a query box is described the same way.
+pub fn windows(models: &Models, image: &RgbImage) -> Result<Vec<(BBox, Vec<f32>)>, VisionError> {
     let encoded = models.image_encoder.encode(&[image])?.remove(0);
     let (w, h) = (image.width() as f32, image.height() as f32);
-    Ok(match &encoded.feature_map {
+    let appearance: Vec<(BBox, Vec<f32>)> = match &encoded.feature_map {
         Some(map) => regions(map.width, map.height, w, h)
             .into_iter()
-            .enumerate()
-            .map(|(i, r)| {
+            .map(|r| {
                 let (x0, y0, x1, y1) = r.cells;
-                ItemObservation {
-                    region: i,
-                    bbox: scale_box(r.bbox, to_source),
-                    embedding: map.region_descriptor(x0, y0, x1, y1),
-                }
+                (r.bbox, map.region_descriptor(x0, y0, x1, y1))
             })
             .collect(),
         // An encoder without a feature map describes the whole frame only.
-        None => vec![ItemObservation {
-            region: 0,
-            bbox: scale_box(BBox::new(0.0, 0.0, w, h), to_source),
-            embedding: encoded.embedding,
-        }],
-    })
+        None => vec![(BBox::new(0.0, 0.0, w, h), encoded.embedding)],
+    };
+    Ok(appearance
+        .into_iter()
+        .map(|(bbox, v)| {
+            let colour = colour_signature(image, &bbox);
+            (bbox, with_colour(v, &colour))
+        })
+        .collect())
 }
 
 /// Longest side of a sighting thumbnail.

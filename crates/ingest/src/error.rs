@@ -9,6 +9,8 @@ pub enum IngestError {
     Vision(#[from] glint_vision::VisionError),
     #[error(transparent)]
     Catalog(#[from] glint_catalog::CatalogError),
+    #[error(transparent)]
+    Keypoints(#[from] glint_keypoints::KeypointError),
     #[error("vector index: {0}")]
     Index(#[from] glint_index::IndexError),
     #[error("{path}: {source}")]

@@ -10,7 +10,9 @@
 //! its own job only; a killed run resumes where it stopped.
 
 pub mod analyze;
+pub mod colour;
 mod error;
+pub mod local;
 pub mod pipeline;
 mod queue;
 pub mod regions;

@@ -10,7 +10,10 @@ use glint_index::VectorWrite;
 use glint_media::{decode_image_bytes, RgbImage, SampleOptions, SampledFrame, VideoFrames};
 use glint_vision::{DetectOptions, Models};
 
+use glint_keypoints::LocalFeatures;
+
 use crate::analyze::{faces, items, shrink, Observations};
+use crate::local::{self, FrameFeatures};
 use crate::tracker::{TrackOut, Tracker};
 use crate::{IngestConfig, IngestError, Progress, Store};
 
@@ -20,7 +23,11 @@ pub const FACE_SPACE: &str = "face:dlib-resnet-v1";
 /// The space of an encoder's item vectors: named after the encoder, so that switching encoders
 /// never mixes incomparable vectors.
 pub fn item_space(models: &Models) -> String {
-    format!("item:{}", models.image_encoder.name())
+    format!(
+        "item:{}+{}",
+        models.image_encoder.name(),
+        crate::colour::COLOUR_SPACE_TAG
+    )
 }
 
 /// Longest side of a media thumbnail.
@@ -86,6 +93,7 @@ pub fn ingest_file(
     // Thumbnails first: a crash after them but before the commit only leaves files that the
     // retry overwrites.
     save_jpeg(&analysed.thumb, &thumbs.join("media.jpg"))?;
+    local::save(&local::path(store, &uid), &analysed.local)?;
     for (ordinal, t) in analysed.tracks.iter().enumerate() {
         save_jpeg(&t.thumb, &thumbs.join(format!("t{ordinal}.jpg")))?;
     }
@@ -110,6 +118,7 @@ struct Analysed {
     media: NewMedia,
     tracks: Vec<TrackOut>,
     thumb: RgbImage,
+    local: Vec<FrameFeatures>,
 }
 
 fn analyse_image(models: &Models, config: &IngestConfig, path: &Path, sha256: &str) -> Result<Analysed, IngestError> {
@@ -129,6 +138,10 @@ fn analyse_image(models: &Models, config: &IngestConfig, path: &Path, sha256: &s
         faces,
         items: items(models, &work, to_source)?,
     };
+    let local = vec![FrameFeatures {
+        t: None,
+        features: local::extract_frame(&work, to_source, local::PHOTO_KEYPOINTS)?,
+    }];
     let mut tracker = Tracker::new(FACE_SPACE, &item_space(models));
     tracker.push(None, obs, &work, to_source);
     Ok(Analysed {
@@ -147,6 +160,7 @@ fn analyse_image(models: &Models, config: &IngestConfig, path: &Path, sha256: &s
         },
         tracks: tracker.finish(),
         thumb: shrink(&image, MEDIA_THUMB_SIDE),
+        local,
     })
 }
 
@@ -178,6 +192,7 @@ fn analyse_video(
     // The media thumbnail is the sampled frame nearest a third of the way in (past titles).
     let thumb_at = info.duration_s / 3.0;
     let mut sampled = 0u64;
+    let mut local = Vec::new();
     // Decoding runs on its own thread, a few frames ahead, while this one runs the models.
     let (report, analysed) = std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::sync_channel::<SampledFrame>(4);
@@ -199,7 +214,11 @@ fn analyse_video(
                     tracker.start_shot(shots.len() as u32 - 1);
                 }
                 let to_source = (1.0 / frame.scale) as f32;
-                let obs = observe(models, config, &frame.image, to_source)?;
+                let (obs, features) = observe(models, config, &frame.image, to_source)?;
+                local.push(FrameFeatures {
+                    t: Some(frame.t),
+                    features,
+                });
                 tracker.push(Some(frame.t), obs, &frame.image, to_source);
                 let closer = thumb
                     .as_ref()
@@ -240,30 +259,37 @@ fn analyse_video(
         },
         tracks: tracker.finish(),
         thumb,
+        local,
     })
 }
 
-/// Faces and items of one video frame. The two models run side by side: each uses its cores
-/// poorly on frames this small, so together they keep both busy.
+/// Faces, items and keypoints of one video frame. Faces and keypoints run beside the item
+/// encoder: each uses its cores poorly on frames this small, so together they keep both busy.
 fn observe(
     models: &Models,
     config: &IngestConfig,
     image: &RgbImage,
     to_source: f32,
-) -> Result<Observations, IngestError> {
-    let (found, items) = std::thread::scope(|scope| {
-        let faces = scope.spawn(|| match config.faces {
-            true => faces(models, image, to_source, &DetectOptions::VIDEO),
-            false => Ok(Vec::new()),
+) -> Result<(Observations, LocalFeatures), IngestError> {
+    let (side, items) = std::thread::scope(|scope| {
+        let side = scope.spawn(|| -> Result<_, IngestError> {
+            let found = match config.faces {
+                true => faces(models, image, to_source, &DetectOptions::VIDEO)?,
+                false => Vec::new(),
+            };
+            Ok((found, local::extract_frame(image, to_source, local::FRAME_KEYPOINTS)?))
         });
         let items = items(models, image, to_source);
-        (faces.join(), items)
+        (side.join(), items)
     });
-    let found = found.map_err(|_| IngestError::Internal("face analysis panicked".into()))??;
-    Ok(Observations {
-        faces: found,
-        items: items?,
-    })
+    let (found, features) = side.map_err(|_| IngestError::Internal("face analysis panicked".into()))??;
+    Ok((
+        Observations {
+            faces: found,
+            items: items?,
+        },
+        features,
+    ))
 }
 
 fn save_jpeg(image: &RgbImage, path: &Path) -> Result<(), IngestError> {

@@ -59,7 +59,11 @@ pub fn working_scale(width: u32, height: u32) -> f32 {
 /// Up to `max_features` SIFT keypoints of a grayscale image (`width * height` bytes), strongest
 /// first.
 pub fn extract(gray: &[u8], width: u32, height: u32, max_features: usize) -> Result<LocalFeatures, KeypointError> {
-    if width == 0 || height == 0 || gray.len() != width as usize * height as usize || width > 1 << 15 || height > 1 << 15
+    if width == 0
+        || height == 0
+        || gray.len() != width as usize * height as usize
+        || width > 1 << 15
+        || height > 1 << 15
     {
         return Err(KeypointError::BadImage {
             width,

@@ -124,7 +124,8 @@ fn from_three(p: [([f32; 2], [f32; 2]); 3]) -> Option<Affine> {
     let solve = |t0: f32, t1: f32, t2: f32| {
         let a = (t0 * (q1[1] - q2[1]) - q0[1] * (t1 - t2) + (t1 * q2[1] - t2 * q1[1])) / det;
         let b = (q0[0] * (t1 - t2) - t0 * (q1[0] - q2[0]) + (q1[0] * t2 - q2[0] * t1)) / det;
-        let c = (q0[0] * (q1[1] * t2 - q2[1] * t1) - q0[1] * (q1[0] * t2 - q2[0] * t1) + t0 * (q1[0] * q2[1] - q2[0] * q1[1]))
+        let c = (q0[0] * (q1[1] * t2 - q2[1] * t1) - q0[1] * (q1[0] * t2 - q2[0] * t1)
+            + t0 * (q1[0] * q2[1] - q2[0] * q1[1]))
             / det;
         [a, b, c]
     };
@@ -188,7 +189,9 @@ mod tests {
     use super::*;
 
     fn grid() -> Vec<[f32; 2]> {
-        (0..10).flat_map(|i| (0..10).map(move |j| [i as f32 * 13.0, j as f32 * 11.0 + (i * j) as f32 * 0.7])).collect()
+        (0..10)
+            .flat_map(|i| (0..10).map(move |j| [i as f32 * 13.0, j as f32 * 11.0 + (i * j) as f32 * 0.7]))
+            .collect()
     }
 
     #[test]
@@ -216,7 +219,9 @@ mod tests {
         let mirrored: Vec<[f32; 2]> = query.iter().map(|p| [200.0 - p[0], p[1]]).collect();
         let pairs: Vec<(u32, u32)> = (0..query.len() as u32).map(|i| (i, i)).collect();
         assert!(verify(&query, &mirrored, &pairs, 3.0).is_none_or(|v| v.inliers < 10));
-        let random: Vec<[f32; 2]> = (0..query.len()).map(|i| [(i * 37 % 97) as f32, (i * 61 % 89) as f32]).collect();
+        let random: Vec<[f32; 2]> = (0..query.len())
+            .map(|i| [(i * 37 % 97) as f32, (i * 61 % 89) as f32])
+            .collect();
         assert!(verify(&query, &random, &pairs, 3.0).is_none_or(|v| v.inliers < 10));
         assert!(verify(&query, &random, &pairs[..2], 3.0).is_none());
     }

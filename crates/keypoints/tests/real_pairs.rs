@@ -59,10 +59,19 @@ fn a_strong_viewpoint_change_still_verifies() {
 fn keypoints_are_in_source_pixels_and_survive_storage() {
     let Some(dir) = samples() else { return };
     let (f, w, h) = features(&dir.join("graf1.png"));
-    assert!(working_scale(w, h) < 1.0, "graf1.png (800x640) is larger than the working size");
+    assert!(
+        working_scale(w, h) < 1.0,
+        "graf1.png (800x640) is larger than the working size"
+    );
     assert!(f.len() > 100);
-    assert!(f.points.iter().all(|p| p[0] >= 0.0 && p[0] < w as f32 && p[1] >= 0.0 && p[1] < h as f32));
-    assert!(f.points.iter().any(|p| p[0] > w as f32 * 0.8), "points span the source width");
+    assert!(f
+        .points
+        .iter()
+        .all(|p| p[0] >= 0.0 && p[0] < w as f32 && p[1] >= 0.0 && p[1] < h as f32));
+    assert!(
+        f.points.iter().any(|p| p[0] > w as f32 * 0.8),
+        "points span the source width"
+    );
     let bytes = f.encode();
     let (back, used) = LocalFeatures::decode(&bytes).unwrap();
     assert_eq!((back, used), (f, bytes.len()));

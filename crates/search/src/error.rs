@@ -16,6 +16,8 @@ pub enum SearchError {
     Vision(#[from] glint_vision::VisionError),
     #[error(transparent)]
     Catalog(#[from] glint_catalog::CatalogError),
+    #[error("internal error: {0}")]
+    Internal(String),
     #[error("vector index: {0}")]
     Index(#[from] glint_index::IndexError),
 }

@@ -20,6 +20,7 @@ pub mod privacy;
 mod query;
 mod rank;
 mod route;
+mod verify;
 
 use std::collections::HashSet;
 use std::time::Instant;
@@ -115,6 +116,7 @@ impl Default for SearchOptions {
 pub struct Searcher {
     store: Store,
     models: Models,
+    features: verify::FeatureCache,
 }
 
 /// A prepared query: pixels, box, and what of the source must not come back.
@@ -129,7 +131,11 @@ pub(crate) struct Prepared {
 
 impl Searcher {
     pub fn new(store: Store, models: Models) -> Self {
-        Self { store, models }
+        Self {
+            store,
+            models,
+            features: verify::FeatureCache::default(),
+        }
     }
 
     pub fn store(&self) -> &Store {
@@ -188,10 +194,9 @@ impl Searcher {
         }
         if routes.item {
             names.push("item");
-            let vectors = route::item_vectors(&self.models, &prepared.image, &prepared.bbox)?;
             groups.push(Group {
                 route: Route::Item,
-                hits: rank::items(&ctx, &glint_ingest::item_space(&self.models), &vectors)?,
+                hits: self.items(&ctx, &prepared, options)?,
             });
         }
         let no_match = groups.iter().all(|g| g.hits.is_empty());
@@ -208,5 +213,44 @@ impl Searcher {
             latency_ms: start.elapsed().as_secs_f64() * 1e3,
             groups,
         })
+    }
+
+    /// Item hits: vector candidates, verified by geometry ([`verify`]), then the calibrated
+    /// threshold on the verified score. The query box's keypoints are found while the encoder
+    /// describes it.
+    fn items(
+        &self,
+        ctx: &rank::Context<'_>,
+        prepared: &Prepared,
+        options: &SearchOptions,
+    ) -> Result<Vec<MediaHit>, SearchError> {
+        let started = Instant::now();
+        let region = route::crop(&prepared.image, &prepared.bbox);
+        let (vectors, keypoints) = std::thread::scope(|scope| {
+            let keypoints =
+                scope.spawn(|| glint_ingest::local::extract_frame(&region, 1.0, glint_ingest::local::PHOTO_KEYPOINTS));
+            let vectors = route::item_vectors(&self.models, &prepared.image, &prepared.bbox);
+            (vectors, keypoints.join())
+        });
+        let keypoints = keypoints
+            .map_err(|_| SearchError::Internal("keypoint extraction panicked".into()))?
+            .map_err(|e| SearchError::Internal(e.to_string()))?;
+        let described = started.elapsed();
+        let mut hits = rank::items(ctx, &glint_ingest::item_space(&self.models), &vectors?)?;
+        let ranked = started.elapsed();
+        let size = [region.width() as f32, region.height() as f32];
+        verify::rerank(&self.store, &self.features, &keypoints, size, &mut hits)?;
+        tracing::debug!(
+            ?described,
+            ?ranked,
+            verified = ?started.elapsed(),
+            keypoints = keypoints.len(),
+            "item search"
+        );
+        if options.apply_thresholds {
+            hits.retain(|h| h.score >= calibration::ITEM_MIN_SCORE);
+        }
+        hits.truncate(options.limit);
+        Ok(hits)
     }
 }

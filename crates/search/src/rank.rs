@@ -6,7 +6,7 @@ use glint_catalog::TrackRecord;
 use glint_index::VectorRead;
 use glint_ingest::{Store, FACE_SPACE};
 
-use crate::calibration::{FACE_MIN_SCORE, ITEM_MIN_SCORE};
+use crate::calibration::FACE_MIN_SCORE;
 use crate::{HitSighting, MediaHit, SearchError};
 
 /// Candidates asked of the index per space: enough for many sightings of many media.
@@ -29,12 +29,15 @@ pub(crate) struct Context<'a> {
 pub(crate) fn faces(ctx: &Context<'_>, identity: &[f32]) -> Result<Vec<MediaHit>, SearchError> {
     let mut scored = candidates(ctx, FACE_SPACE, &[identity.to_vec()])?;
     scored.retain(|(track, _)| !ctx.opted_out.contains(&track.id));
-    group(ctx, scored, FACE_MIN_SCORE)
+    group(ctx, scored, ctx.apply_thresholds.then_some(FACE_MIN_SCORE), ctx.limit)
 }
 
-/// Item hits: each stored window scored by its best match among the query's vectors.
+/// Item hits before geometric verification: each stored window scored by its best match among
+/// the query's vectors; no threshold yet (it applies to the verified score), and at least as
+/// many media as verification looks at.
 pub(crate) fn items(ctx: &Context<'_>, space: &str, queries: &[Vec<f32>]) -> Result<Vec<MediaHit>, SearchError> {
-    group(ctx, candidates(ctx, space, queries)?, ITEM_MIN_SCORE)
+    let limit = ctx.limit.max(crate::verify::VERIFY_TOP);
+    group(ctx, candidates(ctx, space, queries)?, None, limit)
 }
 
 /// The tracks of the vectors in `space` nearest to any of `queries` (each vector at its best
@@ -73,19 +76,24 @@ fn candidates(ctx: &Context<'_>, space: &str, queries: &[Vec<f32>]) -> Result<Ve
     Ok(out)
 }
 
-/// Groups scored tracks (best first) by media, dropping those under `min_score` when the
-/// thresholds apply.
-fn group(ctx: &Context<'_>, scored: Vec<(TrackRecord, f32)>, min_score: f32) -> Result<Vec<MediaHit>, SearchError> {
+/// Groups scored tracks (best first) by media, at most `limit` media, dropping tracks under
+/// `min_score`.
+fn group(
+    ctx: &Context<'_>,
+    scored: Vec<(TrackRecord, f32)>,
+    min_score: Option<f32>,
+    limit: usize,
+) -> Result<Vec<MediaHit>, SearchError> {
     let mut order: Vec<String> = Vec::new();
     let mut by_media: HashMap<String, MediaHit> = HashMap::new();
     for (track, score) in scored {
-        if ctx.apply_thresholds && score < min_score {
+        if min_score.is_some_and(|m| score < m) {
             break; // Best first: the rest are lower.
         }
         let entry = match by_media.entry(track.media_id.clone()) {
             std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
             std::collections::hash_map::Entry::Vacant(e) => {
-                if order.len() >= ctx.limit {
+                if order.len() >= limit {
                     continue;
                 }
                 let Some(media) = ctx.store.catalog.media(&track.media_id)? else {

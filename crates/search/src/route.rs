@@ -69,19 +69,13 @@ pub(crate) fn plan(
     })
 }
 
-/// Appearance vectors of the boxed region: the whole box first, then (for encoders with a
-/// feature map) the same windows ingest stores, so that an item filling only part of the box
-/// still meets the stored window that frames it.
+/// Vectors of the boxed region: the same windows (whole box first) that ingest stores for every
+/// frame, so that an item filling only part of the box still meets the stored window that
+/// frames it.
 pub(crate) fn item_vectors(models: &Models, image: &RgbImage, bbox: &BBox) -> Result<Vec<Vec<f32>>, SearchError> {
     let region = crop(image, bbox);
-    let encoded = models.image_encoder.encode(&[&region])?.remove(0);
-    let mut vectors = vec![encoded.embedding];
-    if let Some(map) = &encoded.feature_map {
-        let windows = glint_ingest::regions::regions(map.width, map.height, 1.0, 1.0);
-        vectors.extend(windows.iter().skip(1).map(|r| {
-            let (x0, y0, x1, y1) = r.cells;
-            map.region_descriptor(x0, y0, x1, y1)
-        }));
-    }
-    Ok(vectors)
+    Ok(glint_ingest::analyze::windows(models, &region)?
+        .into_iter()
+        .map(|(_, v)| v)
+        .collect())
 }

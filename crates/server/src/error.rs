@@ -35,6 +35,13 @@ pub enum ApiError {
     /// A known media or track without its thumbnail or file on disk.
     #[error("{0}")]
     Missing(String),
+    #[error("no store with id {0}")]
+    UnknownStore(String),
+    #[error("no product {product_id} in store {store_id}")]
+    UnknownProduct { store_id: String, product_id: String },
+    /// A catalog feed (or its ZIP) that cannot be read as a whole; bad rows are not errors.
+    #[error("{0}")]
+    BadFeed(String),
     #[error("no route {0}")]
     NoRoute(String),
     #[error("upload larger than the limit of {limit} bytes")]
@@ -60,12 +67,14 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::BadRequest(_) | ApiError::BadQuery(_) => StatusCode::BAD_REQUEST,
-            ApiError::BadImage(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::BadImage(_) | ApiError::BadFeed(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::UnknownMedia(_)
             | ApiError::UnknownSighting(_)
             | ApiError::UnknownJob(_)
+            | ApiError::UnknownStore(_)
+            | ApiError::UnknownProduct { .. }
             | ApiError::Missing(_)
             | ApiError::NoRoute(_) => StatusCode::NOT_FOUND,
             ApiError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -88,6 +97,9 @@ impl ApiError {
             ApiError::UnknownMedia(_) => "unknown_media",
             ApiError::UnknownSighting(_) => "unknown_sighting",
             ApiError::UnknownJob(_) => "unknown_job",
+            ApiError::UnknownStore(_) => "unknown_store",
+            ApiError::UnknownProduct { .. } => "unknown_product",
+            ApiError::BadFeed(_) => "bad_feed",
             ApiError::Missing(_) => "missing",
             ApiError::NoRoute(_) => "no_route",
             ApiError::TooLarge { .. } => "too_large",

@@ -11,7 +11,9 @@
 //! document (`openapi.json`) describes every endpoint of that table; `web` serves the embedded
 //! single-page UI. Each endpoint of the table declares its [`Access`]; `auth` checks bearer
 //! tokens (kept in the catalog) in front of it; `limits` bounds what searches may cost (rate per
-//! client, concurrent jobs, time). [`serve`] and [`run`] put the router on a socket.
+//! client, concurrent jobs, time). Merchant catalog feeds are imported synchronously, one at a
+//! time, through `glint-merchant` (`routes/catalog.rs`). [`serve`] and [`run`] put the router on
+//! a socket.
 
 mod auth;
 mod error;

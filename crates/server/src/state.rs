@@ -19,6 +19,9 @@ pub struct ServerConfig {
     pub max_upload_bytes: u64,
     /// Largest accepted search photo (`POST /api/search/photo`), in bytes.
     pub max_photo_bytes: u64,
+    /// Largest accepted catalog feed upload (`POST /api/catalog/import`, a feed or a ZIP with its
+    /// images), in bytes; held in memory while it is saved.
+    pub max_catalog_bytes: u64,
     /// Largest accepted JSON body (`POST /api/search`), in bytes.
     pub max_json_bytes: usize,
     /// Searches (JSON and photo) that may run at once; more wait for a slot.
@@ -48,6 +51,7 @@ impl Default for ServerConfig {
         Self {
             max_upload_bytes: 2 << 30,
             max_photo_bytes: 32 << 20,
+            max_catalog_bytes: 256 << 20,
             max_json_bytes: 64 << 10,
             // Searches are CPU-bound model runs; more at once than cores only adds latency.
             max_searches: std::thread::available_parallelism().map_or(4, |n| n.get().max(2)),
@@ -79,6 +83,9 @@ struct Inner {
     config: ServerConfig,
     worker: Worker,
     limits: Limits,
+    /// Held while a catalog feed is imported: two imports would index the same images at once
+    /// for nothing.
+    catalog_import: std::sync::Mutex<()>,
 }
 
 impl AppState {
@@ -100,6 +107,7 @@ impl AppState {
                 config,
                 worker,
                 limits,
+                catalog_import: std::sync::Mutex::new(()),
             }),
         })
     }
@@ -126,6 +134,10 @@ impl AppState {
 
     pub(crate) fn limits(&self) -> &Limits {
         &self.inner.limits
+    }
+
+    pub(crate) fn catalog_import(&self) -> &std::sync::Mutex<()> {
+        &self.inner.catalog_import
     }
 
     pub fn data_dir(&self) -> &Path {

@@ -1,4 +1,5 @@
 pub mod bench;
+pub mod catalog;
 pub mod eval;
 pub mod faces;
 pub mod ingest;

@@ -1,6 +1,7 @@
 //! The router: one table of API endpoints ([`endpoints`]), which the OpenAPI document must
 //! describe, plus the embedded UI and a JSON 404 for everything else.
 
+mod catalog;
 mod files;
 mod frames;
 mod jobs;
@@ -44,6 +45,7 @@ pub fn endpoints(config: &ServerConfig) -> Vec<Endpoint> {
     // Multipart framing adds a little to the file itself; the exact file limit is enforced
     // while the file streams to disk.
     let upload_limit = usize::try_from(config.max_upload_bytes.saturating_add(64 << 10)).unwrap_or(usize::MAX);
+    let catalog_limit = usize::try_from(config.max_catalog_bytes).unwrap_or(usize::MAX);
     let photo_limit = usize::try_from(config.max_photo_bytes.saturating_add(64 << 10)).unwrap_or(usize::MAX);
     vec![
         endpoint!(Public GET "/healthz" => get(healthz)),
@@ -82,6 +84,15 @@ pub fn endpoints(config: &ServerConfig) -> Vec<Endpoint> {
             access: Access::Write,
             handler: post(privacy::opt_out).layer(DefaultBodyLimit::max(photo_limit)),
         },
+        Endpoint {
+            method: Method::POST,
+            path: "/api/catalog/import",
+            access: Access::Write,
+            handler: post(catalog::import).layer(DefaultBodyLimit::max(catalog_limit)),
+        },
+        endpoint!(Read GET "/api/catalog" => get(catalog::list)),
+        endpoint!(Write DELETE "/api/catalog/stores/{id}" => delete(catalog::remove_store)),
+        endpoint!(Write DELETE "/api/catalog/stores/{id}/products/{product_id}" => delete(catalog::remove_product)),
     ]
 }
 

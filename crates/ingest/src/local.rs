@@ -1,0 +1,110 @@
+//! Keypoints of every analysed frame, kept beside the media for geometric re-ranking.
+//!
+//! Item search finds candidates by vector; the search crate then verifies the best ones with
+//! local features (glint-keypoints). Those are computed here, once, from the same frames the
+//! vectors come from, and written to `thumbs/<uid>/local.bin` before the catalog commit (like
+//! the thumbnails: a crash leaves a file that the retry overwrites). Points are in source pixels.
+
+use std::path::{Path, PathBuf};
+
+use glint_keypoints::{extract, LocalFeatures};
+use glint_media::RgbImage;
+
+use crate::{IngestError, Store};
+
+/// Keypoints kept per photo (product shots and photos are few and matter most) and per
+/// sampled video frame (many, each a little less).
+pub const PHOTO_KEYPOINTS: usize = 500;
+pub const FRAME_KEYPOINTS: usize = 300;
+const MAGIC: &[u8; 4] = b"GLF1";
+
+/// The keypoints of one analysed frame (`t` = None for photos).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FrameFeatures {
+    pub t: Option<f64>,
+    pub features: LocalFeatures,
+}
+
+/// Where the local features of media `uid` live.
+pub fn path(store: &Store, uid: &str) -> PathBuf {
+    store.thumbs_dir(uid).join("local.bin")
+}
+
+/// Keypoints of `image`, scaled to source pixels (`to_source` times the image's).
+pub fn extract_frame(image: &RgbImage, to_source: f32, max: usize) -> Result<LocalFeatures, IngestError> {
+    let gray = image::imageops::grayscale(image);
+    let (w, h) = gray.dimensions();
+    Ok(extract(gray.as_raw(), w, h, max)?.scaled(to_source))
+}
+
+pub fn save(path: &Path, frames: &[FrameFeatures]) -> Result<(), IngestError> {
+    let mut out = Vec::new();
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&(frames.len() as u32).to_le_bytes());
+    for f in frames {
+        out.extend_from_slice(&f.t.unwrap_or(f64::NAN).to_le_bytes());
+        out.extend_from_slice(&f.features.encode());
+    }
+    std::fs::write(path, out).map_err(|e| IngestError::io(path, e))
+}
+
+/// The frames saved by [`save`]; a missing file (media indexed before local features existed)
+/// is an empty list, so search simply does not re-rank that media.
+pub fn load(path: &Path) -> Result<Vec<FrameFeatures>, IngestError> {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(IngestError::io(path, e)),
+    };
+    let corrupt = |what: &str| IngestError::Internal(format!("{}: {what}", path.display()));
+    if bytes.len() < 8 || &bytes[..4] != MAGIC {
+        return Err(corrupt("not a local-features file"));
+    }
+    let n = u32::from_le_bytes(bytes[4..8].try_into().expect("4 bytes")) as usize;
+    let mut at = 8;
+    let mut frames = Vec::with_capacity(n.min(1 << 16));
+    for _ in 0..n {
+        let t = bytes
+            .get(at..at + 8)
+            .ok_or_else(|| corrupt("truncated"))
+            .map(|b| f64::from_le_bytes(b.try_into().expect("8 bytes")))?;
+        let (features, used) = LocalFeatures::decode(&bytes[at + 8..])?;
+        at += 8 + used;
+        frames.push(FrameFeatures {
+            t: (!t.is_nan()).then_some(t),
+            features,
+        });
+    }
+    Ok(frames)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_round_trip_and_corruption_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("local.bin");
+        let features = LocalFeatures {
+            points: vec![[1.0, 2.0], [3.5, 4.5]],
+            descriptors: (0..256).map(|i| i as u8).collect(),
+        };
+        let frames = vec![
+            FrameFeatures {
+                t: None,
+                features: features.clone(),
+            },
+            FrameFeatures {
+                t: Some(2.5),
+                features: LocalFeatures::default(),
+            },
+        ];
+        save(&p, &frames).unwrap();
+        assert_eq!(load(&p).unwrap(), frames);
+        assert!(load(&dir.path().join("missing.bin")).unwrap().is_empty());
+        let bytes = std::fs::read(&p).unwrap();
+        std::fs::write(&p, &bytes[..bytes.len() - 3]).unwrap();
+        assert!(load(&p).is_err());
+    }
+}

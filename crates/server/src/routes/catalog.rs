@@ -1,0 +1,187 @@
+//! The merchant catalog: import a feed (bare CSV/JSON, or a ZIP with its images), list stores
+//! and products, remove a store or a product. The import runs synchronously on the blocking pool,
+//! one at a time per server (product images go through the ingest models, like an upload).
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::Path;
+use std::sync::TryLockError;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path as UrlPath, Query, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Serialize;
+
+use glint_catalog::{CatalogError, ProductSummary, StoreSummary};
+use glint_merchant::{
+    import as import_feed, unpack_zip, FeedFormat, ImportOptions, ImportReport, MerchantError, ZipLimits,
+};
+
+use super::blocking;
+use crate::{ApiError, AppState};
+
+#[derive(Debug, Serialize)]
+pub struct CatalogView {
+    pub stores: Vec<StoreSummary>,
+    pub products: Vec<ProductSummary>,
+}
+
+/// `POST /api/catalog/import?full=true|false`.
+pub async fn import(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<ImportReport>, ApiError> {
+    let limit = state.config().max_catalog_bytes;
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::TooLarge { limit }
+        } else {
+            ApiError::BadRequest(format!("cannot read the feed: {}", e.body_text()))
+        }
+    })?;
+    let full = match query.get("full").map(String::as_str) {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(other) => {
+            return Err(ApiError::BadRequest(format!(
+                "`full` must be true or false, got `{other}`"
+            )))
+        }
+    };
+    if body.is_empty() {
+        return Err(ApiError::BadRequest("the feed is empty".into()));
+    }
+    let worker = state.clone();
+    let report = blocking(move || {
+        let _one = match worker.catalog_import().try_lock() {
+            Ok(guard) => guard,
+            // An import that panicked left nothing half-written (one transaction): go on.
+            Err(TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(TryLockError::WouldBlock) => {
+                return Err(ApiError::Busy(
+                    "another catalog import is running; try again when it ends".into(),
+                ))
+            }
+        };
+        run_import(&worker, &body, full)
+    })
+    .await?;
+    Ok(Json(report))
+}
+
+/// Unpacks (a ZIP) or saves (a bare feed) into a fresh folder under the data directory, imports
+/// from there, and removes the folder: the images the import keeps are copied out first.
+fn run_import(state: &AppState, body: &[u8], full: bool) -> Result<ImportReport, ApiError> {
+    let root = state.data_dir().join("catalog-imports");
+    std::fs::create_dir_all(&root).map_err(|e| ApiError::internal(format!("cannot create {}: {e}", root.display())))?;
+    let work = tempfile::Builder::new()
+        .prefix("import-")
+        .tempdir_in(&root)
+        .map_err(|e| ApiError::internal(format!("cannot create a folder in {}: {e}", root.display())))?;
+    let zipped = body.starts_with(b"PK\x03\x04");
+    let (feed, local_images) = if zipped {
+        let archive = work.path().join("upload.zip");
+        write(&archive, body)?;
+        let dest = work.path().join("feed");
+        std::fs::create_dir(&dest).map_err(|e| ApiError::internal(format!("cannot create {}: {e}", dest.display())))?;
+        (
+            unpack_zip(&archive, &dest, ZipLimits::default()).map_err(merchant_error)?,
+            true,
+        )
+    } else {
+        let name = match glint_merchant::sniff(body) {
+            Some(FeedFormat::Json) => "feed.json",
+            Some(FeedFormat::Csv) => "feed.csv",
+            None => {
+                return Err(ApiError::BadFeed(
+                    "the body is neither a ZIP, a JSON feed nor a CSV feed".into(),
+                ))
+            }
+        };
+        let path = work.path().join(name);
+        write(&path, body)?;
+        // A bare feed has no folder of images: only URL images can be recorded.
+        (path, false)
+    };
+    let options = ImportOptions {
+        full,
+        local_images,
+        ingest: state.config().ingest.clone(),
+    };
+    let report = import_feed(state.store(), state.models(), &feed, &options).map_err(merchant_error)?;
+    tracing::info!(
+        created = report.products_created,
+        updated = report.products_updated,
+        rejected = report.rows_rejected,
+        zipped,
+        "catalog import over HTTP"
+    );
+    Ok(report)
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<(), ApiError> {
+    std::fs::File::create(path)
+        .and_then(|mut f| f.write_all(bytes))
+        .map_err(|e| ApiError::internal(format!("cannot write {}: {e}", path.display())))
+}
+
+fn merchant_error(e: MerchantError) -> ApiError {
+    match e {
+        MerchantError::FeedTooLarge { limit, .. } => ApiError::TooLarge { limit },
+        MerchantError::TooManyRows { .. }
+        | MerchantError::UnknownFormat(_)
+        | MerchantError::Csv(_)
+        | MerchantError::MissingColumns(_)
+        | MerchantError::Json(_)
+        | MerchantError::BadArchive(_) => ApiError::BadFeed(e.to_string()),
+        other => ApiError::internal(other),
+    }
+}
+
+fn catalog_error(e: CatalogError) -> ApiError {
+    match e {
+        CatalogError::UnknownStore(id) => ApiError::UnknownStore(id),
+        CatalogError::UnknownProduct { store_id, product_id } => ApiError::UnknownProduct { store_id, product_id },
+        other => ApiError::from(other),
+    }
+}
+
+/// `GET /api/catalog`: every store and product.
+pub async fn list(State(state): State<AppState>) -> Result<Json<CatalogView>, ApiError> {
+    blocking(move || {
+        let catalog = &state.store().catalog;
+        Ok(Json(CatalogView {
+            stores: catalog.list_stores()?,
+            products: catalog.list_products(None)?,
+        }))
+    })
+    .await
+}
+
+/// `DELETE /api/catalog/stores/{id}`: the store, its products and offers (the indexed images stay).
+pub async fn remove_store(State(state): State<AppState>, UrlPath(id): UrlPath<String>) -> Result<StatusCode, ApiError> {
+    blocking(move || {
+        state.store().catalog.remove_store(&id).map_err(catalog_error)?;
+        Ok(StatusCode::NO_CONTENT)
+    })
+    .await
+}
+
+/// `DELETE /api/catalog/stores/{id}/products/{product_id}`.
+pub async fn remove_product(
+    State(state): State<AppState>,
+    UrlPath((id, product_id)): UrlPath<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    blocking(move || {
+        state
+            .store()
+            .catalog
+            .remove_product(&id, &product_id)
+            .map_err(catalog_error)?;
+        Ok(StatusCode::NO_CONTENT)
+    })
+    .await
+}
