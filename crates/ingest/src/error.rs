@@ -23,6 +23,8 @@ pub enum IngestError {
     NotAFile(PathBuf),
     #[error("internal error: {0}")]
     Internal(String),
+    #[error("{path}: decoding and analysis took over the limit of {limit_s:.1} s; stopped")]
+    TimedOut { path: PathBuf, limit_s: f64 },
     #[error("{path}: the video lasts {duration_s:.0} s, over the limit of {limit_s:.0} s")]
     TooLong {
         path: PathBuf,

@@ -40,6 +40,9 @@ pub struct IngestConfig {
     pub image_limits: DecodeLimits,
     /// Longest video accepted, in seconds (a public server must not be tied up for days).
     pub max_video_s: f64,
+    /// Wall-clock seconds one video may take to decode and analyse: a file that decodes
+    /// pathologically slowly (or a decoder that stalls) fails instead of holding the worker.
+    pub max_analysis_s: f64,
 }
 
 impl Default for IngestConfig {
@@ -50,6 +53,7 @@ impl Default for IngestConfig {
             faces: true,
             image_limits: DecodeLimits::default(),
             max_video_s: 4.0 * 3600.0,
+            max_analysis_s: 4.0 * 3600.0,
         }
     }
 }

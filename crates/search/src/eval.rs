@@ -20,7 +20,7 @@ use crate::calibration::{FACE_MIN_SCORE, ITEM_MIN_SCORE};
 use crate::{Query, Route, SearchError, SearchOptions, Searcher};
 
 /// One row of groundtruth.csv, by column name.
-type Row = HashMap<String, String>;
+pub type Row = HashMap<String, String>;
 
 /// What to evaluate.
 #[derive(Debug, Clone)]
@@ -31,6 +31,11 @@ pub struct RetrievalSpec {
     pub query: Vec<(String, String)>,
     /// `column=value` filters a gallery row must match; none = every row.
     pub gallery: Vec<(String, String)>,
+    /// The column whose value must differ for a wrong hit to count as a false positive
+    /// (FPIR: "the query's kind of thing is absent"). `group_id` (the default) counts any other
+    /// identity or product; `coarse_class` counts only other kinds of product, so that another
+    /// flavour of the same juice, which is comparable, is not called a false match.
+    pub absent_by: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -91,7 +96,7 @@ pub fn read_groundtruth(set: &Path) -> Result<Vec<Row>, SearchError> {
         .collect())
 }
 
-fn matches(row: &Row, filters: &[(String, String)]) -> bool {
+pub fn matches(row: &Row, filters: &[(String, String)]) -> bool {
     filters.iter().all(|(k, v)| row.get(k).is_some_and(|x| x == v))
 }
 
@@ -132,6 +137,11 @@ pub fn retrieval(models: &Models, data_dir: &Path, spec: &RetrievalSpec) -> Resu
         .iter()
         .map(|r| (uid_of[&file(r)].as_str(), r["group_id"].as_str()))
         .collect();
+    let absent_value = |r: &Row| r.get(&spec.absent_by).cloned().unwrap_or_default();
+    let gallery_absent: HashMap<&str, String> = gallery
+        .iter()
+        .map(|r| (uid_of[&file(r)].as_str(), absent_value(r)))
+        .collect();
     let gallery_ids: Vec<String> = gallery_groups.keys().map(|s| s.to_string()).collect();
 
     let searcher = Searcher::new(store, models.clone());
@@ -161,14 +171,19 @@ pub fn retrieval(models: &Models, data_dir: &Path, spec: &RetrievalSpec) -> Resu
         };
         let response = searcher.search(&Query::Image { image, bbox: None }, &options)?;
         stats.latencies.push(response.latency_ms);
-        let ranked: Vec<(bool, f32)> = response
+        let query_absent = absent_value(q);
+        let ranked: Vec<Ranked> = response
             .groups
             .iter()
             .find(|g| g.route == spec.route)
             .map(|g| {
                 g.hits
                     .iter()
-                    .map(|h| (gallery_groups.get(h.media_id.as_str()) == Some(&group), h.score))
+                    .map(|h| Ranked {
+                        right: gallery_groups.get(h.media_id.as_str()) == Some(&group),
+                        impostor: gallery_absent.get(h.media_id.as_str()) != Some(&query_absent),
+                        score: h.score,
+                    })
                     .collect()
             })
             .unwrap_or_default();
@@ -182,6 +197,13 @@ pub fn retrieval(models: &Models, data_dir: &Path, spec: &RetrievalSpec) -> Resu
 
 fn ingest_error(e: glint_ingest::IngestError) -> SearchError {
     SearchError::BadQuery(format!("indexing the set: {e}"))
+}
+
+/// One ranked hit: the right group? a false positive if it passed the threshold? its score.
+struct Ranked {
+    right: bool,
+    impostor: bool,
+    score: f32,
 }
 
 #[derive(Default)]
@@ -199,24 +221,27 @@ struct Stats {
 }
 
 impl Stats {
-    fn add(&mut self, ranked: &[(bool, f32)], relevant: usize, threshold: f32) {
+    fn add(&mut self, ranked: &[Ranked], relevant: usize, threshold: f32) {
         self.queries += 1;
-        let first = ranked.iter().position(|(ok, _)| *ok);
+        let first = ranked.iter().position(|r| r.right);
         self.hit1 += usize::from(first == Some(0));
         self.hit5 += usize::from(first.is_some_and(|r| r < 5));
         let mut found = 0;
         let mut precision_sum = 0.0;
-        for (i, (ok, _)) in ranked.iter().enumerate() {
-            if *ok {
+        for (i, r) in ranked.iter().enumerate() {
+            if r.right {
                 found += 1;
                 precision_sum += found as f64 / (i + 1) as f64;
             }
         }
         self.ap_sum += precision_sum / relevant as f64;
-        if ranked.first().is_some_and(|(ok, s)| *ok && *s >= threshold) {
+        if ranked.first().is_some_and(|r| r.right && r.score >= threshold) {
             self.tp += 1;
         }
-        let impostor = ranked.iter().find(|(ok, _)| !ok).map_or(f32::NEG_INFINITY, |(_, s)| *s);
+        let impostor = ranked
+            .iter()
+            .find(|r| !r.right && r.impostor)
+            .map_or(f32::NEG_INFINITY, |r| r.score);
         if impostor >= threshold {
             self.fp += 1;
         }

@@ -17,6 +17,7 @@ pub mod calibration;
 mod error;
 pub mod eval;
 pub mod privacy;
+mod products;
 mod query;
 mod rank;
 mod route;
@@ -34,6 +35,7 @@ use glint_types::BBox;
 use glint_vision::Models;
 
 pub use error::SearchError;
+pub use products::ProductHit;
 pub use query::Query;
 
 /// Which kind of sameness a group of results is about.
@@ -79,6 +81,8 @@ pub struct SearchResponse {
     pub no_match: bool,
     pub latency_ms: f64,
     pub groups: Vec<Group>,
+    /// Merchants' products that match the item in the box, with their offers ("where to buy").
+    pub products: Vec<ProductHit>,
 }
 
 /// Knobs of one search.
@@ -177,6 +181,7 @@ impl Searcher {
             opted_out: &opted_out.tracks,
         };
         let mut groups = Vec::new();
+        let mut products = Vec::new();
         let mut names = Vec::new();
         if let Some(face) = &routes.face {
             names.push("person");
@@ -194,12 +199,14 @@ impl Searcher {
         }
         if routes.item {
             names.push("item");
+            let (hits, found) = products::split(&self.store, self.items(&ctx, &prepared, options)?)?;
+            products = found;
             groups.push(Group {
                 route: Route::Item,
-                hits: self.items(&ctx, &prepared, options)?,
+                hits,
             });
         }
-        let no_match = groups.iter().all(|g| g.hits.is_empty());
+        let no_match = groups.iter().all(|g| g.hits.is_empty()) && products.is_empty();
         let route = names.join("+");
         if let Some(person) = groups.iter().find(|g| g.route == Route::Person) {
             // Audit before answering: a face search that cannot be logged is not answered.
@@ -212,6 +219,7 @@ impl Searcher {
             no_match,
             latency_ms: start.elapsed().as_secs_f64() * 1e3,
             groups,
+            products,
         })
     }
 

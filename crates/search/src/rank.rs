@@ -27,7 +27,7 @@ pub(crate) struct Context<'a> {
 
 /// Person hits, by identity similarity; opted-out people are left out whatever their score.
 pub(crate) fn faces(ctx: &Context<'_>, identity: &[f32]) -> Result<Vec<MediaHit>, SearchError> {
-    let mut scored = candidates(ctx, FACE_SPACE, &[identity.to_vec()])?;
+    let mut scored = candidates(ctx, FACE_SPACE, &[identity.to_vec()], ctx.limit)?;
     scored.retain(|(track, _)| !ctx.opted_out.contains(&track.id));
     group(ctx, scored, ctx.apply_thresholds.then_some(FACE_MIN_SCORE), ctx.limit)
 }
@@ -37,14 +37,20 @@ pub(crate) fn faces(ctx: &Context<'_>, identity: &[f32]) -> Result<Vec<MediaHit>
 /// many media as verification looks at.
 pub(crate) fn items(ctx: &Context<'_>, space: &str, queries: &[Vec<f32>]) -> Result<Vec<MediaHit>, SearchError> {
     let limit = ctx.limit.max(crate::verify::VERIFY_TOP);
-    group(ctx, candidates(ctx, space, queries)?, None, limit)
+    group(ctx, candidates(ctx, space, queries, limit)?, None, limit)
 }
 
 /// The tracks of the vectors in `space` nearest to any of `queries` (each vector at its best
 /// score over the queries), each track once at its best score, best first; the query's own
 /// tracks, excluded media and media outside the allowed set left out. Tracks are looked up in
-/// the catalog only for the best candidates overall.
-fn candidates(ctx: &Context<'_>, space: &str, queries: &[Vec<f32>]) -> Result<Vec<(TrackRecord, f32)>, SearchError> {
+/// the catalog best first, and only until a media beyond the first `media_limit` turns up: the
+/// rest could only add lower-scoring sightings to media already found.
+fn candidates(
+    ctx: &Context<'_>,
+    space: &str,
+    queries: &[Vec<f32>],
+    media_limit: usize,
+) -> Result<Vec<(TrackRecord, f32)>, SearchError> {
     if ctx.store.index.len(space) == 0 {
         return Ok(Vec::new());
     }
@@ -60,6 +66,7 @@ fn candidates(ctx: &Context<'_>, space: &str, queries: &[Vec<f32>]) -> Result<Ve
     hits.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     hits.truncate(CANDIDATES);
     let mut seen = HashSet::new();
+    let mut media: HashSet<String> = HashSet::new();
     let mut out = Vec::new();
     for (id, score) in hits {
         let Some(track) = ctx.store.catalog.track_of_vector(id)? else {
@@ -67,6 +74,12 @@ fn candidates(ctx: &Context<'_>, space: &str, queries: &[Vec<f32>]) -> Result<Ve
         };
         if ctx.own_tracks.contains(&track.id) || ctx.exclude_media.contains(&track.media_id) {
             continue;
+        }
+        if !media.contains(&track.media_id) {
+            if media.len() >= media_limit {
+                break;
+            }
+            media.insert(track.media_id.clone());
         }
         // A track with two vectors (two views of a face) counts once, at its better score.
         if seen.insert(track.id) {

@@ -13,6 +13,8 @@ use crate::config::GlobalArgs;
 pub enum EvalCommand {
     /// Recall@1/5, mAP, TPIR/FPIR and latency of one route on a set with groundtruth.csv.
     Retrieval(RetrievalArgs),
+    /// Store photo → merchant product: is the right product, with offers, first?
+    Products(super::eval_products::ProductsArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -37,18 +39,25 @@ pub struct RetrievalArgs {
     /// Reuse (or keep) this index instead of a temporary one.
     #[arg(long)]
     pub index_dir: Option<PathBuf>,
+    /// FPIR counts a wrong hit as a false positive only when it differs from the query in this
+    /// column (e.g. `coarse_class`: another kind of product, not another flavour).
+    #[arg(long, default_value = "group_id")]
+    pub absent_by: String,
     #[arg(long)]
     pub json: bool,
 }
 
-fn parse_filter(s: &str) -> Result<(String, String), String> {
+pub(crate) fn parse_filter(s: &str) -> Result<(String, String), String> {
     s.split_once('=')
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .ok_or_else(|| format!("`{s}` is not COLUMN=VALUE"))
 }
 
 pub fn run(global: &GlobalArgs, cmd: EvalCommand) -> anyhow::Result<()> {
-    let EvalCommand::Retrieval(args) = cmd;
+    let args = match cmd {
+        EvalCommand::Retrieval(args) => args,
+        EvalCommand::Products(args) => return super::eval_products::run(global, args),
+    };
     let models = global.load_models()?;
     let tmp = tempfile::tempdir()?;
     let data_dir = args.index_dir.clone().unwrap_or_else(|| tmp.path().to_path_buf());
@@ -60,6 +69,7 @@ pub fn run(global: &GlobalArgs, cmd: EvalCommand) -> anyhow::Result<()> {
         },
         query: args.query,
         gallery: args.gallery,
+        absent_by: args.absent_by,
     };
     let r = retrieval(&models, &data_dir, &spec)?;
     if args.json {

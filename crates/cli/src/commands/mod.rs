@@ -1,6 +1,7 @@
 pub mod bench;
 pub mod catalog;
 pub mod eval;
+pub mod eval_products;
 pub mod faces;
 pub mod ingest;
 pub mod media;

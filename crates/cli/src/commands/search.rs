@@ -123,4 +123,23 @@ fn print_table(r: &SearchResponse) {
             println!("  {:.3}  {}  {}  {}", h.score, h.media_id, h.path, times.join(" "));
         }
     }
+    if !r.products.is_empty() {
+        println!("\nWhere to buy:");
+    }
+    for p in &r.products {
+        println!(
+            "  {:.3}  {} ({} / {})",
+            p.score, p.product.title, p.product.store_id, p.product.product_id
+        );
+        for o in &p.product.offers {
+            println!(
+                "      {:>10.2} {}  {:<12}  {}  {}",
+                o.price,
+                o.currency,
+                o.availability.as_str(),
+                o.store_name,
+                o.url
+            );
+        }
+    }
 }

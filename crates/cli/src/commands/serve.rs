@@ -32,6 +32,9 @@ pub struct ServeArgs {
     /// Longest uploaded video accepted, in minutes.
     #[arg(long, default_value_t = 240.0)]
     pub max_video_min: f64,
+    /// Longest time one uploaded video may take to decode and index, in minutes.
+    #[arg(long, default_value_t = 240.0)]
+    pub max_analysis_min: f64,
 }
 
 pub fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
@@ -46,6 +49,7 @@ pub fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
         ingest: IngestConfig {
             faces: global.faces.indexing(),
             max_video_s: args.max_video_min * 60.0,
+            max_analysis_s: args.max_analysis_min * 60.0,
             ..IngestConfig::default()
         },
         ..ServerConfig::default()
