@@ -1,6 +1,6 @@
 // Shared set-up for Glint's end-to-end tests: a fresh `glint serve` on a free 127.0.0.1 port with
 // its own data directory, and Debian's headless Chromium driven through playwright-core.
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, mkdir, readFile, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import net from 'node:net';
@@ -30,10 +30,21 @@ async function freePort() {
   });
 }
 
-/** Starts `glint serve` on a fresh data dir and waits for /healthz. Call stop() when done. */
-export async function startServer() {
+/**
+ * Starts `glint serve` on a fresh data dir and waits for /healthz. Call stop() when done.
+ * `prepare(dataDir)`, when given, runs before the server starts (e.g. `glint catalog import`).
+ */
+export async function startServer({ prepare } = {}) {
   if (!existsSync(GLINT)) throw new Error(`${GLINT} is missing: run cargo build --bin glint (or set GLINT_BIN)`);
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'glint-e2e-'));
+  if (prepare) {
+    try {
+      await prepare(dataDir);
+    } catch (e) {
+      await rm(dataDir, { recursive: true, force: true });
+      throw e;
+    }
+  }
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(GLINT, ['--data-dir', dataDir, 'serve', '--bind', `127.0.0.1:${port}`], {
@@ -63,6 +74,16 @@ export async function startServer() {
     await sleep(150);
   }
   return { url, dataDir, stop, log: () => log };
+}
+
+/** Runs the glint CLI (`glint ARGS...`) and returns its stdout; throws with its output on failure. */
+export function glint(args, { timeout = 120_000 } = {}) {
+  return new Promise((resolve, reject) => {
+    execFile(GLINT, args, { cwd: ROOT, timeout, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`glint ${args.join(' ')} failed (${err.code ?? err.signal}):\n${stdout}${stderr}`));
+      else resolve(stdout);
+    });
+  });
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

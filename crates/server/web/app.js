@@ -27,6 +27,9 @@ const ICONS = {
   photo: '<svg viewBox="0 0 24 24"><rect x="3" y="5" width="18" height="14" rx="2"/><circle cx="9" cy="10" r="2"/><path d="M21 16l-5-5-9 8"/></svg>',
   nothing: '<svg viewBox="0 0 24 24"><circle cx="11" cy="11" r="7"/><path d="M20 20l-3.5-3.5M8.5 8.5l5 5M13.5 8.5l-5 5"/></svg>',
   box: '<svg viewBox="0 0 24 24"><rect x="5" y="5" width="14" height="14" rx="2" stroke-dasharray="3 3"/></svg>',
+  bag: '<svg viewBox="0 0 24 24"><path d="M6 7h12l1 13H5L6 7z"/><path d="M9 10V6a3 3 0 016 0v4"/></svg>',
+  external: '<svg viewBox="0 0 24 24"><path d="M14 5h5v5M19 5l-8 8M17 14v5H5V7h5"/></svg>',
+  check: '<svg viewBox="0 0 24 24"><path d="M5 12.5l4.5 4.5L19 7.5"/></svg>',
 };
 const icon = (name) => h('span', { html: ICONS[name], style: { display: 'inline-flex' } });
 
@@ -66,6 +69,16 @@ function fmtDuration(s) {
   const t = Math.round(s);
   const m = Math.floor(t / 60);
   return `${m}:${String(t % 60).padStart(2, '0')}`;
+}
+/** A price in its currency ("SEK 24.90", "24,90 kr"…); "24.90 SEK" when the code is unknown to Intl. */
+function fmtPrice(price, currency) {
+  const n = Number(price);
+  if (!isFinite(n)) return '';
+  const code = String(currency || '').toUpperCase();
+  try {
+    if (/^[A-Z]{3}$/.test(code)) return new Intl.NumberFormat(undefined, { style: 'currency', currency: code }).format(n);
+  } catch (e) { /* an unknown code: the plain form below */ }
+  return `${n.toFixed(2)} ${code}`.trim();
 }
 const plural = (n, word) => `${n} ${word}${n === 1 ? '' : /(ch|sh|s|x)$/.test(word) ? 'es' : 's'}`;
 const basename = (p) => p.split(/[\\/]/).pop();
@@ -424,17 +437,104 @@ function errorBox(e) {
 
 function renderResponse(r) {
   const groups = r.groups.filter((g) => g.hits.length);
-  if (r.no_match || !groups.length) {
+  const products = r.products || [];
+  if ((r.no_match && !products.length) || (!groups.length && !products.length)) {
     return h('div', { class: 'no-match', 'data-testid': 'no-match' },
       h('div', { class: 'icon' }, icon('nothing')),
       h('h2', {}, 'No comparable person or item found'),
       h('p', {}, 'Nothing indexed looks like this box. Try a tighter box around one face or one object, or another moment.'));
   }
-  return h('div', {}, ...groups.map((g) =>
+  return h('div', {}, products.length ? whereToBuy(products) : null, ...groups.map((g) =>
     h('div', { class: 'group', 'data-testid': `group-${g.route}` },
       h('h3', {}, h('span', { class: `dot ${g.route}` }), g.route === 'person' ? 'Same person' : 'Same item',
         h('span', { class: 'muted' }, `· ${plural(g.hits.length, 'match')}`)),
       h('div', { class: 'hits' }, ...g.hits.map(hitCard)))));
+}
+
+// ---------------------------------------------------------------- where to buy
+
+const AVAILABILITY = {
+  in_stock: ['In stock', 0], preorder: ['Pre-order', 1], out_of_stock: ['Out of stock', 2], unknown: ['Unknown', 3],
+};
+const availability = (a) => AVAILABILITY[a] || AVAILABILITY.unknown;
+const SHOWN_PRODUCTS = 3;
+
+/**
+ * The "Where to buy" section: merchants' products whose image matched, best first. Stores
+ * that sell the same product with the same image (one product each in the API) share one card
+ * with all their offers, in stock first, then cheapest. Every string here comes from a
+ * merchant's feed: it only ever reaches the page as text, and links only when http(s).
+ */
+function whereToBuy(products) {
+  const cards = [];
+  const byKey = new Map();
+  for (const p of products) {
+    const key = JSON.stringify([p.media_id, p.title, p.category ?? null]);
+    let card = byKey.get(key);
+    if (!card) {
+      card = { ...p, offers: [] };
+      byKey.set(key, card);
+      cards.push(card);
+    }
+    card.score = Math.max(card.score, p.score);
+    card.brand = card.brand || p.brand;
+    card.offers.push(...(p.offers || []));
+  }
+  for (const c of cards) {
+    c.offers.sort((a, b) => availability(a.availability)[1] - availability(b.availability)[1] || a.price - b.price);
+  }
+  const list = h('div', { class: 'products' }, ...cards.slice(0, SHOWN_PRODUCTS).map(productCard));
+  const more = cards.length > SHOWN_PRODUCTS
+    ? h('button', {
+      class: 'btn ghost more', type: 'button', 'data-testid': 'more-products',
+      onclick: (e) => { list.append(...cards.slice(SHOWN_PRODUCTS).map(productCard)); e.currentTarget.remove(); },
+    }, `Show ${plural(cards.length - SHOWN_PRODUCTS, 'more product')}`)
+    : null;
+  return h('section', { class: 'where-to-buy', 'data-testid': 'where-to-buy', 'aria-labelledby': 'where-to-buy-title' },
+    h('div', { class: 'wtb-head' },
+      h('span', { class: 'wtb-icon', html: ICONS.bag, 'aria-hidden': 'true' }),
+      h('h3', { id: 'where-to-buy-title' }, 'Where to buy'),
+      h('span', { class: 'muted' }, `· ${plural(cards.length, 'product')}`)),
+    list, more);
+}
+
+function productCard(p) {
+  const thumb = h('img', { src: `/api/media/${encodeURIComponent(p.media_id)}/thumb`, alt: '', loading: 'lazy' });
+  thumb.addEventListener('error', () => {
+    const frame = `/api/media/${encodeURIComponent(p.media_id)}/frame?max=320`;
+    if (!thumb.src.endsWith(frame)) thumb.src = frame;
+  }, { once: true });
+  const facts = [p.category, p.brand].filter(Boolean).join(' · ');
+  const match = p.score > 1
+    ? h('span', { class: 'match confirmed', title: 'The product image was matched point by point' }, 'Confirmed match')
+    : h('span', { class: 'match' }, `Similar · ${Math.round(Math.min(p.score, 1) * 100)}%`);
+  return h('article', { class: 'product', 'data-testid': 'product', 'data-media-id': p.media_id, 'data-product-id': p.product_id },
+    h('div', { class: 'pthumb' }, thumb),
+    h('div', { class: 'pbody' },
+      h('div', { class: 'name', 'data-testid': 'product-title' }, p.title),
+      h('div', { class: 'sub' }, facts ? h('span', { 'data-testid': 'product-category' }, facts) : null, match)),
+    p.offers.length
+      ? h('ul', { class: 'offers', 'aria-label': `Offers for ${p.title}` }, ...p.offers.map(offerRow))
+      : h('div', { class: 'sub offers' }, 'No offers listed'));
+}
+
+function offerRow(o) {
+  const [label] = availability(o.availability);
+  const safe = /^https?:\/\//i.test(o.url || '') ? o.url : null;
+  const checked = o.updated_at ? `Checked ${new Date(o.updated_at * 1000).toLocaleDateString()}` : '';
+  const body = [
+    h('span', { class: 'store' },
+      h('span', { class: 'store-name', 'data-testid': 'offer-store' }, o.store_name || o.store_id),
+      o.verified ? h('span', { class: 'verified', title: 'Verified store', 'data-testid': 'offer-verified' }, icon('check'), 'Verified') : null),
+    h('span', { class: 'buy' },
+      h('span', { class: 'price', 'data-testid': 'offer-price' }, fmtPrice(o.price, o.currency)),
+      safe ? h('span', { class: 'go', 'aria-hidden': 'true' }, icon('external')) : null),
+    h('span', { class: `avail ${AVAILABILITY[o.availability] ? o.availability : 'unknown'}`, 'data-testid': 'offer-availability' }, label),
+  ];
+  const title = [o.country, checked].filter(Boolean).join(' · ') || null;
+  return h('li', {}, safe
+    ? h('a', { class: 'offer', href: safe, target: '_blank', rel: 'noopener noreferrer', title, 'data-testid': 'offer' }, ...body)
+    : h('div', { class: 'offer', title, 'data-testid': 'offer' }, ...body));
 }
 
 function openAt(id, t, b) {
