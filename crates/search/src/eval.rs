@@ -61,6 +61,8 @@ pub struct RetrievalReport {
     pub gallery: usize,
     /// The lowest threshold at which FPIR would be at most 5%.
     pub threshold_for_fpir_5pct: f32,
+    /// TPIR at that threshold.
+    pub tpir_at_fpir_5pct: f64,
 }
 
 /// Reads groundtruth.csv (plain comma-separated, header first).
@@ -218,6 +220,8 @@ struct Stats {
     latencies: Vec<f64>,
     /// Best score of a wrong media per query (or -inf).
     impostor: Vec<f32>,
+    /// Score of the first hit per query when it is right.
+    right_first: Vec<f32>,
 }
 
 impl Stats {
@@ -235,8 +239,9 @@ impl Stats {
             }
         }
         self.ap_sum += precision_sum / relevant as f64;
-        if ranked.first().is_some_and(|r| r.right && r.score >= threshold) {
-            self.tp += 1;
+        if let Some(first) = ranked.first().filter(|r| r.right) {
+            self.right_first.push(first.score);
+            self.tp += usize::from(first.score >= threshold);
         }
         let impostor = ranked
             .iter()
@@ -274,6 +279,7 @@ impl Stats {
             no_query_region: self.no_region,
             gallery,
             threshold_for_fpir_5pct: threshold_5,
+            tpir_at_fpir_5pct: self.right_first.iter().filter(|s| **s >= threshold_5).count() as f64 / n,
         }
     }
 }

@@ -89,7 +89,7 @@ fn media_query(store: &Store, id: &str, bbox: BBox, at: Option<f64>) -> Result<P
                     "time {at} is not a position in the video"
                 )));
             }
-            let frame = glint_media::frame_at(path, at, 0)?;
+            let frame = glint_media::frame_at_cached(path, at, 0)?;
             (frame.image, Some(frame.t))
         }
     };

@@ -80,8 +80,8 @@ pub fn run(global: &GlobalArgs, cmd: EvalCommand) -> anyhow::Result<()> {
             r.queries, r.gallery, r.recall_at_1, r.recall_at_5, r.map
         );
         println!(
-            "threshold {:.3}: TPIR {:.3}  FPIR {:.3}   (FPIR <= 5% from {:.3})",
-            r.threshold, r.tpir, r.fpir, r.threshold_for_fpir_5pct
+            "threshold {:.3}: TPIR {:.3}  FPIR {:.3}   (FPIR <= 5% from {:.3}, with TPIR {:.3})",
+            r.threshold, r.tpir, r.fpir, r.threshold_for_fpir_5pct, r.tpir_at_fpir_5pct
         );
         println!(
             "latency p50 {:.0} ms  p95 {:.0} ms   queries with no face/region: {}",

@@ -10,14 +10,17 @@
 //! * [`VideoFrames`]: iterator of [`SampledFrame`]s; [`sample_video`]: the same as a callback.
 //! * [`ShotDetector`]: the cut detector on its own, for callers with their own frames.
 //! * [`frame_at`]: the one frame on screen at a given time, numbered, timed and scaled as
-//!   [`VideoFrames`] gives it, decoded from the keyframe before it.
+//!   [`VideoFrames`] gives it, decoded from the keyframe before it; [`frame_at_cached`] keeps
+//!   the last few decoded for the next box on the same paused frame.
 
 mod ffmpeg_log;
+mod frame_cache;
 mod probe;
 mod sampler;
 mod seek;
 mod shots;
 
+pub use frame_cache::frame_at_cached;
 pub use probe::{probe, VideoInfo};
 pub use sampler::{sample_video, DecodeReport, SampleOptions, SampledFrame, VideoFrames};
 pub use seek::{frame_at, FrameAt};
