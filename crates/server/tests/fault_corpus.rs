@@ -17,7 +17,7 @@ use axum::http::Request;
 use image::ImageEncoder;
 use serde_json::Value;
 
-use common::{call, empty_state, eval, get, post_form, post_form_as, post_json, writer, Reply, BIKES};
+use common::{call, empty_state, eval, get, post_form, post_form_as, post_json, writer, zip_of, Reply, BIKES};
 use glint_ingest::IngestConfig;
 use glint_server::{AppState, RateLimit, ServerConfig};
 
@@ -54,7 +54,9 @@ impl Tally {
     fn print(&self) {
         println!("\n| check | ok/partial | clear error | 5xx | panic |");
         println!("|---|---|---|---|---|");
-        for what in ["upload", "ingest job", "photo search", "search body"] {
+        let mut checks: Vec<&str> = self.counts.keys().map(|(what, _)| *what).collect();
+        checks.dedup();
+        for what in checks {
             let n = |o| self.counts.get(&(what, o)).copied().unwrap_or(0);
             println!(
                 "| {what} | {} | {} | {} | {} |",
@@ -485,4 +487,87 @@ async fn huge_images_are_refused_by_their_header_and_slow_searches_time_out() {
         "{}",
         r.json()
     );
+}
+
+/// Malformed catalog feeds, as a merchant's broken export or an attacker would send them.
+fn bad_feeds() -> Vec<(&'static str, Vec<u8>)> {
+    const HEADER: &str = "store_id,store_name,product_id,title,image,price,currency,url,availability\n";
+    let row = |price: &str| {
+        format!("s1,Shop,p1,Juice,https://example.com/j.jpg,{price},SEK,https://example.com/p1,in_stock\n")
+    };
+    let good = format!("{HEADER}{}", row("10"));
+    let mut junk = vec![0u8; 4096];
+    for (i, b) in junk.iter_mut().enumerate() {
+        *b = (i * 7919 % 251) as u8;
+    }
+    let nested = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let mut cases: Vec<(&'static str, Vec<u8>)> = vec![
+        ("empty body", Vec::new()),
+        ("header only", HEADER.into()),
+        ("missing required columns", b"store_id,title\ns1,Juice\n".to_vec()),
+        ("semicolons", HEADER.replace(',', ";").into_bytes()),
+        ("unterminated quote", format!("{HEADER}s1,\"Shop,p1,Juice").into_bytes()),
+        ("binary junk", junk.clone()),
+        ("NUL bytes in a row", format!("{HEADER}s1,Sh\0op,p1,Ju\0ice,https://e.com/a.jpg,1,SEK,https://e.com/p,in_stock\n").into_bytes()),
+        ("ragged rows", format!("{HEADER}s1,Shop\n{}", row("3")).into_bytes()),
+        ("1 MB title", format!("{HEADER}s1,Shop,p1,{},https://e.com/a.jpg,1,SEK,https://e.com/p,in_stock\n", "x".repeat(1 << 20)).into_bytes()),
+        ("NaN, inf, 1e309, negative prices", format!("{HEADER}{}{}{}{}", row("NaN"), row("inf"), row("1e309"), row("-5")).into_bytes()),
+        ("local image path in a bare feed", format!("{HEADER}s1,Shop,p1,Juice,../../etc/passwd,1,SEK,https://e.com/p,in_stock\n").into_bytes()),
+        ("javascript: offer URL", format!("{HEADER}s1,Shop,p1,Juice,https://e.com/a.jpg,1,SEK,javascript:alert(1),in_stock\n").into_bytes()),
+        ("BOM and CRLF (valid)", format!("\u{feff}{}", good.replace('\n', "\r\n")).into_bytes()),
+        ("not JSON", b"{\"stores\": [".to_vec()),
+        ("JSON of wrong types", br#"{"stores": 5, "products": {"a": 1}}"#.to_vec()),
+        ("JSON nested 100k deep", nested.into_bytes()),
+        ("JSON with huge numbers", br#"{"products":[{"store_id":"s","product_id":"p","title":"t","images":[],"offers":[{"store_id":"s","price":1e999,"currency":"SEK","url":"https://e.com","availability":"in_stock"}]}]}"#.to_vec()),
+        ("truncated ZIP", zip_of(&[("feed.csv", good.as_bytes())])[..40].to_vec()),
+        ("ZIP with ../ entry", zip_of(&[("feed.csv", good.as_bytes()), ("../../evil.jpg", b"x")])),
+        ("ZIP with absolute entry", zip_of(&[("feed.csv", good.as_bytes()), ("/tmp/evil.jpg", b"x")])),
+        ("ZIP without a feed", zip_of(&[("images/a.jpg", b"x")])),
+        ("ZIP whose image is text", zip_of(&[("feed.csv", format!("{HEADER}s1,Shop,p1,Juice,images/a.jpg,1,SEK,https://e.com/p,in_stock\n").as_bytes()), ("images/a.jpg", b"not an image")])),
+        ("ZIP bomb (64 MiB of zeros)", zip_of(&[("feed.csv", good.as_bytes()), ("images/z.jpg", &vec![0u8; 64 << 20])])),
+    ];
+    let zip = zip_of(&[("feed.csv", good.as_bytes())]);
+    let mut flipped = zip.clone();
+    for i in (30..flipped.len()).step_by(17) {
+        flipped[i] ^= 0x5a;
+    }
+    cases.push(("bit-flipped ZIP", flipped));
+    cases
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_feeds_get_clear_errors_or_partial_imports() {
+    let (_dir, state) = empty_state(ServerConfig::default());
+    let secret = writer(&state);
+    let mut tally = Tally::default();
+    for (case, body) in bad_feeds() {
+        let reply = guarded(&state, |_| {
+            Request::post("/api/catalog/import")
+                .header("authorization", format!("Bearer {secret}"))
+                // The server sniffs the content; the declared type is not trusted.
+                .header("content-type", "application/octet-stream")
+                .body(Body::from(body.clone()))
+                .unwrap()
+        })
+        .await;
+        match reply {
+            Err(p) => tally.add("catalog feed", case, Outcome::Panic, &p),
+            Ok(r) => {
+                let outcome = classify(&r);
+                println!(
+                    "{case}: {} {}",
+                    r.status,
+                    String::from_utf8_lossy(&r.body).chars().take(160).collect::<String>()
+                );
+                tally.add("catalog feed", case, outcome, &String::from_utf8_lossy(&r.body));
+            }
+        }
+    }
+    tally.print();
+    assert!(tally.bad.is_empty(), "{:#?}", tally.bad);
+    // Nothing unsafe was imported: only the valid feeds' products, each with an http(s) link.
+    for p in state.store().catalog.list_products(None).unwrap() {
+        assert_eq!((p.store_id.as_str(), p.product_id.as_str()), ("s1", "p1"), "{p:?}");
+    }
+    assert_eq!(get(&state, "/healthz").await.json()["status"], "ok");
 }

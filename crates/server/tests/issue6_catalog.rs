@@ -3,11 +3,8 @@
 
 mod common;
 
-use std::io::Write;
-
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use zip::write::SimpleFileOptions;
 
 use common::*;
 use glint_server::{AppState, ServerConfig};
@@ -22,15 +19,6 @@ const FEED: &str = "store_id,store_name,product_id,title,image,price,currency,ur
     s1,Shop One,apple,Granny Smith,images/apple.jpg,3.50,SEK,https://example.com/s1/apple,out_of_stock\n\
     s2,Shop Two,juice,Bravo Apple Juice,images/juice.jpg|https://example.com/j.jpg,22.00,SEK,https://example.com/s2/juice,preorder\n\
     s2,Shop Two,bad,Bad Row,images/juice.jpg,free,SEK,https://example.com/s2/bad,in_stock\n";
-
-fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    for (name, data) in entries {
-        w.start_file(*name, SimpleFileOptions::default()).unwrap();
-        w.write_all(data).unwrap();
-    }
-    w.finish().unwrap().into_inner()
-}
 
 fn demo_zip() -> Vec<u8> {
     let juice = std::fs::read(eval(JUICE)).unwrap();

@@ -183,3 +183,14 @@ pub async fn media_id(state: &AppState, name: &str) -> String {
         .unwrap()
         .to_string()
 }
+
+/// A ZIP archive of `entries` (name, bytes), deflated.
+pub fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    use std::io::Write;
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, data) in entries {
+        w.start_file(*name, zip::write::SimpleFileOptions::default()).unwrap();
+        w.write_all(data).unwrap();
+    }
+    w.finish().unwrap().into_inner()
+}
