@@ -36,6 +36,10 @@ pub struct RetrievalSpec {
     /// identity or product; `coarse_class` counts only other kinds of product, so that another
     /// flavour of the same juice, which is comparable, is not called a false match.
     pub absent_by: String,
+    /// Photos (files or folders) that show nothing of the set: when given, FPIR is the share of
+    /// them that still get a hit (the "nothing comparable is indexed" case), instead of the
+    /// queries' best wrong hits.
+    pub negatives: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -63,6 +67,8 @@ pub struct RetrievalReport {
     pub threshold_for_fpir_5pct: f32,
     /// TPIR at that threshold.
     pub tpir_at_fpir_5pct: f64,
+    /// Negative photos FPIR was measured on (none: on the queries' wrong hits).
+    pub negatives: Option<usize>,
 }
 
 /// Reads groundtruth.csv (plain comma-separated, header first).
@@ -194,7 +200,45 @@ pub fn retrieval(models: &Models, data_dir: &Path, spec: &RetrievalSpec) -> Resu
         }
         stats.add(&ranked, relevant, threshold);
     }
+    if !spec.negatives.is_empty() {
+        let options = SearchOptions {
+            limit: gallery_ids.len(),
+            apply_thresholds: false,
+            only_media: Some(gallery_ids.clone()),
+            only_route: Some(spec.route),
+            ..SearchOptions::default()
+        };
+        stats.use_negatives(
+            negative_scores(&searcher, &spec.negatives, &options, spec.route)?,
+            threshold,
+        );
+    }
     Ok(stats.report(threshold, gallery_ids.len()))
+}
+
+/// The best score each negative photo gets (-inf when it gets nothing, e.g. no face in it).
+fn negative_scores(
+    searcher: &Searcher,
+    paths: &[PathBuf],
+    options: &SearchOptions,
+    route: Route,
+) -> Result<Vec<f32>, SearchError> {
+    let files = Ingestor::expand(paths).map_err(ingest_error)?;
+    let mut scores = Vec::new();
+    for file in files {
+        let Ok(image) = load_image(&file, DecodeLimits::default()) else {
+            continue; // A video or an undecodable file: not a photo query.
+        };
+        let response = searcher.search(&Query::Image { image, bbox: None }, options)?;
+        let best = response
+            .groups
+            .iter()
+            .filter(|g| g.route == route)
+            .flat_map(|g| g.hits.iter().map(|h| h.score))
+            .fold(f32::NEG_INFINITY, f32::max);
+        scores.push(best);
+    }
+    Ok(scores)
 }
 
 fn ingest_error(e: glint_ingest::IngestError) -> SearchError {
@@ -222,6 +266,8 @@ struct Stats {
     impostor: Vec<f32>,
     /// Score of the first hit per query when it is right.
     right_first: Vec<f32>,
+    /// Negative photos searched, when FPIR is measured on them.
+    negatives: Option<usize>,
 }
 
 impl Stats {
@@ -253,6 +299,13 @@ impl Stats {
         self.impostor.push(impostor);
     }
 
+    /// FPIR from negative photos' best scores instead of the queries' best wrong hits.
+    fn use_negatives(&mut self, best: Vec<f32>, threshold: f32) {
+        self.fp = best.iter().filter(|s| **s >= threshold).count();
+        self.negatives = Some(best.len());
+        self.impostor = best;
+    }
+
     fn report(mut self, threshold: f32, gallery: usize) -> RetrievalReport {
         let n = self.queries.max(1) as f64;
         self.latencies.sort_by(f64::total_cmp);
@@ -264,7 +317,8 @@ impl Stats {
         };
         self.impostor.sort_by(|a, b| b.total_cmp(a));
         // Allow floor(5%) impostors above the threshold: it sits just above the next one.
-        let allowed = self.queries / 20;
+        let impostor_queries = self.negatives.unwrap_or(self.queries);
+        let allowed = impostor_queries / 20;
         let threshold_5 = self.impostor.get(allowed).map_or(f32::NEG_INFINITY, |s| s + 1e-4);
         RetrievalReport {
             queries: self.queries,
@@ -272,7 +326,8 @@ impl Stats {
             recall_at_5: self.hit5 as f64 / n,
             map: self.ap_sum / n,
             tpir: self.tp as f64 / n,
-            fpir: self.fp as f64 / n,
+            fpir: self.fp as f64 / impostor_queries.max(1) as f64,
+            negatives: self.negatives,
             p50_ms: pct(0.5),
             p95_ms: pct(0.95),
             threshold,

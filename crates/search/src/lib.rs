@@ -235,8 +235,7 @@ impl Searcher {
         let started = Instant::now();
         let region = route::crop(&prepared.image, &prepared.bbox);
         let (vectors, keypoints) = std::thread::scope(|scope| {
-            let keypoints =
-                scope.spawn(|| glint_ingest::local::extract_frame(&region, 1.0, glint_ingest::local::PHOTO_KEYPOINTS));
+            let keypoints = scope.spawn(|| glint_ingest::local::extract_frame(&region, 1.0, verify::QUERY_KEYPOINTS));
             let vectors = route::item_vectors(&self.models, &prepared.image, &prepared.bbox);
             (vectors, keypoints.join())
         });

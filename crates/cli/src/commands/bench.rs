@@ -1,4 +1,5 @@
-//! `glint bench ingest FILE...`: ingest throughput next to decode-only time, per file.
+//! `glint bench ingest FILE...`: ingest throughput next to decode-only time, per file
+//! (`glint bench search`, in bench_search.rs: region-query latency).
 //!
 //! Both passes run in this process after the models are loaded, so start-up is not counted;
 //! the ingest pass writes into a throw-away data directory.
@@ -19,6 +20,8 @@ use crate::config::GlobalArgs;
 pub enum BenchCommand {
     /// Seconds of video indexed per wall-clock second, next to decoding alone.
     Ingest(BenchIngestArgs),
+    /// Latency of region queries on the indexed videos (cold and warm frame).
+    Search(super::bench_search::BenchSearchArgs),
 }
 
 #[derive(Args)]
@@ -34,7 +37,10 @@ pub struct BenchIngestArgs {
 }
 
 pub fn run(global: &GlobalArgs, cmd: BenchCommand) -> anyhow::Result<()> {
-    let BenchCommand::Ingest(args) = cmd;
+    let args = match cmd {
+        BenchCommand::Ingest(args) => args,
+        BenchCommand::Search(args) => return super::bench_search::run(global, args),
+    };
     let models = global.load_models()?;
     let config = IngestConfig {
         fps: args.fps,

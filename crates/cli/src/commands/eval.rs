@@ -43,6 +43,10 @@ pub struct RetrievalArgs {
     /// column (e.g. `coarse_class`: another kind of product, not another flavour).
     #[arg(long, default_value = "group_id")]
     pub absent_by: String,
+    /// Photos (files or folders) showing nothing of the set: FPIR becomes the share of them
+    /// that still get a hit (repeatable).
+    #[arg(long = "negatives")]
+    pub negatives: Vec<PathBuf>,
     #[arg(long)]
     pub json: bool,
 }
@@ -70,6 +74,7 @@ pub fn run(global: &GlobalArgs, cmd: EvalCommand) -> anyhow::Result<()> {
         query: args.query,
         gallery: args.gallery,
         absent_by: args.absent_by,
+        negatives: args.negatives,
     };
     let r = retrieval(&models, &data_dir, &spec)?;
     if args.json {
@@ -80,8 +85,15 @@ pub fn run(global: &GlobalArgs, cmd: EvalCommand) -> anyhow::Result<()> {
             r.queries, r.gallery, r.recall_at_1, r.recall_at_5, r.map
         );
         println!(
-            "threshold {:.3}: TPIR {:.3}  FPIR {:.3}   (FPIR <= 5% from {:.3}, with TPIR {:.3})",
-            r.threshold, r.tpir, r.fpir, r.threshold_for_fpir_5pct, r.tpir_at_fpir_5pct
+            "threshold {:.3}: TPIR {:.3}  FPIR {:.3}{}   (FPIR <= 5% from {:.3}, with TPIR {:.3})",
+            r.threshold,
+            r.tpir,
+            r.fpir,
+            r.negatives
+                .map(|n| format!(" on {n} negative photos"))
+                .unwrap_or_default(),
+            r.threshold_for_fpir_5pct,
+            r.tpir_at_fpir_5pct
         );
         println!(
             "latency p50 {:.0} ms  p95 {:.0} ms   queries with no face/region: {}",
