@@ -159,7 +159,15 @@ impl Searcher {
         } else {
             Some(Route::Item)
         };
-        let routes = route::plan(&self.models, &prepared.image, &prepared.bbox, only_route)?;
+        // The item description starts beside face detection (the two cores are otherwise half
+        // idle): most boxes need it, and a face-only box merely wastes it.
+        let (routes, item_query) = std::thread::scope(|scope| {
+            let item_query = (only_route != Some(Route::Person)).then(|| scope.spawn(|| self.describe_item(&prepared)));
+            let routes = route::plan(&self.models, &prepared.image, &prepared.bbox, only_route);
+            let item_query = item_query.map(|h| h.join());
+            (routes, item_query)
+        });
+        let routes = routes?;
         // Read on every search so that an opt-out takes effect at the next query, on any process.
         let opted_out = match routes.face {
             Some(_) => privacy::OptedOut::load(&self.store)?,
@@ -199,7 +207,12 @@ impl Searcher {
         }
         if routes.item {
             names.push("item");
-            let (hits, found) = products::split(&self.store, self.items(&ctx, &prepared, options)?)?;
+            let item_query = match item_query {
+                Some(Ok(described)) => described?,
+                Some(Err(_)) => return Err(SearchError::Internal("item description panicked".into())),
+                None => self.describe_item(&prepared)?,
+            };
+            let (hits, found) = products::split(&self.store, self.items(&ctx, item_query, options)?)?;
             products = found;
             groups.push(Group {
                 route: Route::Item,
@@ -223,16 +236,9 @@ impl Searcher {
         })
     }
 
-    /// Item hits: vector candidates, verified by geometry ([`verify`]), then the calibrated
-    /// threshold on the verified score. The query box's keypoints are found while the encoder
-    /// describes it.
-    fn items(
-        &self,
-        ctx: &rank::Context<'_>,
-        prepared: &Prepared,
-        options: &SearchOptions,
-    ) -> Result<Vec<MediaHit>, SearchError> {
-        let started = Instant::now();
+    /// What the item route searches with: the box's region vectors and its keypoints, found
+    /// side by side.
+    fn describe_item(&self, prepared: &Prepared) -> Result<ItemQuery, SearchError> {
         let region = route::crop(&prepared.image, &prepared.bbox);
         let (vectors, keypoints) = std::thread::scope(|scope| {
             let keypoints = scope.spawn(|| glint_ingest::local::extract_frame(&region, 1.0, verify::QUERY_KEYPOINTS));
@@ -242,22 +248,35 @@ impl Searcher {
         let keypoints = keypoints
             .map_err(|_| SearchError::Internal("keypoint extraction panicked".into()))?
             .map_err(|e| SearchError::Internal(e.to_string()))?;
-        let described = started.elapsed();
-        let mut hits = rank::items(ctx, &glint_ingest::item_space(&self.models), &vectors?)?;
-        let ranked = started.elapsed();
-        let size = [region.width() as f32, region.height() as f32];
-        verify::rerank(&self.store, &self.features, &keypoints, size, &mut hits)?;
-        tracing::debug!(
-            ?described,
-            ?ranked,
-            verified = ?started.elapsed(),
-            keypoints = keypoints.len(),
-            "item search"
-        );
+        Ok(ItemQuery {
+            vectors: vectors?,
+            keypoints,
+            size: [region.width() as f32, region.height() as f32],
+        })
+    }
+
+    /// Item hits: vector candidates, verified by geometry ([`verify`]), then the calibrated
+    /// threshold on the verified score.
+    fn items(
+        &self,
+        ctx: &rank::Context<'_>,
+        query: ItemQuery,
+        options: &SearchOptions,
+    ) -> Result<Vec<MediaHit>, SearchError> {
+        let mut hits = rank::items(ctx, &glint_ingest::item_space(&self.models), &query.vectors)?;
+        verify::rerank(&self.store, &self.features, &query.keypoints, query.size, &mut hits)?;
         if options.apply_thresholds {
             hits.retain(|h| h.score >= calibration::ITEM_MIN_SCORE);
         }
         hits.truncate(options.limit);
         Ok(hits)
     }
+}
+
+/// The item route's description of a query box.
+struct ItemQuery {
+    vectors: Vec<Vec<f32>>,
+    keypoints: glint_keypoints::LocalFeatures,
+    /// Width and height of the box, in the query image's pixels.
+    size: [f32; 2],
 }

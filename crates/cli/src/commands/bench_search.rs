@@ -22,6 +22,9 @@ pub struct BenchSearchArgs {
     /// Boxes per video and kind (face / item) at most.
     #[arg(long, default_value_t = 3)]
     pub per_video: usize,
+    /// Print every query with its two latencies.
+    #[arg(long)]
+    pub verbose: bool,
     #[arg(long)]
     pub json: bool,
 }
@@ -42,11 +45,14 @@ pub fn run(global: &GlobalArgs, args: BenchSearchArgs) -> anyhow::Result<()> {
             let step = (of_kind.len() / args.per_video.max(1)).max(1);
             for t in of_kind.iter().step_by(step).take(args.per_video) {
                 let s = t.sightings[t.sightings.len() / 2];
-                queries.push(Query::Media {
-                    id: media.id.clone(),
-                    bbox: s.bbox,
-                    at: s.t,
-                });
+                queries.push((
+                    kind,
+                    Query::Media {
+                        id: media.id.clone(),
+                        bbox: s.bbox,
+                        at: s.t,
+                    },
+                ));
             }
         }
     }
@@ -58,9 +64,17 @@ pub fn run(global: &GlobalArgs, args: BenchSearchArgs) -> anyhow::Result<()> {
     let options = SearchOptions::default();
     let (mut cold, mut warm) = (Vec::new(), Vec::new());
     let started = Instant::now();
-    for q in &queries {
-        cold.push(searcher.search(q, &options)?.latency_ms);
-        warm.push(searcher.search(q, &options)?.latency_ms);
+    for (kind, q) in &queries {
+        let first = searcher.search(q, &options)?;
+        let second = searcher.search(q, &options)?;
+        if args.verbose {
+            eprintln!(
+                "{kind:?} {q:?}: route {} cold {:.0} ms warm {:.0} ms",
+                second.route, first.latency_ms, second.latency_ms
+            );
+        }
+        cold.push(first.latency_ms);
+        warm.push(second.latency_ms);
     }
     let pct = |v: &mut Vec<f64>, p: f64| {
         v.sort_by(f64::total_cmp);
