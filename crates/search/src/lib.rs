@@ -16,6 +16,7 @@
 pub mod calibration;
 mod error;
 pub mod eval;
+pub mod eval_video;
 pub mod privacy;
 mod products;
 mod query;

@@ -15,6 +15,20 @@ pub enum EvalCommand {
     Retrieval(RetrievalArgs),
     /// Store photo → merchant product: is the right product, with offers, first?
     Products(super::eval_products::ProductsArgs),
+    /// The video protocols of ../shared/eval/README.md (shot cuts, carphone, hamilton, bikes).
+    Video(VideoArgs),
+}
+
+#[derive(Args)]
+pub struct VideoArgs {
+    /// The evaluation folder (laid out like ../shared/eval).
+    #[arg(long)]
+    pub set: PathBuf,
+    /// Reuse (or keep) this index instead of a temporary one.
+    #[arg(long)]
+    pub index_dir: Option<PathBuf>,
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -61,6 +75,7 @@ pub fn run(global: &GlobalArgs, cmd: EvalCommand) -> anyhow::Result<()> {
     let args = match cmd {
         EvalCommand::Retrieval(args) => args,
         EvalCommand::Products(args) => return super::eval_products::run(global, args),
+        EvalCommand::Video(args) => return run_video(global, args),
     };
     let models = global.load_models()?;
     let tmp = tempfile::tempdir()?;
@@ -99,6 +114,22 @@ pub fn run(global: &GlobalArgs, cmd: EvalCommand) -> anyhow::Result<()> {
             "latency p50 {:.0} ms  p95 {:.0} ms   queries with no face/region: {}",
             r.p50_ms, r.p95_ms, r.no_query_region
         );
+    }
+    Ok(())
+}
+
+fn run_video(global: &GlobalArgs, args: VideoArgs) -> anyhow::Result<()> {
+    let models = global.load_models()?;
+    let tmp = tempfile::tempdir()?;
+    let data_dir = args.index_dir.clone().unwrap_or_else(|| tmp.path().to_path_buf());
+    let r = glint_search::eval_video::video(&models, &args.set, &data_dir)?;
+    if args.json {
+        println!("{}", serde_json::to_string(&r)?);
+    } else {
+        for p in &r.protocols {
+            println!("{:<14} {}  {}", p.name, if p.pass { "PASS" } else { "FAIL" }, p.detail);
+        }
+        println!("{} of {} protocols pass", r.passed, r.protocols.len());
     }
     Ok(())
 }
