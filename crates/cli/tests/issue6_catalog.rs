@@ -86,3 +86,64 @@ fn issue6_catalog_commands_round_trip() {
     assert!(!missing.status.success());
     assert!(String::from_utf8_lossy(&missing.stderr).contains("no store"));
 }
+
+/// A real kill (SIGKILL) while `glint catalog import --full` is indexing the feed's images:
+/// the catalog keeps the products it had, unchanged, and the next import completes.
+#[test]
+fn issue6_a_killed_import_leaves_the_previous_catalog_intact() {
+    let out = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let status = glint(data.path())
+        .args(["catalog", "demo-feed", "--set"])
+        .arg(eval("products_grocery_store"))
+        .arg("--out")
+        .arg(out.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let full = out.path().join("feed.csv");
+    let text = std::fs::read_to_string(&full).unwrap();
+    // The previous catalog: the first 4 offers.
+    let small = out.path().join("small.csv");
+    std::fs::write(&small, text.lines().take(5).collect::<Vec<_>>().join("\n") + "\n").unwrap();
+    let first = json(glint(data.path()).args(["catalog", "import"]).arg(&small).arg("--json"));
+    assert!(first["errors"].as_array().unwrap().is_empty(), "{first}");
+    let before = json(glint(data.path()).args(["catalog", "list", "--json"]));
+
+    // The full feed, as a full import (it would delete nothing here, but rewrite much).
+    let mut child = glint(data.path())
+        .args(["catalog", "import", "--full"])
+        .arg(&full)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it once it has indexed a few images of the new products, before it can commit.
+    let media_before = data.path().join("catalog-images").read_dir().map_or(0, |d| d.count());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let now = data.path().join("catalog-images").read_dir().map_or(0, |d| d.count());
+        if now >= media_before + 3 || std::time::Instant::now() > deadline {
+            break;
+        }
+        if child.try_wait().unwrap().is_some() {
+            panic!("the import finished before it could be killed");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL on Unix: no destructor, no rollback code runs.
+    assert!(!child.wait().unwrap().success());
+
+    let after = json(glint(data.path()).args(["catalog", "list", "--json"]));
+    assert_eq!(after, before, "the killed import changed the catalog");
+    // And the data directory is healthy: the same import now completes.
+    let done = json(
+        glint(data.path())
+            .args(["catalog", "import", "--full"])
+            .arg(&full)
+            .arg("--json"),
+    );
+    assert!(done["errors"].as_array().unwrap().is_empty(), "{done}");
+    let list = json(glint(data.path()).args(["catalog", "list", "--json"]));
+    assert_eq!(list["products"].as_array().unwrap().len(), 172, "{list}");
+}
