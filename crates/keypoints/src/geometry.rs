@@ -53,10 +53,12 @@ impl Affine {
 }
 
 /// The outcome of verifying one candidate.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Verified {
     /// Matches that agree with `affine` within the threshold.
     pub inliers: usize,
+    /// Their query-side points (where in the query the object was verified).
+    pub inlier_points: Vec<[f32; 2]>,
     /// Maps query pixels to candidate pixels.
     pub affine: Affine,
 }
@@ -110,7 +112,19 @@ pub fn verify(query: &[[f32; 2]], candidate: &[[f32; 2]], pairs: &[(u32, u32)], 
         Some(r) if count(&r) >= inliers => (count(&r), r),
         _ => (inliers, model),
     };
-    Some(Verified { inliers, affine })
+    let inlier_points = pts
+        .iter()
+        .filter(|(q, c)| {
+            let p = affine.apply(*q);
+            (p[0] - c[0]).powi(2) + (p[1] - c[1]).powi(2) <= th_sq
+        })
+        .map(|(q, _)| *q)
+        .collect();
+    Some(Verified {
+        inliers,
+        inlier_points,
+        affine,
+    })
 }
 
 /// The affine map taking three query points exactly onto three candidate points.
@@ -206,6 +220,7 @@ mod tests {
         let pairs: Vec<(u32, u32)> = (0..query.len() as u32).map(|i| (i, i)).collect();
         let v = verify(&query, &candidate, &pairs, 3.0).expect("a model");
         assert!(v.inliers >= 66 && v.inliers <= 68, "{} inliers", v.inliers);
+        assert_eq!(v.inlier_points.len(), v.inliers);
         for (got, want) in v.affine.0.iter().zip(truth.0) {
             assert!((got - want).abs() < 1e-2, "{:?} vs {:?}", v.affine, truth);
         }

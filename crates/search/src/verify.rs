@@ -4,7 +4,9 @@
 //! [`VERIFY_TOP`] media, the query box's SIFT keypoints are matched against the keypoints that
 //! ingest stored for the candidate's frame (its best moments, for a video) and an affine map is
 //! fitted with RANSAC (glint-keypoints). Each agreeing match is evidence of the same object:
-//! the score becomes `vector score + INLIER_WEIGHT * ln(1 + inliers)`, and the map carries the
+//! the score becomes `vector score + INLIER_WEIGHT * ln(1 + e)`, where `e` counts the agreeing
+//! matches weighted by how central they are in the query box (the boxed object is in the
+//! middle; a neighbour on the same shelf is at the edge), and the map carries the
 //! query box onto the candidate, which refines the sighting's box. Scores above 1 therefore
 //! mean "confirmed by geometry". The calibrated item threshold applies to this final score.
 
@@ -25,6 +27,8 @@ pub(crate) const QUERY_KEYPOINTS: usize = 1000;
 pub(crate) const VERIFY_TOP: usize = 20;
 /// Weight of the log inlier count; chosen on the grocery *train* split (docs/benchmarks.md).
 pub(crate) const INLIER_WEIGHT: f32 = 0.18;
+/// Spread of the centre weighting of inliers, in half-box units (see [`centred`]).
+const CENTRE_SIGMA: f32 = 0.5;
 /// Moments of a video verified (its best-scoring sightings).
 const MOMENTS_PER_VIDEO: usize = 2;
 /// Lowe's ratio for descriptor matches.
@@ -95,11 +99,7 @@ pub(crate) fn rerank(
     });
     for (hit, verdict) in hits.iter_mut().zip(verdicts) {
         let Some(v) = verdict? else { continue };
-        let w: f32 = std::env::var("GLINT_TUNE_W")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(INLIER_WEIGHT);
-        let bonus = w * (1.0 + v.inliers as f32).ln();
+        let bonus = INLIER_WEIGHT * (1.0 + v.evidence).ln();
         hit.score += bonus;
         let s = &mut hit.sightings[v.sighting];
         s.score += bonus;
@@ -113,7 +113,8 @@ pub(crate) fn rerank(
 
 /// The best geometric agreement found for one hit.
 struct Verdict {
-    inliers: usize,
+    /// Inliers, each weighted by how central it is in the query box.
+    evidence: f32,
     /// Index of the verified sighting in the hit.
     sighting: usize,
     /// The query box carried onto that sighting's frame.
@@ -148,16 +149,32 @@ fn check(
         let Some(v) = verify(&query.points, &frame.features.points, &pairs, tolerance) else {
             continue;
         };
-        if best.as_ref().is_none_or(|b| v.inliers > b.inliers) {
+        let evidence = centred(&v.inlier_points, query_size);
+        if best.as_ref().is_none_or(|b| evidence > b.evidence) {
             let rect = v.affine.map_rect([0.0, 0.0, query_size[0], query_size[1]]);
             best = Some(Verdict {
-                inliers: v.inliers,
+                evidence,
                 sighting: si,
                 rect: clamp(rect, media.width as f32, media.height as f32),
             });
         }
     }
     Ok(best)
+}
+
+/// Inliers weighted by a Gaussian of their distance from the box centre (in half-box units,
+/// sigma [`CENTRE_SIGMA`]): the object a user boxes (or photographs) sits in the middle, while
+/// neighbours on the same shelf, which geometry verifies just as well, sit at the edges.
+fn centred(points: &[[f32; 2]], size: [f32; 2]) -> f32 {
+    let (hw, hh) = ((size[0] / 2.0).max(1.0), (size[1] / 2.0).max(1.0));
+    let k = 1.0 / (2.0 * CENTRE_SIGMA * CENTRE_SIGMA);
+    points
+        .iter()
+        .map(|p| {
+            let (dx, dy) = ((p[0] - hw) / hw, (p[1] - hh) / hh);
+            (-(dx * dx + dy * dy) * k).exp()
+        })
+        .sum()
 }
 
 fn same_moment(a: Option<f64>, b: Option<f64>) -> bool {
