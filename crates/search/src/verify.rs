@@ -28,7 +28,7 @@ pub(crate) const VERIFY_TOP: usize = 20;
 /// Weight of the log inlier count; chosen on the grocery *train* split (docs/benchmarks.md).
 pub(crate) const INLIER_WEIGHT: f32 = 0.18;
 /// Spread of the centre weighting of inliers, in half-box units (see [`centred`]).
-const CENTRE_SIGMA: f32 = 0.5;
+const CENTRE_SIGMA: f32 = 1.0;
 /// Moments of a video verified (its best-scoring sightings).
 const MOMENTS_PER_VIDEO: usize = 2;
 /// Lowe's ratio for descriptor matches.
