@@ -297,7 +297,10 @@ fn observe(
                 true => faces(models, image, to_source, &DetectOptions::VIDEO)?,
                 false => Vec::new(),
             };
-            Ok((found, local::extract_frame(image, to_source, local::FRAME_KEYPOINTS)?))
+            Ok((
+                found,
+                local::extract_video_frame(image, to_source, local::FRAME_KEYPOINTS)?,
+            ))
         });
         let items = items(models, image, to_source);
         (side.join(), items)
