@@ -66,6 +66,9 @@ pub struct MediaHit {
     pub kind: MediaKind,
     pub score: f32,
     pub sightings: Vec<HitSighting>,
+    /// Width and height in source pixels, kept for geometric verification (not in the answer).
+    #[serde(skip)]
+    pub(crate) size: (u32, u32),
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -119,6 +119,7 @@ fn group(
                     kind: media.kind,
                     score,
                     sightings: Vec::new(),
+                    size: (media.width, media.height),
                 })
             }
         };

@@ -133,10 +133,9 @@ fn check(
     if frames.is_empty() {
         return Ok(None);
     }
-    let Some(media) = store.catalog.media(&hit.media_id)? else {
-        return Ok(None);
-    };
-    let tolerance = TOLERANCE * media.width.max(media.height) as f32;
+    // The size came with the hit: no second catalog read per candidate.
+    let (width, height) = hit.size;
+    let tolerance = TOLERANCE * width.max(height) as f32;
     let mut order: Vec<usize> = (0..hit.sightings.len()).collect();
     order.sort_by(|&a, &b| hit.sightings[b].score.total_cmp(&hit.sightings[a].score));
     let mut best: Option<Verdict> = None;
@@ -155,7 +154,7 @@ fn check(
             best = Some(Verdict {
                 evidence,
                 sighting: si,
-                rect: clamp(rect, media.width as f32, media.height as f32),
+                rect: clamp(rect, width as f32, height as f32),
             });
         }
     }
