@@ -45,11 +45,20 @@ pub struct IngestConfig {
     pub max_analysis_s: f64,
 }
 
+/// The longest side videos are analysed at by default (see [`IngestConfig::max_decode_side`]).
+pub const DEFAULT_DECODE_SIDE: u32 = 640;
+
+/// The scale at which ingest (default configuration) analyses the frames of a `width` x
+/// `height` video: shrunk to [`DEFAULT_DECODE_SIDE`], never enlarged.
+pub fn video_analysis_scale(width: u32, height: u32) -> f32 {
+    (DEFAULT_DECODE_SIDE as f32 / width.max(height).max(1) as f32).min(1.0)
+}
+
 impl Default for IngestConfig {
     fn default() -> Self {
         Self {
             fps: 2.0,
-            max_decode_side: 640,
+            max_decode_side: DEFAULT_DECODE_SIDE,
             faces: true,
             image_limits: DecodeLimits::default(),
             max_video_s: 4.0 * 3600.0,

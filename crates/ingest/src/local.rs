@@ -42,11 +42,21 @@ pub fn extract_frame(image: &RgbImage, to_source: f32, max: usize) -> Result<Loc
 /// ingest about fourfold; frames are many and objects in them rarely need finer detail.
 pub fn extract_video_frame(image: &RgbImage, to_source: f32, max: usize) -> Result<LocalFeatures, IngestError> {
     let (w, h) = image.dimensions();
-    if w.max(h) < 2 * MIN_HALVED_SIDE {
+    if video_frame_factor(w, h) == 1.0 {
         return extract_frame(image, to_source, max);
     }
     let half = image::imageops::resize(image, w / 2, h / 2, image::imageops::FilterType::Triangle);
     extract_frame(&half, to_source * w as f32 / (w / 2) as f32, max)
+}
+
+/// The factor by which [`extract_video_frame`] shrinks an analysed `width` x `height` frame
+/// before detection: a query box on a video is detected at the same scale (glint-search).
+pub fn video_frame_factor(width: u32, height: u32) -> f32 {
+    if width.max(height) < 2 * MIN_HALVED_SIDE {
+        1.0
+    } else {
+        0.5
+    }
 }
 
 /// Frames smaller than twice this are not halved.

@@ -130,6 +130,8 @@ pub struct Searcher {
 /// A prepared query: pixels, box, and what of the source must not come back.
 pub(crate) struct Prepared {
     pub image: RgbImage,
+    /// Whether `image` is a frame of an indexed video (decoded at full size).
+    pub video_frame: bool,
     pub bbox: BBox,
     /// Tracks the box itself belongs to: their sightings are the query, not results.
     pub own_tracks: HashSet<u64>,
@@ -244,9 +246,31 @@ impl Searcher {
     /// side by side.
     fn describe_item(&self, prepared: &Prepared) -> Result<ItemQuery, SearchError> {
         let region = route::crop(&prepared.image, &prepared.bbox);
+        // A box on a video frame is described at the scales ingest described the video's frames
+        // (vectors on the frame shrunk for analysis, keypoints on the copy shrunk again for
+        // detection): query and stored features are then alike, and a whole-frame box on a
+        // 720p video costs what one sampled frame cost, not four times that.
+        let (region, keypoint_region) = match prepared.video_frame {
+            true => {
+                let (w, h) = prepared.image.dimensions();
+                let analysis = glint_ingest::video_analysis_scale(w, h);
+                let detection = analysis
+                    * glint_ingest::local::video_frame_factor(
+                        (w as f32 * analysis) as u32,
+                        (h as f32 * analysis) as u32,
+                    );
+                (
+                    route::scaled(&region, analysis),
+                    Some(route::scaled(&region, detection)),
+                )
+            }
+            false => (region, None),
+        };
+        let keypoint_region = keypoint_region.as_ref().unwrap_or(&region);
         let (vectors, keypoints) = std::thread::scope(|scope| {
-            let keypoints = scope.spawn(|| glint_ingest::local::extract_frame(&region, 1.0, verify::QUERY_KEYPOINTS));
-            let vectors = route::item_vectors(&self.models, &prepared.image, &prepared.bbox);
+            let keypoints =
+                scope.spawn(|| glint_ingest::local::extract_frame(keypoint_region, 1.0, verify::QUERY_KEYPOINTS));
+            let vectors = route::item_vectors(&self.models, &region);
             (vectors, keypoints.join())
         });
         let keypoints = keypoints
@@ -255,7 +279,7 @@ impl Searcher {
         Ok(ItemQuery {
             vectors: vectors?,
             keypoints,
-            size: [region.width() as f32, region.height() as f32],
+            size: [keypoint_region.width() as f32, keypoint_region.height() as f32],
         })
     }
 
@@ -281,6 +305,6 @@ impl Searcher {
 struct ItemQuery {
     vectors: Vec<Vec<f32>>,
     keypoints: glint_keypoints::LocalFeatures,
-    /// Width and height of the box, in the query image's pixels.
+    /// Width and height of the box, in the pixels its keypoints are in.
     size: [f32; 2],
 }

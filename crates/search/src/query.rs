@@ -56,6 +56,7 @@ pub(crate) fn prepare(store: &Store, query: &Query) -> Result<Prepared, SearchEr
             let bbox = check_box(bbox.unwrap_or(full), image)?;
             Ok(Prepared {
                 image: image.clone(),
+                video_frame: false,
                 bbox,
                 own_tracks: HashSet::new(),
                 own_media: None,
@@ -111,6 +112,7 @@ fn media_query(store: &Store, id: &str, bbox: BBox, at: Option<f64>) -> Result<P
         .map(|tr| tr.id)
         .collect();
     Ok(Prepared {
+        video_frame: t.is_some(),
         image,
         bbox,
         own_tracks,

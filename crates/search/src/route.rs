@@ -31,6 +31,19 @@ pub(crate) fn crop(image: &RgbImage, bbox: &BBox) -> RgbImage {
     .to_image()
 }
 
+/// `image` resized by `factor` (at least 1x1 pixel); a copy when the factor is 1.
+pub(crate) fn scaled(image: &RgbImage, factor: f32) -> RgbImage {
+    if factor >= 1.0 {
+        return image.clone();
+    }
+    let (w, h) = image.dimensions();
+    let (nw, nh) = (
+        ((w as f32 * factor).round() as u32).max(1),
+        ((h as f32 * factor).round() as u32).max(1),
+    );
+    image::imageops::resize(image, nw, nh, image::imageops::FilterType::Triangle)
+}
+
 pub(crate) fn plan(
     models: &Models,
     image: &RgbImage,
@@ -69,12 +82,11 @@ pub(crate) fn plan(
     })
 }
 
-/// Vectors of the boxed region: the same windows (whole box first) that ingest stores for every
+/// Vectors of a boxed region: the same windows (whole box first) that ingest stores for every
 /// frame, so that an item filling only part of the box still meets the stored window that
 /// frames it.
-pub(crate) fn item_vectors(models: &Models, image: &RgbImage, bbox: &BBox) -> Result<Vec<Vec<f32>>, SearchError> {
-    let region = crop(image, bbox);
-    Ok(glint_ingest::analyze::windows(models, &region)?
+pub(crate) fn item_vectors(models: &Models, region: &RgbImage) -> Result<Vec<Vec<f32>>, SearchError> {
+    Ok(glint_ingest::analyze::windows(models, region)?
         .into_iter()
         .map(|(_, v)| v)
         .collect())

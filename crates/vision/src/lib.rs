@@ -56,11 +56,13 @@ impl DetectOptions {
         max_side: 1600,
         edge_pad: 0.25,
     };
-    /// A search box: the face is expected to be a good part of it, so the box is looked at
-    /// at most 640 px wide (faces down to 3% of its longer side), with the edge border.
+    /// A search box: the face a user means is a good part of it (a face, a head and shoulders,
+    /// at least a whole person), so the box (with its margin) is looked at at most 320 px wide:
+    /// faces down to ~6% of its longer side, with the edge border. Measured: on
+    /// faces_deepface_tests recall and FPIR are the same as at 640 px, at half the latency.
     pub const QUERY: DetectOptions = DetectOptions {
         min_face: 20.0,
-        max_side: 640,
+        max_side: 320,
         edge_pad: 0.25,
     };
     /// Sampled video frames: faces of at least ~5% of the frame height, no edge border.
