@@ -14,8 +14,10 @@
 //! one of them gets no person hits at all); every search that used it is written to the audit log.
 
 pub mod calibration;
+mod copies;
 mod error;
 pub mod eval;
+mod eval_copies;
 pub mod eval_video;
 pub mod privacy;
 mod products;
@@ -35,6 +37,7 @@ use glint_media::RgbImage;
 use glint_types::BBox;
 use glint_vision::Models;
 
+pub use copies::CopyHit;
 pub use error::SearchError;
 pub use products::ProductHit;
 pub use query::Query;
@@ -87,6 +90,9 @@ pub struct SearchResponse {
     pub groups: Vec<Group>,
     /// Merchants' products that match the item in the box, with their offers ("where to buy").
     pub products: Vec<ProductHit>,
+    /// For a box on a video: other videos that show the same footage (a re-encode, a repost),
+    /// each at the matching moment with the box carried onto it.
+    pub copies: Vec<CopyHit>,
 }
 
 /// Knobs of one search.
@@ -127,11 +133,18 @@ pub struct Searcher {
     features: verify::FeatureCache,
 }
 
+pub(crate) struct VideoMoment {
+    pub media_id: String,
+    pub t: f64,
+    /// The whole-frame item track nearest `t` (see `copies`).
+    pub whole_frame_track: Option<u64>,
+}
+
 /// A prepared query: pixels, box, and what of the source must not come back.
 pub(crate) struct Prepared {
     pub image: RgbImage,
-    /// Whether `image` is a frame of an indexed video (decoded at full size).
-    pub video_frame: bool,
+    /// Which moment of which indexed video `image` is (decoded at full size), for a video query.
+    pub video: Option<VideoMoment>,
     pub bbox: BBox,
     /// Tracks the box itself belongs to: their sightings are the query, not results.
     pub own_tracks: HashSet<u64>,
@@ -165,13 +178,23 @@ impl Searcher {
         } else {
             Some(Route::Item)
         };
-        // The item description starts beside face detection (the two cores are otherwise half
-        // idle): most boxes need it, and a face-only box merely wastes it.
-        let (routes, item_query) = std::thread::scope(|scope| {
+        let allowed = match &options.only_media {
+            Some(media) => Some(self.store.catalog.vector_ids_of_media(media)?),
+            None => None,
+        };
+        let mut exclude_media = options.exclude_media.clone();
+        exclude_media.extend(prepared.own_media.clone());
+        // The item description and the search for copies start beside face detection (the two
+        // cores are otherwise half idle): most boxes need the description, and a face-only box
+        // merely wastes it.
+        let (routes, item_query, copies) = std::thread::scope(|scope| {
             let item_query = (only_route != Some(Route::Person)).then(|| scope.spawn(|| self.describe_item(&prepared)));
+            let copies = prepared
+                .video
+                .as_ref()
+                .map(|video| scope.spawn(|| self.copies(video, &prepared.bbox, allowed.as_ref(), &exclude_media)));
             let routes = route::plan(&self.models, &prepared.image, &prepared.bbox, only_route);
-            let item_query = item_query.map(|h| h.join());
-            (routes, item_query)
+            (routes, item_query.map(|h| h.join()), copies.map(|h| h.join()))
         });
         let routes = routes?;
         // Read on every search so that an opt-out takes effect at the next query, on any process.
@@ -179,12 +202,6 @@ impl Searcher {
             Some(_) => privacy::OptedOut::load(&self.store)?,
             None => privacy::OptedOut::default(),
         };
-        let allowed = match &options.only_media {
-            Some(media) => Some(self.store.catalog.vector_ids_of_media(media)?),
-            None => None,
-        };
-        let mut exclude_media = options.exclude_media.clone();
-        exclude_media.extend(prepared.own_media.clone());
         let ctx = rank::Context {
             store: &self.store,
             allowed: allowed.as_ref(),
@@ -225,7 +242,14 @@ impl Searcher {
                 hits,
             });
         }
-        let no_match = groups.iter().all(|g| g.hits.is_empty()) && products.is_empty();
+        // A copy shows whatever the box holds, a face included: none for an opted-out person.
+        let copies = match copies {
+            Some(_) if routes.face.as_ref().is_some_and(|f| opted_out.matches(f)) => Vec::new(),
+            Some(Ok(found)) => found?,
+            Some(Err(_)) => return Err(SearchError::Internal("copy search panicked".into())),
+            None => Vec::new(),
+        };
+        let no_match = groups.iter().all(|g| g.hits.is_empty()) && products.is_empty() && copies.is_empty();
         let route = names.join("+");
         if let Some(person) = groups.iter().find(|g| g.route == Route::Person) {
             // Audit before answering: a face search that cannot be logged is not answered.
@@ -239,7 +263,47 @@ impl Searcher {
             latency_ms: start.elapsed().as_secs_f64() * 1e3,
             groups,
             products,
+            copies,
         })
+    }
+
+    /// Copies of the queried video moment's footage (see [`copies`]).
+    fn copies(
+        &self,
+        video: &VideoMoment,
+        bbox: &BBox,
+        allowed: Option<&HashSet<u64>>,
+        exclude_media: &[String],
+    ) -> Result<Vec<CopyHit>, SearchError> {
+        let moment = copies::Moment {
+            media_id: &video.media_id,
+            t: video.t,
+            bbox: *bbox,
+            whole_frame_track: video.whole_frame_track,
+        };
+        let scope = copies::Scope { allowed, exclude_media };
+        copies::find(
+            &self.store,
+            &self.features,
+            &glint_ingest::item_space(&self.models),
+            &moment,
+            &scope,
+        )
+    }
+
+    /// Every video checked as a copy of `moment`, with its evidence (calibration).
+    pub(crate) fn copy_probes(&self, moment: &copies::Moment<'_>) -> Result<Vec<copies::Probe>, SearchError> {
+        let scope = copies::Scope {
+            allowed: None,
+            exclude_media: &[],
+        };
+        copies::probe(
+            &self.store,
+            &self.features,
+            &glint_ingest::item_space(&self.models),
+            moment,
+            &scope,
+        )
     }
 
     /// What the item route searches with: the box's region vectors and its keypoints, found
@@ -250,8 +314,8 @@ impl Searcher {
         // (vectors on the frame shrunk for analysis, keypoints on the copy shrunk again for
         // detection): query and stored features are then alike, and a whole-frame box on a
         // 720p video costs what one sampled frame cost, not four times that.
-        let (region, keypoint_region) = match prepared.video_frame {
-            true => {
+        let (region, keypoint_region) = match prepared.video {
+            Some(_) => {
                 let (w, h) = prepared.image.dimensions();
                 let analysis = glint_ingest::video_analysis_scale(w, h);
                 let detection = analysis
@@ -264,7 +328,7 @@ impl Searcher {
                     Some(route::scaled(&region, detection)),
                 )
             }
-            false => (region, None),
+            None => (region, None),
         };
         let keypoint_region = keypoint_region.as_ref().unwrap_or(&region);
         let (vectors, keypoints) = std::thread::scope(|scope| {

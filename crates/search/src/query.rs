@@ -7,7 +7,7 @@ use glint_ingest::Store;
 use glint_media::{load_image, DecodeLimits, RgbImage};
 use glint_types::BBox;
 
-use crate::{Prepared, SearchError};
+use crate::{Prepared, SearchError, VideoMoment};
 
 /// What to search with.
 #[derive(Debug, Clone)]
@@ -56,7 +56,7 @@ pub(crate) fn prepare(store: &Store, query: &Query) -> Result<Prepared, SearchEr
             let bbox = check_box(bbox.unwrap_or(full), image)?;
             Ok(Prepared {
                 image: image.clone(),
-                video_frame: false,
+                video: None,
                 bbox,
                 own_tracks: HashSet::new(),
                 own_media: None,
@@ -96,10 +96,9 @@ fn media_query(store: &Store, id: &str, bbox: BBox, at: Option<f64>) -> Result<P
     };
     let bbox = check_box(bbox, &image)?;
     // The query's own track(s): sightings at (about) this moment whose box is the query's.
-    let own_tracks = store
-        .catalog
-        .tracks(id)?
-        .into_iter()
+    let tracks = store.catalog.tracks(id)?;
+    let own_tracks = tracks
+        .iter()
         .filter(|tr| {
             tr.sightings.iter().any(|s| {
                 let same_time = match (s.t, t) {
@@ -112,7 +111,11 @@ fn media_query(store: &Store, id: &str, bbox: BBox, at: Option<f64>) -> Result<P
         .map(|tr| tr.id)
         .collect();
     Ok(Prepared {
-        video_frame: t.is_some(),
+        video: t.map(|t| VideoMoment {
+            media_id: media.id.clone(),
+            t,
+            whole_frame_track: crate::copies::whole_frame_track(&tracks, t, (media.width, media.height)),
+        }),
         image,
         bbox,
         own_tracks,

@@ -34,7 +34,7 @@ const MOMENTS_PER_VIDEO: usize = 2;
 /// Lowe's ratio for descriptor matches.
 const RATIO: f32 = 0.8;
 /// RANSAC tolerance, as a share of the candidate's longer side.
-const TOLERANCE: f32 = 0.027;
+pub(crate) const TOLERANCE: f32 = 0.027;
 /// Media whose keypoints are kept in memory between queries.
 const CACHE_MEDIA: usize = 512;
 
@@ -45,7 +45,7 @@ pub(crate) struct FeatureCache {
 }
 
 impl FeatureCache {
-    fn get(&self, store: &Store, uid: &str) -> Result<Arc<Vec<FrameFeatures>>, SearchError> {
+    pub(crate) fn get(&self, store: &Store, uid: &str) -> Result<Arc<Vec<FrameFeatures>>, SearchError> {
         let lock = |m: &Mutex<HashMap<String, Arc<Vec<FrameFeatures>>>>| {
             // A poisoned cache only holds decoded files: keep using it.
             m.lock().unwrap_or_else(|p| p.into_inner()).get(uid).cloned()
@@ -185,7 +185,7 @@ fn same_moment(a: Option<f64>, b: Option<f64>) -> bool {
 }
 
 /// `rect` cut to a `w` x `h` frame.
-fn clamp(rect: [f32; 4], w: f32, h: f32) -> [f32; 4] {
+pub(crate) fn clamp(rect: [f32; 4], w: f32, h: f32) -> [f32; 4] {
     let x0 = rect[0].clamp(0.0, w);
     let y0 = rect[1].clamp(0.0, h);
     let x1 = (rect[0] + rect[2]).clamp(0.0, w);

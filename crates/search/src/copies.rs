@@ -1,0 +1,290 @@
+//! Copies: other indexed videos that show the same footage as the queried moment (a re-encode,
+//! a resized or heavily compressed copy, a repost), with the query box carried onto them.
+//!
+//! Neither vector finds these reliably: the identity vectors of small, blurred video faces do
+//! not tell people apart, and a re-encode moves a frame's appearance vector as far as another
+//! clip's. What a copy keeps is the frame itself. Ingest stored keypoints for every sampled
+//! frame, so:
+//! 1. the whole-frame vector that ingest stored for the query moment proposes candidate videos
+//!    and moments ([`CANDIDATE_MEDIA`] videos, [`FRAMES_PER_CANDIDATE`] moments each, nearest
+//!    in time first);
+//! 2. the query moment's keypoints must agree with one candidate frame under one affine map, to
+//!    within [`TOLERANCE`] of the frame's size, with at least [`MIN_INLIERS`] inliers; and the
+//!    next sampled frame must agree in the same way with the candidate frame that follows by
+//!    the same time step (a copy repeats the footage in order, a look-alike scene does not);
+//! 3. the first map carries the query box onto the copy.
+//!
+//! The numbers come from `glint eval video` over every clip of ../shared/eval (docs/benchmarks.md).
+
+use std::collections::{HashMap, HashSet};
+
+use serde::Serialize;
+
+use glint_catalog::{TrackKind, TrackRecord};
+use glint_index::VectorRead;
+use glint_ingest::local::FrameFeatures;
+use glint_ingest::Store;
+use glint_keypoints::{matches, verify, Affine};
+use glint_types::BBox;
+
+use crate::verify::FeatureCache;
+use crate::SearchError;
+
+/// Inliers each of the two frame pairs needs. Measured by `glint eval video` over the 15 clips
+/// of ../shared/eval: copies 13–147, other clips at most 7 (the weaker pair at most 4).
+pub(crate) const MIN_INLIERS: usize = 10;
+/// RANSAC tolerance, as a share of the copy's longer side: the one geometric verification of
+/// items uses (a heavily compressed copy moves keypoints by a few pixels; tighter tolerances
+/// lost true copies and gained nothing against other clips).
+const TOLERANCE: f32 = crate::verify::TOLERANCE;
+/// Lowe's ratio for descriptor matches.
+const RATIO: f32 = 0.8;
+/// Nearest whole-frame vectors asked of the index.
+const NEIGHBOURS: usize = 64;
+/// Videos checked, best vector first.
+const CANDIDATE_MEDIA: usize = 4;
+/// Frames of one candidate checked against the query moment.
+const FRAMES_PER_CANDIDATE: usize = 12;
+/// How far (seconds) the second frame of a copy may stray from where the first one puts it.
+const STEP_SLACK: f64 = 0.6;
+
+/// Another video showing the queried moment's footage.
+#[derive(Debug, Clone, Serialize)]
+pub struct CopyHit {
+    pub media_id: String,
+    pub path: String,
+    /// The moment of the copy that shows the queried moment.
+    pub t: f64,
+    /// The query box carried onto the copy, `[x, y, w, h]` in its source pixels.
+    #[serde(rename = "box")]
+    pub bbox: [f32; 4],
+    /// Inliers of the first frame pair: how firmly the footage matched.
+    pub inliers: usize,
+}
+
+/// The queried moment of a video.
+pub(crate) struct Moment<'a> {
+    pub media_id: &'a str,
+    pub t: f64,
+    pub bbox: BBox,
+    /// See [`whole_frame_track`].
+    pub whole_frame_track: Option<u64>,
+}
+
+/// The item track of the whole frame (ingest describes every sampled frame whole) nearest `t`
+/// among `tracks` of a `size` video: its vector stands for the queried moment's footage.
+pub(crate) fn whole_frame_track(tracks: &[TrackRecord], t: f64, size: (u32, u32)) -> Option<u64> {
+    let (w, h) = (size.0 as f32, size.1 as f32);
+    tracks
+        .iter()
+        .filter(|tr| tr.kind == TrackKind::Item)
+        .flat_map(|tr| {
+            tr.sightings
+                .iter()
+                .filter(|s| s.bbox.w >= 0.99 * w && s.bbox.h >= 0.99 * h)
+                .filter_map(move |s| Some(((s.t? - t).abs(), tr.id)))
+        })
+        .min_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, id)| id)
+}
+
+/// Which media may be returned.
+pub(crate) struct Scope<'a> {
+    pub allowed: Option<&'a HashSet<u64>>,
+    pub exclude_media: &'a [String],
+}
+
+/// Copies of `moment`'s footage among the other indexed videos, firmest first.
+pub(crate) fn find(
+    store: &Store,
+    cache: &FeatureCache,
+    item_space: &str,
+    moment: &Moment<'_>,
+    scope: &Scope<'_>,
+) -> Result<Vec<CopyHit>, SearchError> {
+    let mut copies: Vec<CopyHit> = probe(store, cache, item_space, moment, scope)?
+        .into_iter()
+        .filter(|c| c.first.min(c.second) >= MIN_INLIERS)
+        .map(|c| c.hit)
+        .collect();
+    copies.sort_by(|a, b| b.inliers.cmp(&a.inliers));
+    Ok(copies)
+}
+
+/// What the check of one candidate video found, copy or not (for calibration).
+#[derive(Debug, Clone, Serialize)]
+pub struct Probe {
+    pub hit: CopyHit,
+    /// Inliers of the query moment's frame with the candidate's best frame, and of the next
+    /// sampled frame with the candidate frame one step later.
+    pub first: usize,
+    pub second: usize,
+}
+
+/// Every candidate video checked for `moment`, with its evidence.
+pub(crate) fn probe(
+    store: &Store,
+    cache: &FeatureCache,
+    item_space: &str,
+    moment: &Moment<'_>,
+    scope: &Scope<'_>,
+) -> Result<Vec<Probe>, SearchError> {
+    let frames = cache.get(store, moment.media_id)?;
+    let Some(ours) = query_frames(&frames, moment.t) else {
+        return Ok(Vec::new());
+    };
+    let first_t = ours.nearest.t.unwrap_or(moment.t);
+    let mut probes = Vec::new();
+    for (media_id, times) in candidates(store, item_space, moment, first_t, scope)? {
+        let Some(media) = store.catalog.media(&media_id)? else {
+            continue; // Removed meanwhile.
+        };
+        let tolerance = TOLERANCE * media.width.max(media.height) as f32;
+        let theirs = cache.get(store, &media_id)?;
+        let Some(found) = compare(&ours, &theirs, &times, tolerance) else {
+            continue;
+        };
+        let rect = [moment.bbox.x, moment.bbox.y, moment.bbox.w, moment.bbox.h];
+        probes.push(Probe {
+            hit: CopyHit {
+                media_id: media.id,
+                path: media.path,
+                t: (found.t + (moment.t - first_t)).max(0.0),
+                bbox: crate::verify::clamp(found.affine.map_rect(rect), media.width as f32, media.height as f32),
+                inliers: found.first,
+            },
+            first: found.first,
+            second: found.second,
+        });
+    }
+    Ok(probes)
+}
+
+/// The stored frame nearest `t`, with the frames sampled just before and after it.
+struct QueryFrames<'a> {
+    nearest: &'a FrameFeatures,
+    before: Option<&'a FrameFeatures>,
+    after: Option<&'a FrameFeatures>,
+}
+
+fn query_frames(frames: &[FrameFeatures], t: f64) -> Option<QueryFrames<'_>> {
+    let mut timed: Vec<&FrameFeatures> = frames.iter().filter(|f| f.t.is_some()).collect();
+    timed.sort_by(|a, b| a.t.unwrap_or(0.0).total_cmp(&b.t.unwrap_or(0.0)));
+    let nearest = (0..timed.len()).min_by(|&a, &b| {
+        let d = |i: usize| (timed[i].t.unwrap_or(0.0) - t).abs();
+        d(a).total_cmp(&d(b))
+    })?;
+    Some(QueryFrames {
+        nearest: timed[nearest],
+        before: nearest.checked_sub(1).map(|i| timed[i]),
+        after: timed.get(nearest + 1).copied(),
+    })
+}
+
+/// Candidate videos (best first) with the moments their matching whole-frame tracks cover.
+fn candidates(
+    store: &Store,
+    item_space: &str,
+    moment: &Moment<'_>,
+    frame_t: f64,
+    scope: &Scope<'_>,
+) -> Result<Vec<(String, Vec<f64>)>, SearchError> {
+    let Some(whole) = moment.whole_frame_track else {
+        return Ok(Vec::new());
+    };
+    let allowed = |id: u64| scope.allowed.is_none_or(|a| a.contains(&id));
+    let mut hits = Vec::new();
+    for vector in store.catalog.track_vectors(whole, item_space)? {
+        hits.extend(store.index.search(item_space, &vector, NEIGHBOURS, Some(&allowed))?);
+    }
+    hits.sort_by(|a, b| b.score.total_cmp(&a.score));
+    let mut order: Vec<String> = Vec::new();
+    let mut times: HashMap<String, Vec<f64>> = HashMap::new();
+    for hit in hits {
+        let Some(track) = store.catalog.track_of_vector(hit.id)? else {
+            continue;
+        };
+        if track.media_id == moment.media_id || scope.exclude_media.contains(&track.media_id) {
+            continue;
+        }
+        let moments: Vec<f64> = track.sightings.iter().filter_map(|s| s.t).collect();
+        if moments.is_empty() {
+            continue; // A photo: not footage.
+        }
+        if !times.contains_key(&track.media_id) {
+            if order.len() >= CANDIDATE_MEDIA {
+                continue;
+            }
+            order.push(track.media_id.clone());
+        }
+        times.entry(track.media_id).or_default().extend(moments);
+    }
+    Ok(order
+        .into_iter()
+        .map(|id| {
+            let mut ts = times.remove(&id).unwrap_or_default();
+            ts.sort_by(f64::total_cmp);
+            ts.dedup_by(|a, b| (*a - *b).abs() < 1e-3);
+            ts.sort_by(|a, b| (a - frame_t).abs().total_cmp(&(b - frame_t).abs()));
+            ts.truncate(FRAMES_PER_CANDIDATE);
+            (id, ts)
+        })
+        .collect())
+}
+
+/// How a candidate video's frames agree with the query's two frames.
+struct Agreement {
+    /// The candidate frame that best matches the query moment.
+    t: f64,
+    first: usize,
+    /// The best match of the query's next frame among the candidate's frames one step later.
+    second: usize,
+    affine: Affine,
+}
+
+/// The candidate frame (among those at `times`) that best matches the query's nearest frame,
+/// and how well the candidate frames one sampling step later match the query's next frame (or,
+/// at the end of the candidate, one step earlier its previous frame).
+fn compare(ours: &QueryFrames<'_>, theirs: &[FrameFeatures], times: &[f64], tolerance: f32) -> Option<Agreement> {
+    let agree = |ours: &FrameFeatures, frame: &FrameFeatures| {
+        let pairs = matches(&ours.features, &frame.features, RATIO);
+        verify(&ours.features.points, &frame.features.points, &pairs, tolerance)
+    };
+    let (t, best) = theirs
+        .iter()
+        .filter(|f| f.t.is_some_and(|t| times.iter().any(|m| (m - t).abs() < 1e-3)))
+        .filter_map(|f| Some((f.t?, agree(ours.nearest, f)?)))
+        .max_by_key(|(_, v)| v.inliers)?;
+    // Candidate frames one step from `t` in the direction of the query's `neighbour`.
+    let near = |neighbour: &FrameFeatures| -> Vec<&FrameFeatures> {
+        let (Some(nt), Some(qt)) = (neighbour.t, ours.nearest.t) else {
+            return Vec::new();
+        };
+        let expected = t + (nt - qt);
+        theirs
+            .iter()
+            .filter(|f| {
+                f.t.is_some_and(|ft| (ft - expected).abs() <= STEP_SLACK && (ft - t).abs() > 1e-3)
+            })
+            .collect()
+    };
+    let step = [ours.after, ours.before]
+        .into_iter()
+        .flatten()
+        .map(|q| (q, near(q)))
+        .find(|(_, frames)| !frames.is_empty());
+    let second = step.map_or(0, |(q, frames)| {
+        frames
+            .iter()
+            .filter_map(|f| agree(q, f))
+            .map(|v| v.inliers)
+            .max()
+            .unwrap_or(0)
+    });
+    Some(Agreement {
+        t,
+        first: best.inliers,
+        second,
+        affine: best.affine,
+    })
+}
