@@ -88,27 +88,58 @@ fn issue4_faces_leave_one_out_recall_and_open_set_rate() {
     assert!(r["fpir"].as_f64().unwrap() <= 0.05, "{r}");
 }
 
+/// The README's near-duplicate protocol: the heavily compressed copy's face does not score as
+/// the same person (dlib's vectors of such faces do not separate people), but the footage is
+/// found as a copy, at the same moment, with the box carried onto the face there.
 #[test]
-#[ignore = "open (issue 4): the heavily compressed copy's face scores 0.897, under the photo-calibrated 0.97"]
 fn issue4_carphone_face_finds_the_distorted_copy_at_the_same_time() {
     let data = videos().path();
     let pristine = media_id(data, "carphone_pristine.mp4");
     let distorted = media_id(data, "carphone_distorted.mp4");
     let (t, bx) = face_at(data, &pristine, 2.0);
     let r = search(data, &["--video", &pristine, "--at", &t.to_string(), "--box", &bx]);
-    let hits = group(&r, "person");
-    assert!(!hits.is_empty(), "{r}");
-    assert_eq!(hits[0]["media_id"], distorted.as_str(), "{r}");
-    let near = hits[0]["sightings"]
+    assert_eq!(r["no_match"], false, "{r}");
+    let copy = &r["copies"][0];
+    assert_eq!(copy["media_id"], distorted.as_str(), "{r}");
+    let ct = copy["t"].as_f64().unwrap();
+    assert!((ct - t).abs() <= 0.5, "copy at {ct}, query at {t}: {r}");
+    let carried: Vec<f64> = copy["box"]
         .as_array()
         .unwrap()
         .iter()
-        .any(|s| (s["t"].as_f64().unwrap() - t).abs() <= 0.5);
-    assert!(near, "no sighting of the distorted copy within 0.5 s of {t}: {r}");
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    let (_, face) = face_at(data, &distorted, ct);
+    let face: Vec<f64> = face.split(',').map(|v| v.parse().unwrap()).collect();
+    assert!(
+        iou(&carried, &face) >= 0.3,
+        "carried box {carried:?} misses the face {face:?}: {r}"
+    );
+}
+
+/// Clips that are not copies of each other are never returned as copies.
+#[test]
+fn issue4_unrelated_clips_are_not_copies() {
+    let data = videos().path();
+    for (name, t, w, h) in [("short_hamilton_clip.mp4", 5.0, 640, 360), ("bikes.mp4", 4.2, 640, 272)] {
+        let id = media_id(data, name);
+        let r = search(
+            data,
+            &["--video", &id, "--at", &t.to_string(), "--box", &format!("0,0,{w},{h}")],
+        );
+        assert_eq!(r["copies"].as_array().unwrap().len(), 0, "{name}: {r}");
+    }
+}
+
+fn iou(a: &[f64], b: &[f64]) -> f64 {
+    let ix = (a[0] + a[2]).min(b[0] + b[2]) - a[0].max(b[0]);
+    let iy = (a[1] + a[3]).min(b[1] + b[3]) - a[1].max(b[1]);
+    let inter = ix.max(0.0) * iy.max(0.0);
+    inter / (a[2] * a[3] + b[2] * b[3] - inter)
 }
 
 #[test]
-#[ignore = "open (issue 4): the clip's other shots score <= 0.92, under the photo-calibrated 0.97"]
+#[ignore = "open (issue 4): dlib's vectors of the clip's small faces score other shots <= 0.92 (and other people up to 0.95), under the photo-calibrated 0.97"]
 fn issue4_hamilton_face_finds_other_moments_of_the_clip() {
     let data = videos().path();
     let clip = media_id(data, "short_hamilton_clip.mp4");

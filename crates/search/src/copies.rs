@@ -107,7 +107,7 @@ pub(crate) fn find(
         .filter(|c| c.first.min(c.second) >= MIN_INLIERS)
         .map(|c| c.hit)
         .collect();
-    copies.sort_by(|a, b| b.inliers.cmp(&a.inliers));
+    copies.sort_by_key(|c| std::cmp::Reverse(c.inliers));
     Ok(copies)
 }
 
@@ -287,4 +287,58 @@ fn compare(ours: &QueryFrames<'_>, theirs: &[FrameFeatures], times: &[f64], tole
         second,
         affine: best.affine,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use glint_catalog::Sighting;
+    use glint_keypoints::LocalFeatures;
+
+    fn track(id: u64, kind: TrackKind, sightings: &[(f64, BBox)]) -> TrackRecord {
+        TrackRecord {
+            id,
+            media_id: "m".into(),
+            ordinal: id as u32,
+            kind,
+            shot_idx: 0,
+            score: 1.0,
+            sightings: sightings
+                .iter()
+                .map(|&(t, bbox)| Sighting { t: Some(t), bbox })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn the_whole_frame_track_nearest_the_moment_stands_for_it() {
+        let whole = BBox::new(0.0, 0.0, 640.0, 360.0);
+        let window = BBox::new(0.0, 0.0, 320.0, 180.0);
+        let tracks = [
+            track(1, TrackKind::Item, &[(0.0, whole), (0.5, whole)]),
+            track(2, TrackKind::Item, &[(1.0, whole), (1.5, whole)]),
+            track(3, TrackKind::Item, &[(1.0, window)]),
+            track(4, TrackKind::Face, &[(1.0, whole)]),
+        ];
+        assert_eq!(whole_frame_track(&tracks, 0.6, (640, 360)), Some(1));
+        assert_eq!(whole_frame_track(&tracks, 1.2, (640, 360)), Some(2));
+        assert_eq!(whole_frame_track(&tracks[2..], 1.0, (640, 360)), None);
+    }
+
+    #[test]
+    fn the_query_frames_are_the_nearest_and_its_neighbours() {
+        let frame = |t: f64| FrameFeatures {
+            t: Some(t),
+            features: LocalFeatures::default(),
+        };
+        let frames = [frame(1.0), frame(0.0), frame(0.5)];
+        let q = query_frames(&frames, 0.6).unwrap();
+        assert_eq!(q.nearest.t, Some(0.5));
+        assert_eq!(q.before.and_then(|f| f.t), Some(0.0));
+        assert_eq!(q.after.and_then(|f| f.t), Some(1.0));
+        let last = query_frames(&frames, 9.0).unwrap();
+        assert_eq!(last.nearest.t, Some(1.0));
+        assert!(last.after.is_none());
+        assert!(query_frames(&[], 1.0).is_none());
+    }
 }

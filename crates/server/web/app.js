@@ -438,17 +438,32 @@ function errorBox(e) {
 function renderResponse(r) {
   const groups = r.groups.filter((g) => g.hits.length);
   const products = r.products || [];
-  if ((r.no_match && !products.length) || (!groups.length && !products.length)) {
+  const copies = r.copies || [];
+  if ((r.no_match && !products.length && !copies.length) || (!groups.length && !products.length && !copies.length)) {
     return h('div', { class: 'no-match', 'data-testid': 'no-match' },
       h('div', { class: 'icon' }, icon('nothing')),
       h('h2', {}, 'No comparable person or item found'),
       h('p', {}, 'Nothing indexed looks like this box. Try a tighter box around one face or one object, or another moment.'));
   }
-  return h('div', {}, products.length ? whereToBuy(products) : null, ...groups.map((g) =>
+  return h('div', {}, products.length ? whereToBuy(products) : null, copies.length ? sameFootage(copies) : null, ...groups.map((g) =>
     h('div', { class: 'group', 'data-testid': `group-${g.route}` },
       h('h3', {}, h('span', { class: `dot ${g.route}` }), g.route === 'person' ? 'Same person' : 'Same item',
         h('span', { class: 'muted' }, `· ${plural(g.hits.length, 'match')}`)),
       h('div', { class: 'hits' }, ...g.hits.map(hitCard)))));
+}
+
+/**
+ * Other videos that show the same footage (a re-encode, a repost), each at the matching
+ * moment with the box carried onto it: the boxed face or item is certainly there.
+ */
+function sameFootage(copies) {
+  const hits = copies.map((c) => ({
+    media_id: c.media_id, path: c.path, kind: 'video', sightings: [{ t: c.t, box: c.box }],
+    sub: `Same footage at ${fmtTime(c.t)} · ${c.inliers} matching points`,
+  }));
+  return h('div', { class: 'group', 'data-testid': 'group-copies' },
+    h('h3', {}, h('span', { class: 'dot item' }), 'Same footage', h('span', { class: 'muted' }, `· ${plural(hits.length, 'video')}`)),
+    h('div', { class: 'hits' }, ...hits.map(hitCard)));
 }
 
 // ---------------------------------------------------------------- where to buy
@@ -559,7 +574,7 @@ function hitCard(hit) {
   if (ratio > 1.6) Object.assign(inner.style, { left: 0, width: '100%', height: `${(1.6 / ratio) * 100}%`, top: `${(1 - 1.6 / ratio) * 50}%` });
   else Object.assign(inner.style, { top: 0, height: '100%', width: `${(ratio / 1.6) * 100}%`, left: `${(1 - ratio / 1.6) * 50}%` });
   if (m) inner.append(placeBox(h('div', { class: 'box' }), first.box, W, H));
-  const sub = hit.kind === 'video'
+  const sub = hit.sub ? hit.sub : hit.kind === 'video'
     ? `Video · ${plural(hit.sightings.length, 'moment')} · match ${(hit.score * 100).toFixed(0)}%`
     : `Photo · match ${(hit.score * 100).toFixed(0)}%`;
   const chips = hit.kind === 'video'

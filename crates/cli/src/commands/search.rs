@@ -123,6 +123,15 @@ fn print_table(r: &SearchResponse) {
             println!("  {:.3}  {}  {}  {}", h.score, h.media_id, h.path, times.join(" "));
         }
     }
+    if !r.copies.is_empty() {
+        println!("\nSame footage (copies of this video):");
+    }
+    for c in &r.copies {
+        println!(
+            "  {:>5} points  {}  {}  {:.1}s  [{:.0},{:.0},{:.0},{:.0}]",
+            c.inliers, c.media_id, c.path, c.t, c.bbox[0], c.bbox[1], c.bbox[2], c.bbox[3]
+        );
+    }
     if !r.products.is_empty() {
         println!("\nWhere to buy:");
     }
