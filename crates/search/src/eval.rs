@@ -308,13 +308,7 @@ impl Stats {
 
     fn report(mut self, threshold: f32, gallery: usize) -> RetrievalReport {
         let n = self.queries.max(1) as f64;
-        self.latencies.sort_by(f64::total_cmp);
-        let pct = |p: f64| {
-            self.latencies
-                .get(((self.latencies.len() as f64 - 1.0) * p).round() as usize)
-                .copied()
-                .unwrap_or(0.0)
-        };
+        let pct = |p: f64| percentile(&self.latencies, p);
         self.impostor.sort_by(|a, b| b.total_cmp(a));
         // Allow floor(5%) impostors above the threshold: it sits just above the next one.
         let impostor_queries = self.negatives.unwrap_or(self.queries);
@@ -336,5 +330,30 @@ impl Stats {
             threshold_for_fpir_5pct: threshold_5,
             tpir_at_fpir_5pct: self.right_first.iter().filter(|s| **s >= threshold_5).count() as f64 / n,
         }
+    }
+}
+
+/// The `p`-quantile (0..=1) of `values` by the nearest rank; 0 for none. Every latency figure of
+/// the harness and of `glint bench` is taken this way.
+pub fn percentile(values: &[f64], p: f64) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    sorted
+        .get(((sorted.len() as f64 - 1.0) * p).round() as usize)
+        .copied()
+        .unwrap_or(0.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percentile;
+
+    #[test]
+    fn percentiles_take_the_nearest_rank_and_are_zero_for_nothing() {
+        let v = [5.0, 1.0, 4.0, 2.0, 3.0];
+        assert_eq!(percentile(&v, 0.0), 1.0);
+        assert_eq!(percentile(&v, 0.5), 3.0);
+        assert_eq!(percentile(&v, 0.95), 5.0);
+        assert_eq!(percentile(&[], 0.5), 0.0);
     }
 }

@@ -76,16 +76,13 @@ pub fn run(global: &GlobalArgs, args: BenchSearchArgs) -> anyhow::Result<()> {
         cold.push(first.latency_ms);
         warm.push(second.latency_ms);
     }
-    let pct = |v: &mut Vec<f64>, p: f64| {
-        v.sort_by(f64::total_cmp);
-        v[((v.len() - 1) as f64 * p).round() as usize]
-    };
+    let pct = glint_search::eval::percentile;
     let report = json!({
         "queries": queries.len(),
-        "cold_p50_ms": pct(&mut cold, 0.5),
-        "cold_p95_ms": pct(&mut cold, 0.95),
-        "warm_p50_ms": pct(&mut warm, 0.5),
-        "warm_p95_ms": pct(&mut warm, 0.95),
+        "cold_p50_ms": pct(&cold, 0.5),
+        "cold_p95_ms": pct(&cold, 0.95),
+        "warm_p50_ms": pct(&warm, 0.5),
+        "warm_p95_ms": pct(&warm, 0.95),
         "total_s": started.elapsed().as_secs_f64(),
     });
     if args.json {

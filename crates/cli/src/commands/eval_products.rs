@@ -103,8 +103,7 @@ pub fn run(global: &GlobalArgs, args: ProductsArgs) -> anyhow::Result<()> {
         hit1 += usize::from(rank_of_right == Some(1));
         hit5 += usize::from(rank_of_right.is_some_and(|r| r <= 5));
     }
-    latencies.sort_by(f64::total_cmp);
-    let pct = |p: f64| latencies[((latencies.len() - 1) as f64 * p).round() as usize];
+    let pct = |p: f64| glint_search::eval::percentile(&latencies, p);
     let n = queries.len();
     let report = ProductsReport {
         queries: n,
