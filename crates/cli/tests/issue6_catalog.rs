@@ -4,19 +4,23 @@ mod common;
 
 use common::{eval, glint, json};
 
-#[test]
-fn issue6_catalog_commands_round_trip() {
+/// A folder holding the demo feed built from the grocery set's shop images.
+fn demo_feed() -> tempfile::TempDir {
     let out = tempfile::tempdir().unwrap();
-    let data = tempfile::tempdir().unwrap();
-    let set = eval("products_grocery_store");
-    let status = glint(data.path())
+    let status = glint(&out.path().join("unused"))
         .args(["catalog", "demo-feed", "--set"])
-        .arg(&set)
+        .arg(eval("products_grocery_store"))
         .arg("--out")
         .arg(out.path())
         .status()
         .unwrap();
     assert!(status.success());
+    out
+}
+
+#[test]
+fn issue6_catalog_commands_round_trip() {
+    let (data, out) = (tempfile::tempdir().unwrap(), demo_feed());
     // Keep the first rows only: the full feed is imported by the merchant crate's tests.
     let feed = out.path().join("feed.csv");
     let text = std::fs::read_to_string(&feed).unwrap();
@@ -153,21 +157,11 @@ fn issue6_a_killed_import_leaves_the_previous_catalog_intact() {
 /// the photo's product, with offers, in at least 70% of them (docs/benchmarks.md).
 #[test]
 fn issue6_where_to_buy_finds_the_right_product_first_in_70_percent_of_store_photos() {
-    let out = tempfile::tempdir().unwrap();
-    let data = tempfile::tempdir().unwrap();
-    let set = eval("products_grocery_store");
-    let status = glint(data.path())
-        .args(["catalog", "demo-feed", "--set"])
-        .arg(&set)
-        .arg("--out")
-        .arg(out.path())
-        .status()
-        .unwrap();
-    assert!(status.success());
+    let (data, out) = (tempfile::tempdir().unwrap(), demo_feed());
     let r = json(
         glint(data.path())
             .args(["eval", "products", "--json", "--set"])
-            .arg(&set)
+            .arg(eval("products_grocery_store"))
             .arg("--feed")
             .arg(out.path().join("feed.csv"))
             .args([
