@@ -10,11 +10,14 @@
 //!    in time first);
 //! 2. the query moment's keypoints must agree with one candidate frame under one affine map, to
 //!    within [`TOLERANCE`] of the frame's size, with at least [`MIN_INLIERS`] inliers; and the
-//!    next sampled frame must agree in the same way with the candidate frame that follows by
-//!    the same time step (a copy repeats the footage in order, a look-alike scene does not);
+//!    next sampled frame (the previous one at the candidate's end) must agree in the same way
+//!    with the candidate frame one time step away (a copy repeats the footage in order);
 //! 3. the first map carries the query box onto the copy.
 //!
 //! The numbers come from `glint eval video` over every clip of ../shared/eval (docs/benchmarks.md).
+//! Known limits: a copy cut so that the queried footage sits more than ~6 s (12 samples) from
+//! the query's time inside one long shot can be missed; mirrored copies are not found (the
+//! affine fit rejects mirrored maps); footage of one fixed camera at another time would pass.
 
 use std::collections::{HashMap, HashSet};
 
@@ -37,8 +40,8 @@ pub(crate) const MIN_INLIERS: usize = 10;
 /// items uses (a heavily compressed copy moves keypoints by a few pixels; tighter tolerances
 /// lost true copies and gained nothing against other clips).
 const TOLERANCE: f32 = crate::verify::TOLERANCE;
-/// Lowe's ratio for descriptor matches.
-const RATIO: f32 = 0.8;
+/// Lowe's ratio for descriptor matches, as for items.
+const RATIO: f32 = crate::verify::RATIO;
 /// Nearest whole-frame vectors asked of the index.
 const NEIGHBOURS: usize = 64;
 /// Videos checked, best vector first.

@@ -32,7 +32,7 @@ const CENTRE_SIGMA: f32 = 1.0;
 /// Moments of a video verified (its best-scoring sightings).
 const MOMENTS_PER_VIDEO: usize = 2;
 /// Lowe's ratio for descriptor matches.
-const RATIO: f32 = 0.8;
+pub(crate) const RATIO: f32 = 0.8;
 /// RANSAC tolerance, as a share of the candidate's longer side.
 pub(crate) const TOLERANCE: f32 = 0.027;
 /// Media whose keypoints are kept in memory between queries.
