@@ -318,15 +318,11 @@ impl Searcher {
             Some(_) => {
                 let (w, h) = prepared.image.dimensions();
                 let analysis = glint_ingest::video_analysis_scale(w, h);
-                let detection = analysis
-                    * glint_ingest::local::video_frame_factor(
-                        (w as f32 * analysis) as u32,
-                        (h as f32 * analysis) as u32,
-                    );
-                (
-                    route::scaled(&region, analysis),
-                    Some(route::scaled(&region, detection)),
-                )
+                let region = route::shrunk(&region, analysis).unwrap_or(region);
+                let factor =
+                    glint_ingest::local::video_frame_factor((w as f32 * analysis) as u32, (h as f32 * analysis) as u32);
+                let keypoint_region = route::shrunk(&region, factor);
+                (region, keypoint_region)
             }
             None => (region, None),
         };

@@ -31,17 +31,22 @@ pub(crate) fn crop(image: &RgbImage, bbox: &BBox) -> RgbImage {
     .to_image()
 }
 
-/// `image` resized by `factor` (at least 1x1 pixel); a copy when the factor is 1.
-pub(crate) fn scaled(image: &RgbImage, factor: f32) -> RgbImage {
+/// `image` shrunk by `factor` (to at least 1x1 pixel); `None` when the factor does not shrink.
+pub(crate) fn shrunk(image: &RgbImage, factor: f32) -> Option<RgbImage> {
     if factor >= 1.0 {
-        return image.clone();
+        return None;
     }
     let (w, h) = image.dimensions();
     let (nw, nh) = (
         ((w as f32 * factor).round() as u32).max(1),
         ((h as f32 * factor).round() as u32).max(1),
     );
-    image::imageops::resize(image, nw, nh, image::imageops::FilterType::Triangle)
+    Some(image::imageops::resize(
+        image,
+        nw,
+        nh,
+        image::imageops::FilterType::Triangle,
+    ))
 }
 
 pub(crate) fn plan(
