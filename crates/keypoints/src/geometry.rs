@@ -75,14 +75,12 @@ pub fn verify(query: &[[f32; 2]], candidate: &[[f32; 2]], pairs: &[(u32, u32)], 
         return None;
     }
     let th_sq = threshold * threshold;
-    let count = |m: &Affine| {
-        pts.iter()
-            .filter(|(q, c)| {
-                let p = m.apply(*q);
-                (p[0] - c[0]).powi(2) + (p[1] - c[1]).powi(2) <= th_sq
-            })
-            .count()
+    // Whether map `m` takes the pair's query point to within the threshold of its candidate point.
+    let agrees = |m: &Affine, (q, c): &([f32; 2], [f32; 2])| {
+        let p = m.apply(*q);
+        (p[0] - c[0]).powi(2) + (p[1] - c[1]).powi(2) <= th_sq
     };
+    let count = |m: &Affine| pts.iter().filter(|pair| agrees(m, pair)).count();
     let mut rng = XorShift(0x9E37_79B9_7F4A_7C15 ^ pts.len() as u64);
     let mut best: Option<(usize, Affine)> = None;
     for _ in 0..ITERATIONS {
@@ -104,20 +102,14 @@ pub fn verify(query: &[[f32; 2]], candidate: &[[f32; 2]], pairs: &[(u32, u32)], 
     }
     let (inliers, model) = best?;
     // Least squares over the inliers, kept only if it explains at least as many.
-    let refined = least_squares(pts.iter().filter(|(q, c)| {
-        let p = model.apply(*q);
-        (p[0] - c[0]).powi(2) + (p[1] - c[1]).powi(2) <= th_sq
-    }));
+    let refined = least_squares(pts.iter().filter(|pair| agrees(&model, pair)));
     let (inliers, affine) = match refined.filter(Affine::plausible) {
         Some(r) if count(&r) >= inliers => (count(&r), r),
         _ => (inliers, model),
     };
     let inlier_points = pts
         .iter()
-        .filter(|(q, c)| {
-            let p = affine.apply(*q);
-            (p[0] - c[0]).powi(2) + (p[1] - c[1]).powi(2) <= th_sq
-        })
+        .filter(|pair| agrees(&affine, pair))
         .map(|(q, _)| *q)
         .collect();
     Some(Verified {

@@ -30,7 +30,7 @@ use glint_ingest::Store;
 use glint_keypoints::{matches, verify, Affine};
 use glint_types::BBox;
 
-use crate::verify::FeatureCache;
+use crate::verify::{same_moment, FeatureCache};
 use crate::SearchError;
 
 /// Inliers each of the two frame pairs needs. Measured by `glint eval video` over the 15 clips
@@ -227,7 +227,7 @@ fn candidates(
         .map(|id| {
             let mut ts = times.remove(&id).unwrap_or_default();
             ts.sort_by(f64::total_cmp);
-            ts.dedup_by(|a, b| (*a - *b).abs() < 1e-3);
+            ts.dedup_by(|a, b| same_moment(Some(*a), Some(*b)));
             ts.sort_by(|a, b| (a - frame_t).abs().total_cmp(&(b - frame_t).abs()));
             ts.truncate(FRAMES_PER_CANDIDATE);
             (id, ts)
@@ -255,7 +255,7 @@ fn compare(ours: &QueryFrames<'_>, theirs: &[FrameFeatures], times: &[f64], tole
     };
     let (t, best) = theirs
         .iter()
-        .filter(|f| f.t.is_some_and(|t| times.iter().any(|m| (m - t).abs() < 1e-3)))
+        .filter(|f| f.t.is_some() && times.iter().any(|&m| same_moment(f.t, Some(m))))
         .filter_map(|f| Some((f.t?, agree(ours.nearest, f)?)))
         .max_by_key(|(_, v)| v.inliers)?;
     // Candidate frames one step from `t` in the direction of the query's `neighbour`.
@@ -266,9 +266,7 @@ fn compare(ours: &QueryFrames<'_>, theirs: &[FrameFeatures], times: &[f64], tole
         let expected = t + (nt - qt);
         theirs
             .iter()
-            .filter(|f| {
-                f.t.is_some_and(|ft| (ft - expected).abs() <= STEP_SLACK && (ft - t).abs() > 1e-3)
-            })
+            .filter(|f| f.t.is_some_and(|ft| (ft - expected).abs() <= STEP_SLACK) && !same_moment(f.t, Some(t)))
             .collect()
     };
     let step = [ours.after, ours.before]

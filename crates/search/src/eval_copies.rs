@@ -8,11 +8,11 @@
 use std::path::Path;
 
 use glint_catalog::{MediaKind, MediaRecord};
-use glint_ingest::{content_hash, Store};
+use glint_ingest::Store;
 use glint_types::BBox;
 
 use crate::copies::{self, Probe};
-use crate::eval_video::ProtocolResult;
+use crate::eval_video::{indexed, ProtocolResult};
 use crate::{SearchError, Searcher};
 
 /// Folders of ../shared/eval that hold clips.
@@ -37,7 +37,11 @@ const PAIRS: [(&str, &str); 2] = [
 pub(crate) fn protocol(searcher: &Searcher, store: &Store, eval_dir: &Path) -> Result<ProtocolResult, SearchError> {
     let mut partner: Vec<(String, String)> = Vec::new();
     for (a, b) in PAIRS {
-        let (Some(a), Some(b)) = (uid(store, &eval_dir.join(a))?, uid(store, &eval_dir.join(b))?) else {
+        let (a, b) = (eval_dir.join(a), eval_dir.join(b));
+        if !a.is_file() || !b.is_file() {
+            continue; // Not in this folder: nothing to judge.
+        }
+        let (Some(a), Some(b)) = (indexed(store, &a)?.map(|m| m.id), indexed(store, &b)?.map(|m| m.id)) else {
             continue; // Not indexed (a file that would not decode at all): nothing to judge.
         };
         partner.push((a.clone(), b.clone()));
@@ -99,11 +103,6 @@ pub(crate) fn protocol(searcher: &Searcher, store: &Store, eval_dir: &Path) -> R
             copies::MIN_INLIERS
         ),
     })
-}
-
-fn uid(store: &Store, file: &Path) -> Result<Option<String>, SearchError> {
-    let Ok(sha) = content_hash(file) else { return Ok(None) };
-    Ok(store.catalog.media(&sha[..16])?.map(|m| m.id))
 }
 
 fn name(m: &MediaRecord) -> &str {

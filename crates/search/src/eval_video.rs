@@ -68,13 +68,8 @@ pub fn video(models: &Models, eval_dir: &Path, data_dir: &Path) -> Result<VideoR
     ingestor.enqueue(&clips).map_err(indexing)?;
     ingestor.enqueue(&files).map_err(indexing)?;
     ingestor.run(&NoProgress).map_err(indexing)?;
-    // A media's id is its content hash: found whatever path it was indexed under.
     let media = |rel: &str| -> Result<MediaRecord, SearchError> {
-        let sha = content_hash(&eval_dir.join(rel)).map_err(indexing)?;
-        store
-            .catalog
-            .media(&sha[..16])?
-            .ok_or_else(|| SearchError::BadQuery(format!("{rel} was not indexed")))
+        indexed(&store, &eval_dir.join(rel))?.ok_or_else(|| SearchError::BadQuery(format!("{rel} was not indexed")))
     };
     let searcher = Searcher::new(store.clone(), models.clone());
     let (bikes, pristine, distorted, hamilton) = (media(BIKES)?, media(PRISTINE)?, media(DISTORTED)?, media(HAMILTON)?);
@@ -89,6 +84,13 @@ pub fn video(models: &Models, eval_dir: &Path, data_dir: &Path) -> Result<VideoR
         passed: protocols.iter().filter(|p| p.pass).count(),
         protocols,
     })
+}
+
+/// The record of `file` if it is indexed: a media's id is its content hash, so it is found
+/// whatever path it was indexed under.
+pub(crate) fn indexed(store: &Store, file: &Path) -> Result<Option<MediaRecord>, SearchError> {
+    let sha = content_hash(file).map_err(indexing)?;
+    Ok(store.catalog.media(&sha[..16])?)
 }
 
 fn indexing(e: glint_ingest::IngestError) -> SearchError {

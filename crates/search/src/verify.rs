@@ -176,7 +176,8 @@ fn centred(points: &[[f32; 2]], size: [f32; 2]) -> f32 {
         .sum()
 }
 
-fn same_moment(a: Option<f64>, b: Option<f64>) -> bool {
+/// Whether two stored times are the same moment (photos have none).
+pub(crate) fn same_moment(a: Option<f64>, b: Option<f64>) -> bool {
     match (a, b) {
         (None, None) => true,
         (Some(a), Some(b)) => (a - b).abs() < 1e-3,
