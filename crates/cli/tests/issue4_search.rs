@@ -139,7 +139,6 @@ fn iou(a: &[f64], b: &[f64]) -> f64 {
 }
 
 #[test]
-#[ignore = "open (issue 4): dlib's vectors of the clip's small faces score other shots <= 0.92 (and other people up to 0.95), under the photo-calibrated 0.97"]
 fn issue4_hamilton_face_finds_other_moments_of_the_clip() {
     let data = videos().path();
     let clip = media_id(data, "short_hamilton_clip.mp4");

@@ -20,7 +20,7 @@ mod store;
 pub mod tracker;
 
 pub use error::IngestError;
-pub use pipeline::{content_hash, item_space, Outcome, FACE_SPACE};
+pub use pipeline::{content_hash, face_space, item_space, Outcome};
 pub use queue::{remove_media, Ingestor, JobReport, RunSummary, MEDIA_EXTENSIONS};
 pub use store::Store;
 

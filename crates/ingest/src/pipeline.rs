@@ -17,8 +17,11 @@ use crate::local::{self, FrameFeatures};
 use crate::tracker::{TrackOut, Tracker};
 use crate::{IngestConfig, IngestError, Progress, Store};
 
-/// The identity space of dlib face vectors.
-pub const FACE_SPACE: &str = "face:dlib-resnet-v1";
+/// The identity space of the face embedder's vectors: named after the embedder, so that
+/// switching embedders never mixes incomparable vectors.
+pub fn face_space(models: &Models) -> String {
+    format!("face:{}", models.face_embedder.name())
+}
 
 /// The space of an encoder's item vectors: named after the encoder, so that switching encoders
 /// never mixes incomparable vectors.
@@ -142,7 +145,11 @@ fn analyse_image(models: &Models, config: &IngestConfig, path: &Path, sha256: &s
         t: None,
         features: local::extract_frame(&work, to_source, local::PHOTO_KEYPOINTS)?,
     }];
-    let mut tracker = Tracker::new(FACE_SPACE, &item_space(models));
+    let mut tracker = Tracker::new(
+        &face_space(models),
+        &item_space(models),
+        models.face_embedder.distances(),
+    );
     tracker.push(None, obs, &work, to_source);
     Ok(Analysed {
         media: NewMedia {
@@ -186,7 +193,11 @@ fn analyse_video(
         });
     }
     progress.media_started(path, Some(info.duration_s));
-    let mut tracker = Tracker::new(FACE_SPACE, &item_space(models));
+    let mut tracker = Tracker::new(
+        &face_space(models),
+        &item_space(models),
+        models.face_embedder.distances(),
+    );
     let mut shots: Vec<Shot> = Vec::new();
     let mut thumb: Option<(f64, RgbImage)> = None;
     // The media thumbnail is the sampled frame nearest a third of the way in (past titles).

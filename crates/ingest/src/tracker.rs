@@ -9,21 +9,14 @@
 use glint_catalog::{NewTrack, Sighting, TrackKind};
 use glint_media::RgbImage;
 use glint_types::{dot, l2_distance, l2_normalize, BBox};
+use glint_vision::FaceDistances;
 
 use crate::analyze::{thumbnail, Observations};
 
-/// dlib distance under which two faces of neighbouring frames are taken as the same person
-/// (dlib's own same-person threshold is 0.6; tracking can afford to be stricter).
-const FACE_LINK_DISTANCE: f32 = 0.5;
 /// Cosine similarity above which an item window is considered unchanged.
 const ITEM_LINK_SIMILARITY: f32 = 0.85;
 /// A face track not seen for this long is closed (occlusion, a look away).
 const MAX_FACE_GAP_S: f64 = 2.0;
-/// A second face vector is kept when the track shows a view this different from its best one.
-const SECOND_VIEW_DISTANCE: f32 = 0.3;
-/// Face tracks of one shot that never appear at the same time and whose closest views are this
-/// near are one person interrupted (a turned head, a missed detection) and are merged.
-const FACE_MERGE_DISTANCE: f32 = 0.5;
 
 struct OpenTrack {
     kind: TrackKind,
@@ -53,6 +46,10 @@ pub struct TrackOut {
 pub struct Tracker {
     face_space: String,
     item_space: String,
+    /// The face embedder's distances: linking neighbouring frames, keeping a second view, and
+    /// merging tracks of one shot that never appear at the same time (a turned head, a missed
+    /// detection).
+    distances: FaceDistances,
     shot_idx: u32,
     open: Vec<OpenTrack>,
     /// Face tracks of the current shot that ended, held until the shot ends for merging.
@@ -61,10 +58,11 @@ pub struct Tracker {
 }
 
 impl Tracker {
-    pub fn new(face_space: &str, item_space: &str) -> Self {
+    pub fn new(face_space: &str, item_space: &str, distances: FaceDistances) -> Self {
         Self {
             face_space: face_space.to_string(),
             item_space: item_space.to_string(),
+            distances,
             shot_idx: 0,
             open: Vec::new(),
             ended_faces: Vec::new(),
@@ -92,7 +90,7 @@ impl Tracker {
                         continue;
                     }
                     let d = closest_views(&merged[i], &merged[j]);
-                    if d < FACE_MERGE_DISTANCE && best.is_none_or(|(b, _, _)| d < b) {
+                    if d < self.distances.merge && best.is_none_or(|(b, _, _)| d < b) {
                         best = Some((d, i, j));
                     }
                 }
@@ -149,7 +147,7 @@ impl Tracker {
                     continue;
                 }
                 let d = l2_distance(&tr.last_embedding, &f.embedding);
-                if d < FACE_LINK_DISTANCE {
+                if d < self.distances.link {
                     pairs.push((d, fi, ti));
                 }
             }
@@ -257,7 +255,7 @@ impl Tracker {
                     .map(|e| (l2_distance(e, &tr.best_embedding), e))
                     .max_by(|a, b| a.0.total_cmp(&b.0));
                 if let Some((d, e)) = second {
-                    if d > SECOND_VIEW_DISTANCE {
+                    if d > self.distances.second_view {
                         v.push((self.face_space.clone(), e.clone()));
                     }
                 }
@@ -345,13 +343,20 @@ mod tests {
         RgbImage::new(400, 100)
     }
 
+    /// dlib's distances, which the made-up vectors below are scaled for.
+    const DLIB: FaceDistances = FaceDistances {
+        link: 0.5,
+        second_view: 0.3,
+        merge: 0.5,
+    };
+
     fn obs(faces: Vec<FaceObservation>, items: Vec<ItemObservation>) -> Observations {
         Observations { faces, items }
     }
 
     #[test]
     fn a_face_that_moves_a_little_stays_one_track_and_a_new_shot_splits_it() {
-        let mut t = Tracker::new("f", "i");
+        let mut t = Tracker::new("f", "i", DLIB);
         t.push(Some(0.0), obs(vec![face(0.0, [1.0, 0.0])], vec![]), &frame(), 1.0);
         t.push(Some(0.5), obs(vec![face(10.0, [0.98, 0.05])], vec![]), &frame(), 1.0);
         t.push(
@@ -371,7 +376,7 @@ mod tests {
 
     #[test]
     fn a_different_identity_in_the_same_place_starts_a_new_track() {
-        let mut t = Tracker::new("f", "i");
+        let mut t = Tracker::new("f", "i", DLIB);
         t.push(Some(0.0), obs(vec![face(0.0, [1.0, 0.0])], vec![]), &frame(), 1.0);
         t.push(Some(0.5), obs(vec![face(0.0, [0.0, 1.0])], vec![]), &frame(), 1.0);
         assert_eq!(t.finish().len(), 2);
@@ -379,7 +384,7 @@ mod tests {
 
     #[test]
     fn an_interrupted_face_is_merged_back_within_the_shot() {
-        let mut t = Tracker::new("f", "i");
+        let mut t = Tracker::new("f", "i", DLIB);
         t.push(Some(0.0), obs(vec![face(0.0, [1.0, 0.0])], vec![]), &frame(), 1.0);
         // Another person at the same place: 0.89 from the first, neither linked nor merged.
         t.push(Some(0.5), obs(vec![face(0.0, [0.6, 0.8])], vec![]), &frame(), 1.0);
@@ -392,11 +397,11 @@ mod tests {
 
     #[test]
     fn a_face_gone_for_long_ends_its_track_but_the_shot_merges_it() {
-        let mut t = Tracker::new("f", "i");
+        let mut t = Tracker::new("f", "i", DLIB);
         t.push(Some(0.0), obs(vec![face(0.0, [1.0, 0.0])], vec![]), &frame(), 1.0);
         t.push(Some(5.0), obs(vec![face(0.0, [1.0, 0.0])], vec![]), &frame(), 1.0);
         assert_eq!(t.finish().len(), 1);
-        let mut t = Tracker::new("f", "i");
+        let mut t = Tracker::new("f", "i", DLIB);
         t.push(Some(0.0), obs(vec![face(0.0, [1.0, 0.0])], vec![]), &frame(), 1.0);
         t.start_shot(1);
         t.push(Some(5.0), obs(vec![face(0.0, [1.0, 0.0])], vec![]), &frame(), 1.0);
@@ -405,7 +410,7 @@ mod tests {
 
     #[test]
     fn static_item_windows_keep_one_track_and_changes_split() {
-        let mut t = Tracker::new("f", "i");
+        let mut t = Tracker::new("f", "i", DLIB);
         for k in 0..10 {
             t.push(
                 Some(k as f64 * 0.5),

@@ -19,6 +19,7 @@ mod error;
 pub mod eval;
 mod eval_copies;
 pub mod eval_video;
+mod expansion;
 pub mod privacy;
 mod products;
 mod query;
@@ -196,10 +197,14 @@ impl Searcher {
             let routes = route::plan(&self.models, &prepared.image, &prepared.bbox, only_route);
             (routes, item_query.map(|h| h.join()), copies.map(|h| h.join()))
         });
-        let routes = routes?;
+        let mut routes = routes?;
+        let face_space = glint_ingest::face_space(&self.models);
+        if let Some(face) = routes.face.as_mut() {
+            *face = expansion::expand_face(&self.store, &face_space, &prepared.own_tracks, face)?;
+        }
         // Read on every search so that an opt-out takes effect at the next query, on any process.
         let opted_out = match routes.face {
-            Some(_) => privacy::OptedOut::load(&self.store)?,
+            Some(_) => privacy::OptedOut::load(&self.store, &face_space)?,
             None => privacy::OptedOut::default(),
         };
         let ctx = rank::Context {
@@ -221,7 +226,7 @@ impl Searcher {
             let hits = if opted_out.matches(face) {
                 Vec::new()
             } else {
-                rank::faces(&ctx, face)?
+                rank::faces(&ctx, &face_space, face)?
             };
             groups.push(Group {
                 route: Route::Person,

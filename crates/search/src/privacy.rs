@@ -8,7 +8,7 @@
 use std::collections::HashSet;
 
 use glint_index::VectorRead;
-use glint_ingest::{Store, FACE_SPACE};
+use glint_ingest::Store;
 use glint_media::RgbImage;
 use glint_vision::{DetectOptions, Models};
 
@@ -30,9 +30,6 @@ pub fn opt_out_embedding(models: &Models, image: &RgbImage) -> Result<Vec<f32>, 
 }
 
 fn cosine(a: &[f32], b: &[f32]) -> f32 {
-    if a.len() != b.len() {
-        return f32::NEG_INFINITY; // Another face model: not comparable, never a match.
-    }
     let (mut dot, mut na, mut nb) = (0.0f32, 0.0f32, 0.0f32);
     for (x, y) in a.iter().zip(b) {
         dot += x * y;
@@ -60,16 +57,16 @@ pub(crate) struct OptedOut {
 
 impl OptedOut {
     /// Reads the registry and grows it over the indexed faces (see the module notes).
-    pub(crate) fn load(store: &Store) -> Result<Self, SearchError> {
+    pub(crate) fn load(store: &Store, face_space: &str) -> Result<Self, SearchError> {
         let mut vectors = store.catalog.opt_out_faces()?;
         let mut tracks = HashSet::new();
-        if vectors.is_empty() || store.index.len(FACE_SPACE) == 0 {
+        if vectors.is_empty() || store.index.len(face_space) == 0 {
             return Ok(Self { vectors, tracks });
         }
         let mut seen_vectors: HashSet<u64> = HashSet::new();
         let mut next = 0;
         while next < vectors.len() && seen_vectors.len() < MAX_GROWN {
-            let hits = store.index.search(FACE_SPACE, &vectors[next], NEIGHBOURS, None)?;
+            let hits = store.index.search(face_space, &vectors[next], NEIGHBOURS, None)?;
             next += 1;
             for hit in hits {
                 if hit.score < FACE_MIN_SCORE || !seen_vectors.insert(hit.id) {
@@ -79,7 +76,7 @@ impl OptedOut {
                     continue; // Removed since the index was searched.
                 };
                 if tracks.insert(track.id) {
-                    vectors.extend(store.catalog.track_vectors(track.id, FACE_SPACE)?);
+                    vectors.extend(store.catalog.track_vectors(track.id, face_space)?);
                 }
             }
         }
@@ -92,9 +89,21 @@ impl OptedOut {
     }
 }
 
-/// Whether `face` is, by the person route's threshold, one of the opted-out faces.
+/// Whether `face` is, by the person route's threshold, one of the opted-out faces. An opt-out
+/// recorded with another face model (another dimension) cannot be compared, so it fails closed:
+/// every face counts as opted out until the person's photo is submitted again.
 pub(crate) fn is_opted_out(opted_out: &[Vec<f32>], face: &[f32]) -> bool {
-    opted_out.iter().any(|o| cosine(o, face) >= FACE_MIN_SCORE)
+    opted_out.iter().any(|o| {
+        if o.len() != face.len() {
+            tracing::warn!(
+                "an opt-out was recorded with another face model ({}-d, faces are now {}-d): person search withholds every face until it is submitted again",
+                o.len(),
+                face.len()
+            );
+            return true;
+        }
+        cosine(o, face) >= FACE_MIN_SCORE
+    })
 }
 
 #[cfg(test)]
@@ -107,7 +116,8 @@ mod tests {
         assert!(is_opted_out(&opted, &[2.0, 0.0, 0.0]));
         assert!(is_opted_out(&opted, &[1.0, 0.1, 0.0])); // cosine 0.995
         assert!(!is_opted_out(&opted, &[1.0, 0.5, 0.0])); // cosine 0.894
-        assert!(!is_opted_out(&opted, &[1.0, 0.0]));
+                                                          // Recorded with another face model: fails closed.
+        assert!(is_opted_out(&opted, &[1.0, 0.0]));
         assert!(!is_opted_out(&[], &[1.0, 0.0, 0.0]));
     }
 }

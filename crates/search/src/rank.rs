@@ -4,7 +4,7 @@ use std::collections::{HashMap, HashSet};
 
 use glint_catalog::TrackRecord;
 use glint_index::VectorRead;
-use glint_ingest::{Store, FACE_SPACE};
+use glint_ingest::Store;
 
 use crate::calibration::FACE_MIN_SCORE;
 use crate::{HitSighting, MediaHit, SearchError};
@@ -26,8 +26,8 @@ pub(crate) struct Context<'a> {
 }
 
 /// Person hits, by identity similarity; opted-out people are left out whatever their score.
-pub(crate) fn faces(ctx: &Context<'_>, identity: &[f32]) -> Result<Vec<MediaHit>, SearchError> {
-    let mut scored = candidates(ctx, FACE_SPACE, &[identity.to_vec()], ctx.limit)?;
+pub(crate) fn faces(ctx: &Context<'_>, space: &str, identity: &[f32]) -> Result<Vec<MediaHit>, SearchError> {
+    let mut scored = candidates(ctx, space, &[identity.to_vec()], ctx.limit)?;
     scored.retain(|(track, _)| !ctx.opted_out.contains(&track.id));
     group(ctx, scored, ctx.apply_thresholds.then_some(FACE_MIN_SCORE), ctx.limit)
 }

@@ -8,7 +8,7 @@ use glint_types::{Embedding, Face, Point};
 
 use crate::align::{extract_chip, Similarity};
 use crate::runtime::OnnxModel;
-use crate::{FaceEmbedder, VisionError};
+use crate::{FaceDistances, FaceEmbedder, VisionError};
 
 /// Side of dlib's face chip.
 pub const CHIP_SIZE: usize = 150;
@@ -32,6 +32,8 @@ pub struct DlibFaceEmbedder {
 }
 
 impl DlibFaceEmbedder {
+    pub const NAME: &'static str = "dlib-resnet-v1";
+
     pub fn new(model: OnnxModel) -> Self {
         Self { model }
     }
@@ -44,8 +46,21 @@ impl DlibFaceEmbedder {
 }
 
 impl FaceEmbedder for DlibFaceEmbedder {
+    fn name(&self) -> &str {
+        Self::NAME
+    }
+
     fn dim(&self) -> usize {
         128
+    }
+
+    /// dlib's own same-person threshold is 0.6; tracking can afford to be stricter.
+    fn distances(&self) -> FaceDistances {
+        FaceDistances {
+            link: 0.5,
+            second_view: 0.3,
+            merge: 0.5,
+        }
     }
 
     fn embed(&self, image: &RgbImage, faces: &[Face]) -> Result<Vec<Embedding>, VisionError> {

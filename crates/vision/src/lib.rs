@@ -13,6 +13,7 @@ mod checksum;
 mod dlib_face;
 mod encoder;
 mod error;
+mod faceres;
 mod feature_map;
 pub mod manifest;
 mod mtcnn;
@@ -30,8 +31,9 @@ pub use checksum::{sha256_file, verify_file};
 pub use dlib_face::{DlibFaceEmbedder, CHIP_SIZE, CHIP_TEMPLATE};
 pub use encoder::OnnxImageEncoder;
 pub use error::{VisionError, SETUP_COMMAND};
+pub use faceres::{faceres_template, FaceResEmbedder, FACERES_CHIP, FACERES_DIM};
 pub use feature_map::FeatureMap;
-pub use manifest::{EncoderSpec, ModelManifest};
+pub use manifest::{EncoderSpec, FileEntry, ModelManifest};
 pub use mtcnn::{Mtcnn, MtcnnConfig};
 pub use runtime::{init_runtime, OnnxModel};
 
@@ -89,9 +91,24 @@ pub trait FaceDetector: Send + Sync {
     }
 }
 
+/// L2 distances between one embedder's vectors that face tracking relies on: they depend on how
+/// the embedder spreads the views of one person, so each embedder states its own.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FaceDistances {
+    /// Under this, a face of the next sampled frame continues a track (boxes must also be near).
+    pub link: f32,
+    /// Over this from the track's best view, a second view of the face is kept.
+    pub second_view: f32,
+    /// Under this, two tracks of one shot that never overlap in time are one person.
+    pub merge: f32,
+}
+
 /// Turns detected faces into identity embeddings, one per face, in one batch.
 pub trait FaceEmbedder: Send + Sync {
+    /// Identifies the embedder; vectors of different embedders must never be compared.
+    fn name(&self) -> &str;
     fn dim(&self) -> usize;
+    fn distances(&self) -> FaceDistances;
     fn embed(&self, image: &RgbImage, faces: &[Face]) -> Result<Vec<Embedding>, VisionError>;
 }
 
@@ -141,7 +158,25 @@ impl Models {
             load("mtcnn-onet", &det.onet)?,
             MtcnnConfig::default(),
         );
-        let embedder = DlibFaceEmbedder::new(load("dlib-resnet", &manifest.face_embedder)?);
+        let face = &manifest.face_embedder;
+        let face_file = FileEntry {
+            file: face.file.clone(),
+            sha256: face.sha256.clone(),
+        };
+        let embedder: Arc<dyn FaceEmbedder> = match face.name.as_str() {
+            FaceResEmbedder::NAME => Arc::new(FaceResEmbedder::new(load(&face.name, &face_file)?)),
+            DlibFaceEmbedder::NAME => Arc::new(DlibFaceEmbedder::new(load(&face.name, &face_file)?)),
+            other => {
+                return Err(VisionError::Manifest {
+                    path: models_dir.join("manifest.json"),
+                    reason: format!(
+                        "unknown face embedder {other:?} (known: {}, {})",
+                        FaceResEmbedder::NAME,
+                        DlibFaceEmbedder::NAME
+                    ),
+                })
+            }
+        };
         let (spec, encoder_file): (EncoderSpec, PathBuf) = match encoder_spec {
             Some(spec_path) => EncoderSpec::from_file(spec_path)?,
             None => {
@@ -152,7 +187,7 @@ impl Models {
         let encoder = load_encoder(env, spec, &encoder_file)?;
         Ok(Self {
             face_detector: Arc::new(detector),
-            face_embedder: Arc::new(embedder),
+            face_embedder: embedder,
             image_encoder: Arc::new(encoder),
         })
     }

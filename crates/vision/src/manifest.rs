@@ -18,6 +18,20 @@ pub struct FileEntry {
     pub sha256: String,
 }
 
+/// The face embedder's file and which network it holds.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FaceEmbedderEntry {
+    /// `hse-faceres` or `dlib-resnet-v1`; manifests from before the name was recorded held dlib.
+    #[serde(default = "dlib_name")]
+    pub name: String,
+    pub file: String,
+    pub sha256: String,
+}
+
+fn dlib_name() -> String {
+    "dlib-resnet-v1".into()
+}
+
 /// The three MTCNN stages.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MtcnnFiles {
@@ -32,9 +46,10 @@ pub struct ModelManifest {
     /// The ONNX Runtime shared library.
     pub runtime: FileEntry,
     pub face_detector: MtcnnFiles,
-    /// dlib's ResNet face descriptor, converted to ONNX: `input` [N,3,150,150] RGB 0..255 ->
-    /// `embedding` [N,128].
-    pub face_embedder: FileEntry,
+    /// The face descriptor: HSE-FaceRes (`hse-faceres`, `input_1` [N,224,224,3] RGB 0..255 ->
+    /// `embedding` [N,1024]) or dlib's ResNet (`dlib-resnet-v1`, `input` [N,3,150,150] RGB
+    /// 0..255 -> `embedding` [N,128]), converted to ONNX.
+    pub face_embedder: FaceEmbedderEntry,
     pub image_encoder: EncoderSpec,
 }
 

