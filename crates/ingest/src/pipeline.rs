@@ -1,7 +1,7 @@
 //! One file in, one committed media out: hash, decode, analyse sampled frames, track, write.
 
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
@@ -91,7 +91,7 @@ pub fn ingest_file(
     let analysed = if looks_like_image(path)? {
         analyse_image(models, config, path, &sha256)?
     } else {
-        analyse_video(models, config, path, &sha256, progress)?
+        analyse_video(models, config, path, &sha256, Some(store.proxy_path(&uid)), progress)?
     };
     // Thumbnails first: a crash after them but before the commit only leaves files that the
     // retry overwrites.
@@ -176,11 +176,15 @@ fn analyse_video(
     config: &IngestConfig,
     path: &Path,
     sha256: &str,
+    proxy: Option<PathBuf>,
     progress: &dyn Progress,
 ) -> Result<Analysed, IngestError> {
     let opts = SampleOptions {
         fps: config.fps,
         max_side: config.max_decode_side,
+        // Written beside decoding (on the decode thread) and kept only for files that are
+        // slow to seek in: searches on a paused frame then decode a few small frames.
+        proxy,
         ..SampleOptions::default()
     };
     let mut frames = VideoFrames::open(path, opts)?;

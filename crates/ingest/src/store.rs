@@ -44,6 +44,12 @@ impl Store {
     pub fn thumbs_dir(&self, uid: &str) -> PathBuf {
         self.data_dir.join("thumbs").join(uid)
     }
+
+    /// Where the seek proxy of video `uid` lives when ingest kept one (removed with the
+    /// thumbnails; see `glint_media`'s proxy module).
+    pub fn proxy_path(&self, uid: &str) -> PathBuf {
+        self.thumbs_dir(uid).join("proxy.mp4")
+    }
 }
 
 /// Whether every space has exactly the catalog's number of vectors.

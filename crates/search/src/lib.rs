@@ -143,14 +143,31 @@ pub(crate) struct VideoMoment {
 
 /// A prepared query: pixels, box, and what of the source must not come back.
 pub(crate) struct Prepared {
+    /// The query's pixels: the photo, or the video frame (from its seek proxy, smaller than the
+    /// source, when ingest kept one).
     pub image: RgbImage,
-    /// Which moment of which indexed video `image` is (decoded at full size), for a video query.
+    /// `image` pixels per source pixel.
+    pub scale: f32,
+    /// Width and height of the source the box is in (the photo, the video's frames).
+    pub source_size: (u32, u32),
+    /// Which moment of which indexed video `image` is, for a video query.
     pub video: Option<VideoMoment>,
+    /// The box, in source pixels.
     pub bbox: BBox,
     /// Tracks the box itself belongs to: their sightings are the query, not results.
     pub own_tracks: HashSet<u64>,
     /// A source that must not come back at all (an indexed image queried by a box).
     pub own_media: Option<String>,
+}
+
+impl Prepared {
+    /// The box in `image` pixels.
+    pub fn image_box(&self) -> BBox {
+        let s = self.scale;
+        let b = BBox::new(self.bbox.x * s, self.bbox.y * s, self.bbox.w * s, self.bbox.h * s);
+        b.clamp_to(self.image.width() as f32, self.image.height() as f32)
+            .unwrap_or(b)
+    }
 }
 
 impl Searcher {
@@ -194,7 +211,7 @@ impl Searcher {
                 .video
                 .as_ref()
                 .map(|video| scope.spawn(|| self.copies(video, &prepared.bbox, allowed.as_ref(), &exclude_media)));
-            let routes = route::plan(&self.models, &prepared.image, &prepared.bbox, only_route);
+            let routes = route::plan(&self.models, &prepared.image, &prepared.image_box(), only_route);
             (routes, item_query.map(|h| h.join()), copies.map(|h| h.join()))
         });
         let mut routes = routes?;
@@ -314,16 +331,16 @@ impl Searcher {
     /// What the item route searches with: the box's region vectors and its keypoints, found
     /// side by side.
     fn describe_item(&self, prepared: &Prepared) -> Result<ItemQuery, SearchError> {
-        let region = route::crop(&prepared.image, &prepared.bbox);
+        let region = route::crop(&prepared.image, &prepared.image_box());
         // A box on a video frame is described at the scales ingest described the video's frames
         // (vectors on the frame shrunk for analysis, keypoints on the copy shrunk again for
         // detection): query and stored features are then alike, and a whole-frame box on a
         // 720p video costs what one sampled frame cost, not four times that.
         let (region, keypoint_region) = match prepared.video {
             Some(_) => {
-                let (w, h) = prepared.image.dimensions();
+                let (w, h) = prepared.source_size;
                 let analysis = glint_ingest::video_analysis_scale(w, h);
-                let region = route::shrunk(&region, analysis).unwrap_or(region);
+                let region = route::shrunk(&region, analysis / prepared.scale).unwrap_or(region);
                 let factor =
                     glint_ingest::local::video_frame_factor((w as f32 * analysis) as u32, (h as f32 * analysis) as u32);
                 let keypoint_region = route::shrunk(&region, factor);

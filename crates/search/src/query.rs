@@ -31,15 +31,15 @@ impl Query {
     }
 }
 
-/// A query box must overlap the frame; the part outside is cut off.
-fn check_box(bbox: BBox, image: &RgbImage) -> Result<BBox, SearchError> {
+/// A query box must overlap the `w` x `h` frame; the part outside is cut off.
+fn check_box(bbox: BBox, (w, h): (u32, u32)) -> Result<BBox, SearchError> {
     if !bbox.is_valid() {
         return Err(SearchError::BadQuery(format!(
             "box {},{},{},{} must have finite coordinates and a positive size",
             bbox.x, bbox.y, bbox.w, bbox.h
         )));
     }
-    let (w, h) = (image.width() as f32, image.height() as f32);
+    let (w, h) = (w as f32, h as f32);
     let clamped = bbox
         .clamp_to(w, h)
         .ok_or_else(|| SearchError::BadQuery(format!("box lies outside the {w}x{h} image")))?;
@@ -53,9 +53,11 @@ pub(crate) fn prepare(store: &Store, query: &Query) -> Result<Prepared, SearchEr
     match query {
         Query::Image { image, bbox } => {
             let full = BBox::new(0.0, 0.0, image.width() as f32, image.height() as f32);
-            let bbox = check_box(bbox.unwrap_or(full), image)?;
+            let bbox = check_box(bbox.unwrap_or(full), image.dimensions())?;
             Ok(Prepared {
                 image: image.clone(),
+                scale: 1.0,
+                source_size: image.dimensions(),
                 video: None,
                 bbox,
                 own_tracks: HashSet::new(),
@@ -81,8 +83,12 @@ fn media_query(store: &Store, id: &str, bbox: BBox, at: Option<f64>) -> Result<P
         .media(id)?
         .ok_or_else(|| SearchError::UnknownMedia(id.to_string()))?;
     let path = std::path::Path::new(&media.path);
-    let (image, t) = match media.kind {
-        MediaKind::Image => (load_image(path, DecodeLimits::default())?, None),
+    let (image, scale, source_size, t) = match media.kind {
+        MediaKind::Image => {
+            let image = load_image(path, DecodeLimits::default())?;
+            let size = image.dimensions();
+            (image, 1.0, size, None)
+        }
         MediaKind::Video => {
             let at = at.ok_or_else(|| SearchError::BadQuery("a video query needs a time (--at)".into()))?;
             if !at.is_finite() || at < 0.0 {
@@ -90,11 +96,13 @@ fn media_query(store: &Store, id: &str, bbox: BBox, at: Option<f64>) -> Result<P
                     "time {at} is not a position in the video"
                 )));
             }
-            let frame = glint_media::frame_at_cached(path, at, 0)?;
-            (frame.image, Some(frame.t))
+            // Through the seek proxy ingest kept for a file slow to seek in: the frame then
+            // comes at analysis size, which is all a query uses of it.
+            let frame = glint_media::frame_at_via_proxy(path, &store.proxy_path(&media.id), at, 0)?;
+            (frame.image, frame.scale as f32, frame.source_size, Some(frame.t))
         }
     };
-    let bbox = check_box(bbox, &image)?;
+    let bbox = check_box(bbox, source_size)?;
     // The query's own track(s): sightings at (about) this moment whose box is the query's.
     let tracks = store.catalog.tracks(id)?;
     let own_tracks = tracks
@@ -117,6 +125,8 @@ fn media_query(store: &Store, id: &str, bbox: BBox, at: Option<f64>) -> Result<P
             whole_frame_track: crate::copies::whole_frame_track(&tracks, t, (media.width, media.height)),
         }),
         image,
+        scale,
+        source_size,
         bbox,
         own_tracks,
         // An image has no other moments: the whole source is the query.

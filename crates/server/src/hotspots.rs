@@ -59,8 +59,10 @@ pub fn find(store: &Store, models: &Models, media: &MediaRecord, t: Option<f64>)
         }
         MediaKind::Video => {
             let t = t.ok_or_else(|| ApiError::BadRequest("a video needs the time `t` in seconds".into()))?;
-            // Through the cache: the search that follows on this paused frame finds it decoded.
-            let frame = glint_media::frame_at_cached(path, t, DETECT_SIDE).map_err(ApiError::internal)?;
+            // Through the cache (and the seek proxy, as search does): the search that follows on
+            // this paused frame finds it decoded.
+            let frame = glint_media::frame_at_via_proxy(path, &store.proxy_path(&media.id), t, DETECT_SIDE)
+                .map_err(ApiError::internal)?;
             (frame.image, frame.scale, Some(frame.t), frame.source_size)
         }
     };

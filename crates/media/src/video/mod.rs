@@ -16,12 +16,14 @@
 mod ffmpeg_log;
 mod frame_cache;
 mod probe;
+mod proxy;
 mod sampler;
 mod seek;
 mod shots;
 
 pub use frame_cache::frame_at_cached;
 pub use probe::{probe, VideoInfo};
+pub use proxy::{frame_at_via_proxy, ProxyMeta, PROXY_GOP, PROXY_WORTH_PIXELS};
 pub use sampler::{sample_video, DecodeReport, SampleOptions, SampledFrame, VideoFrames};
 pub use seek::{frame_at, FrameAt};
 pub use shots::{ShotDetector, ShotOptions, ShotStep};

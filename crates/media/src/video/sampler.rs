@@ -20,6 +20,7 @@ use ffmpeg_next as ff;
 use image::RgbImage;
 
 use super::probe::{best_video_stream, describe, open_input, rational, VideoInfo};
+use super::proxy::ProxyWriter;
 use super::shots::{ShotDetector, ShotOptions, ShotStep};
 use crate::MediaError;
 
@@ -42,6 +43,9 @@ pub struct SampleOptions {
     /// Give up after this many decode errors in a row without a good frame in between (a file
     /// of garbage would otherwise be ground through to its end). Default 500.
     pub max_consecutive_errors: u64,
+    /// Also write a seek proxy of every frame (at `max_side`) to this path, kept when the source
+    /// is costly to seek in ([`super::proxy`]). Default none.
+    pub proxy: Option<PathBuf>,
 }
 
 impl Default for SampleOptions {
@@ -53,6 +57,7 @@ impl Default for SampleOptions {
             shots: ShotOptions::default(),
             threads: 0,
             max_consecutive_errors: 500,
+            proxy: None,
         }
     }
 }
@@ -95,6 +100,8 @@ pub struct DecodeReport {
     pub last_t: f64,
     /// Decoding stopped at `max_consecutive_errors` instead of reaching the end of the file.
     pub gave_up: bool,
+    /// A seek proxy was written (asked for, worth keeping, and the whole file decoded).
+    pub proxy_written: bool,
 }
 
 /// The video decoder as an iterator of sampled frames. Opening does all the checks [`super::probe`]
@@ -122,6 +129,9 @@ pub struct VideoFrames {
     state: State,
     consecutive_errors: u64,
     report: DecodeReport,
+    /// The seek proxy being written; `None` when not asked for or abandoned.
+    proxy: Option<ProxyWriter>,
+    proxy_abandoned: bool,
 }
 
 /// A decoded frame held back for one frame while the cut detector decides about it.
@@ -184,6 +194,8 @@ impl VideoFrames {
             state: State::Reading,
             consecutive_errors: 0,
             report: DecodeReport::default(),
+            proxy: None,
+            proxy_abandoned: false,
         })
     }
 
@@ -278,6 +290,7 @@ impl VideoFrames {
         if w == 0 || h == 0 {
             return;
         }
+        self.write_proxy(t);
 
         // The cut detector sees every frame, through a tiny thumbnail.
         let tw = self.opts.shots.thumb_width.clamp(8, 256).min(w);
@@ -312,6 +325,35 @@ impl VideoFrames {
             self.pending = Some(Pending { frame, index, due });
         } else if let Some(frame) = frame {
             self.emit(frame, false);
+        }
+    }
+
+    /// Adds the current frame to the seek proxy, starting it at the first frame; any failure
+    /// abandons the proxy (the file is still sampled; lookups decode the source).
+    fn write_proxy(&mut self, t: f64) {
+        let Some(path) = &self.opts.proxy else {
+            return;
+        };
+        if self.proxy_abandoned {
+            return;
+        }
+        let result = match self.proxy.as_mut() {
+            Some(proxy) => proxy.push(&self.frame, t),
+            None => ProxyWriter::create(
+                path,
+                self.frame.width(),
+                self.frame.height(),
+                self.frame.format(),
+                self.info.fps,
+                self.opts.max_side,
+            )
+            .and_then(|mut proxy| proxy.push(&self.frame, t).map(|()| proxy))
+            .map(|proxy| self.proxy = Some(proxy)),
+        };
+        if let Err(e) = result {
+            tracing::debug!(path = %self.path.display(), "seek proxy abandoned: {e}");
+            self.proxy = None; // dropping it removes the partial file
+            self.proxy_abandoned = true;
         }
     }
 
@@ -409,6 +451,13 @@ impl VideoFrames {
         self.state = State::Done;
         if let Some(is_cut) = self.shots.flush() {
             self.resolve_pending(is_cut);
+        }
+        // A proxy of a file decoded only in part (given up on) would answer for frames it lacks.
+        if let Some(proxy) = self.proxy.take().filter(|_| !self.report.gave_up) {
+            match proxy.finish() {
+                Ok(kept) => self.report.proxy_written = kept,
+                Err(e) => tracing::debug!(path = %self.path.display(), "seek proxy abandoned: {e}"),
+            }
         }
         let r = &self.report;
         if r.decode_errors > 0 || r.damaged_frames > 0 {
