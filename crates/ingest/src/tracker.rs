@@ -435,6 +435,24 @@ mod tests {
     }
 
     #[test]
+    fn a_face_track_is_stored_as_the_mean_of_its_views() {
+        assert_eq!(mean_view(&[vec![3.0, 4.0]]), None);
+        // Directions average with equal weight whatever each view's length; the mean keeps
+        // the views' mean length (2 here).
+        let m = mean_view(&[vec![1.0, 0.0], vec![0.0, 3.0]]).unwrap();
+        let r = std::f32::consts::SQRT_2;
+        assert!((m[0] - r).abs() < 1e-5 && (m[1] - r).abs() < 1e-5, "{m:?}");
+        let mut t = Tracker::new("f", "i", DLIB);
+        for (k, v) in [[1.0, 0.0], [0.96, 0.28], [0.96, -0.28]].into_iter().enumerate() {
+            t.push(Some(k as f64 * 0.5), obs(vec![face(0.0, v)], vec![]), &frame(), 1.0);
+        }
+        let tracks = t.finish();
+        assert_eq!(tracks.len(), 1);
+        let stored = &tracks[0].track.vectors[0].1;
+        assert!(stored[1].abs() < 1e-5 && stored[0] > 0.9, "{stored:?}");
+    }
+
+    #[test]
     fn static_item_windows_keep_one_track_and_changes_split() {
         let mut t = Tracker::new("f", "i", DLIB);
         for k in 0..10 {

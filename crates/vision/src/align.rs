@@ -1,5 +1,5 @@
-//! Face alignment: a similarity transform that puts the five detector landmarks where dlib's
-//! face chips have them, and the warp that cuts the chip out of the photo.
+//! Face alignment: a similarity transform that puts the five detector landmarks where a face
+//! network's chips have them (dlib's, FaceRes's), and the warp that cuts the chip out.
 
 use image::RgbImage;
 

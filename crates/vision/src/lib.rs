@@ -3,10 +3,12 @@
 //! Three traits name what Glint needs from vision models: a [`FaceDetector`] finds faces with
 //! five landmarks, a [`FaceEmbedder`] turns each face into an identity vector, and an
 //! [`ImageEncoder`] turns an image (or a region of one) into an appearance vector and, when the
-//! model has one, a feature map for regional pooling. The ONNX implementations ([`Mtcnn`],
-//! [`DlibFaceEmbedder`], [`OnnxImageEncoder`]) run through one process-wide ONNX Runtime
-//! ([`runtime`]); [`Models::load`] reads the [`ModelManifest`], verifies every file's SHA-256
-//! and builds each session once, to be shared across threads.
+//! model has one, a feature map for regional pooling. The ONNX implementations ([`Mtcnn`];
+//! [`FaceResEmbedder`], the default, or [`DlibFaceEmbedder`], as the manifest names;
+//! [`OnnxImageEncoder`]) run through one process-wide ONNX Runtime ([`runtime`]);
+//! [`Models::load`] reads the [`ModelManifest`], verifies every file's SHA-256 and builds each
+//! session once, to be shared across threads. Each face embedder names itself and states the
+//! distances face tracking uses ([`FaceDistances`]): their vectors differ in scale.
 
 pub mod align;
 mod checksum;

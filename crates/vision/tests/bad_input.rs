@@ -33,10 +33,24 @@ fn copy_tree(from: &Path, to: &Path) {
 #[test]
 fn issue2_missing_model_names_the_setup_command() {
     let dir = models_copy();
-    std::fs::remove_file(dir.path().join("face/dlib_resnet_v1.onnx")).unwrap();
+    std::fs::remove_file(dir.path().join("face/hse_faceres.onnx")).unwrap();
     let err = Models::load(dir.path(), None).err().expect("load must fail");
     assert!(matches!(err, VisionError::ModelMissing { .. }), "{err}");
     assert!(err.to_string().contains("make setup"), "{err}");
+}
+
+#[test]
+fn unknown_face_embedder_in_the_manifest_is_a_clear_error() {
+    let dir = models_copy();
+    let path = dir.path().join("manifest.json");
+    let manifest = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, manifest.replace("\"hse-faceres\"", "\"arcface-r100\"")).unwrap();
+    let err = Models::load(dir.path(), None).err().expect("load must fail");
+    assert!(matches!(err, VisionError::Manifest { .. }), "{err}");
+    assert!(
+        err.to_string().contains("arcface-r100") && err.to_string().contains("hse-faceres"),
+        "{err}"
+    );
 }
 
 #[test]

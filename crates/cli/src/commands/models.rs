@@ -36,7 +36,8 @@ fn verify(global: &GlobalArgs) -> anyhow::Result<()> {
     }
     let models = global.load_models()?;
     println!(
-        "  loaded       face detector, face embedder, image encoder `{}`",
+        "  loaded       face detector, face embedder `{}`, image encoder `{}`",
+        models.face_embedder.name(),
         models.image_encoder.name()
     );
 

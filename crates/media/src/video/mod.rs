@@ -12,6 +12,9 @@
 //! * [`frame_at`]: the one frame on screen at a given time, numbered, timed and scaled as
 //!   [`VideoFrames`] gives it, decoded from the keyframe before it; [`frame_at_cached`] keeps
 //!   the last few decoded for the next box on the same paused frame.
+//! * seek proxies ([`frame_at_via_proxy`], [`ProxyMeta`]): a 640 px copy with frequent
+//!   keyframes that [`VideoFrames`] writes while it decodes (`SampleOptions::proxy`), so that a
+//!   frame of a file with keyframes far apart is found in a few small decodes.
 
 mod ffmpeg_log;
 mod frame_cache;
