@@ -135,39 +135,58 @@ fn open_error(path: &Path, container: &str, e: ff::Error) -> MediaError {
     }
 }
 
-/// The container format FFmpeg recognises from the file's first MiB alone, as its own probing
+/// The container format FFmpeg recognises from the file's first bytes alone, as its own probing
 /// would but without the file name (so the extension plays no part), or `None`.
+///
+/// Like FFmpeg's `av_probe_input_buffer`, the probes look at 2 KiB first and at twice as much
+/// each time until one is sure (a score over `AVPROBE_SCORE_RETRY`), taking any match only at
+/// the last size, 1 MiB: running every demuxer's probe over a whole MiB costs ~25 ms, paid on
+/// every frame lookup, while an MP4 or WebM header settles it in the first 2 KiB.
 fn sniff_container(path: &Path) -> Option<String> {
     use std::io::Read;
     // FFmpeg's own limit for format probing (`formatprobesize`).
-    const PROBE_BYTES: u64 = 1 << 20;
+    const PROBE_BYTES: usize = 1 << 20;
+    const FIRST_PROBE: usize = 2048;
+    // FFmpeg's AVPROBE_SCORE_RETRY (a macro the bindings lack): AVPROBE_SCORE_MAX / 4.
+    const SURE: std::ffi::c_int = ff::ffi::AVPROBE_SCORE_MAX / 4;
     let padding = ff::ffi::AVPROBE_PADDING_SIZE as usize;
     let mut buf = Vec::new();
     std::fs::File::open(path)
         .ok()?
-        .take(PROBE_BYTES)
+        .take(PROBE_BYTES as u64)
         .read_to_end(&mut buf)
         .ok()?;
-    let len = std::ffi::c_int::try_from(buf.len()).ok()?;
+    let len = buf.len();
     // FFmpeg's probes may read up to AVPROBE_PADDING_SIZE bytes past the end; zero them.
-    buf.resize(buf.len() + padding, 0);
-    let probe = ff::ffi::AVProbeData {
-        filename: c"".as_ptr(),
-        buf: buf.as_mut_ptr(),
-        buf_size: len,
-        mime_type: std::ptr::null(),
-    };
-    // Any positive score, as FFmpeg accepts once it has read all it will read.
-    let mut score: std::ffi::c_int = 0;
-    // SAFETY: `probe` points into `buf`, which outlives the call and carries the zeroed padding
-    // FFmpeg requires, and has a NUL-terminated (empty) file name; a returned format is a static
-    // FFmpeg table entry whose `name` is a static C string.
-    unsafe {
-        let format = ff::ffi::av_probe_input_format2(&probe, 1, &mut score);
-        if format.is_null() || (*format).name.is_null() {
+    buf.resize(len + padding, 0);
+    let mut size = FIRST_PROBE.min(len);
+    loop {
+        let last = size >= len;
+        // Probes may read past `size` into real bytes rather than zeroes; they only score what
+        // they were given, as with FFmpeg's growing probe buffer, which holds later bytes too.
+        let probe = ff::ffi::AVProbeData {
+            filename: c"".as_ptr(),
+            buf: buf.as_mut_ptr(),
+            buf_size: std::ffi::c_int::try_from(size).ok()?,
+            mime_type: std::ptr::null(),
+        };
+        let mut score: std::ffi::c_int = 0;
+        // SAFETY: `probe` points into `buf`, which outlives the call and holds at least
+        // AVPROBE_PADDING_SIZE bytes past `size` (file bytes or the zeroed padding), and has a
+        // NUL-terminated (empty) file name; a returned format is a static FFmpeg table entry
+        // whose `name` is a static C string.
+        let found = unsafe {
+            let format = ff::ffi::av_probe_input_format2(&probe, 1, &mut score);
+            (!format.is_null() && !(*format).name.is_null())
+                .then(|| std::ffi::CStr::from_ptr((*format).name).to_string_lossy().into_owned())
+        };
+        if found.is_some() && (last || score > SURE) {
+            return found;
+        }
+        if last {
             return None;
         }
-        Some(std::ffi::CStr::from_ptr((*format).name).to_string_lossy().into_owned())
+        size = (size * 2).min(len);
     }
 }
 
