@@ -2,21 +2,11 @@
 //! proxy is the source frame the sampler numbers and times there, with the same picture up to
 //! the proxy's compression; files cheap to seek in get no proxy.
 
-use std::path::{Path, PathBuf};
+mod common;
+use common::*;
+use std::path::Path;
 
 use glint_media::{frame_at, frame_at_via_proxy, ProxyMeta, SampleOptions, VideoFrames};
-
-fn eval(rel: &str) -> PathBuf {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/eval")
-        .join(rel);
-    assert!(
-        path.exists(),
-        "evaluation data {} is missing (../shared must sit beside the repository)",
-        path.display()
-    );
-    path
-}
 
 /// Samples `source` as ingest does, asking for a proxy at `proxy`; whether one was kept.
 fn sample_with_proxy(source: &Path, proxy: &Path) -> bool {

