@@ -7,7 +7,7 @@
 //! whole group of pictures at full size per search, 250–450 ms at 720p, more than the search
 //! itself. Ingest analyses frames at a capped size anyway (640 px), so the proxy holds every
 //! frame at that size, MPEG-4 Part 2 (FFmpeg's own encoder, in every build) with a keyframe every
-//! [`PROXY_GOP`] frames and no B-frames: the worst frame is then a dozen small decodes.
+//! [`PROXY_GOP`] frames and no B-frames: the worst frame is then at most 15 small decodes.
 //!
 //! What makes a proxy frame stand for the source frame: the proxy gets every decoded frame, in
 //! order, so the n-th proxy frame is the source's frame n; its timestamps are the sampler's
@@ -34,8 +34,9 @@ pub const PROXY_GOP: u32 = 15;
 pub const PROXY_WORTH_PIXELS: u64 = 8_000_000;
 /// Proxy timestamps per second.
 const TICKS_PER_SECOND: f64 = 60_000.0;
-/// MPEG-4 quantiser (2 = best, 31 = worst): 5 keeps the proxy within ~2 grey levels of the
-/// source on average (PSNR ~38 dB on bigbuckbunny.mp4) at about the size of a 720p source.
+/// MPEG-4 quantiser (2 = best, 31 = worst): at 5 the proxy stays within 4 grey levels of the
+/// source on average (the proxy test's bound; PSNR ~38 dB on bigbuckbunny.mp4 with FFmpeg's
+/// command line at the same settings), at about the size of a 720p source.
 const QUANTISER: i32 = 5;
 
 /// What a lookup needs besides the proxy file, kept in a sidecar JSON beside it.
