@@ -4,8 +4,9 @@
 //! (a blink, motion blur, a half-turned head).
 //!
 //! Measured with `glint eval video` and `glint eval retrieval --route face` (docs/benchmarks.md):
-//! kept because it measures better with FaceRes (hamilton_face 0.699 → see benchmarks); the
-//! same idea was dropped with dlib, whose vectors of other people rose with it.
+//! kept because it measures better with FaceRes (hamilton_face 0.699 → 0.717 while tracks still
+//! stored their sharpest view; 0.795 now, with track templates); the same idea was dropped with
+//! dlib, whose vectors of other people rose with it.
 
 use std::collections::HashSet;
 

@@ -6,7 +6,7 @@
 //! Why it replaced dlib's ResNet as the default: on the 35–80 px faces of video frames, dlib's
 //! vectors of different people crowd together (the performer of the hamilton clip scores 0.914
 //! against his own other shot and 0.893 against the audience), while FaceRes keeps them apart
-//! (0.74 against ≤ 0.53; docs/benchmarks.md).
+//! (0.79 against ≤ 0.53, by track means; docs/benchmarks.md).
 
 use image::RgbImage;
 use ndarray::Array4;
