@@ -287,10 +287,12 @@ impl VideoFrames {
         self.prev_t = Some(t);
         self.report.last_t = t;
         let (w, h) = (self.frame.width(), self.frame.height());
+        // Every decoded frame goes to the proxy, so that its numbering stays the sampler's (an
+        // empty frame abandons the proxy).
+        self.write_proxy(t);
         if w == 0 || h == 0 {
             return;
         }
-        self.write_proxy(t);
 
         // The cut detector sees every frame, through a tiny thumbnail.
         let tw = self.opts.shots.thumb_width.clamp(8, 256).min(w);
