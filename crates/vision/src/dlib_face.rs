@@ -2,11 +2,11 @@
 //! fed with chips aligned from the detector's five landmarks.
 
 use image::RgbImage;
-use ndarray::Array4;
 
 use glint_types::{Embedding, Face, Point};
 
-use crate::align::{extract_chip, Similarity};
+use crate::face_batch::{chip_batch, embedding_rows};
+use crate::manifest::Layout;
 use crate::runtime::OnnxModel;
 use crate::{FaceDistances, FaceEmbedder, VisionError};
 
@@ -37,12 +37,6 @@ impl DlibFaceEmbedder {
     pub fn new(model: OnnxModel) -> Self {
         Self { model }
     }
-
-    /// The image -> chip transform for one face.
-    pub fn chip_transform(face: &Face) -> Result<Similarity, VisionError> {
-        let dst = CHIP_TEMPLATE.map(|(x, y)| Point::new(x, y));
-        Similarity::fit(&face.landmarks, &dst).ok_or_else(|| VisionError::BadInput("face landmarks coincide".into()))
-    }
 }
 
 impl FaceEmbedder for DlibFaceEmbedder {
@@ -67,26 +61,9 @@ impl FaceEmbedder for DlibFaceEmbedder {
         if faces.is_empty() {
             return Ok(Vec::new());
         }
-        let mut input = Array4::<f32>::zeros((faces.len(), 3, CHIP_SIZE, CHIP_SIZE));
-        for (n, face) in faces.iter().enumerate() {
-            let chip = extract_chip(image, &Self::chip_transform(face)?, CHIP_SIZE);
-            for y in 0..CHIP_SIZE {
-                for x in 0..CHIP_SIZE {
-                    let p = chip.pixel(x, y);
-                    for c in 0..3 {
-                        input[[n, c, y, x]] = p[c];
-                    }
-                }
-            }
-        }
+        let template = CHIP_TEMPLATE.map(|(x, y)| Point::new(x, y));
+        let input = chip_batch(image, faces, &template, CHIP_SIZE, Layout::Nchw)?;
         let out = self.model.run("input", input.into_dyn().view(), &["embedding"])?;
-        let emb = &out[0];
-        if emb.shape() != [faces.len(), 128] {
-            return Err(VisionError::model(
-                self.model.name(),
-                format!("unexpected output shape {:?}", emb.shape()),
-            ));
-        }
-        Ok(emb.outer_iter().map(|row| row.iter().copied().collect()).collect())
+        embedding_rows(self.model.name(), &out[0], faces.len(), 128)
     }
 }

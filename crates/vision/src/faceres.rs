@@ -9,11 +9,11 @@
 //! (0.79 against ≤ 0.53, by track means; docs/benchmarks.md).
 
 use image::RgbImage;
-use ndarray::Array4;
 
 use glint_types::{l2_normalize, Embedding, Face, Point};
 
-use crate::align::{extract_chip, Similarity};
+use crate::face_batch::{chip_batch, embedding_rows};
+use crate::manifest::Layout;
 use crate::runtime::OnnxModel;
 use crate::{FaceDistances, FaceEmbedder, VisionError};
 
@@ -77,37 +77,11 @@ impl FaceEmbedder for FaceResEmbedder {
         if faces.is_empty() {
             return Ok(Vec::new());
         }
-        let template = faceres_template();
         // NHWC, RGB, 0..255: the graph scales its input itself.
-        let mut input = Array4::<f32>::zeros((faces.len(), FACERES_CHIP, FACERES_CHIP, 3));
-        for (n, face) in faces.iter().enumerate() {
-            let to_chip = Similarity::fit(&face.landmarks, &template)
-                .ok_or_else(|| VisionError::BadInput("face landmarks coincide".into()))?;
-            let chip = extract_chip(image, &to_chip, FACERES_CHIP);
-            for y in 0..FACERES_CHIP {
-                for x in 0..FACERES_CHIP {
-                    let p = chip.pixel(x, y);
-                    for c in 0..3 {
-                        input[[n, y, x, c]] = p[c];
-                    }
-                }
-            }
-        }
+        let input = chip_batch(image, faces, &faceres_template(), FACERES_CHIP, Layout::Nhwc)?;
         let out = self.model.run("input_1", input.into_dyn().view(), &["embedding"])?;
-        let emb = &out[0];
-        if emb.shape() != [faces.len(), FACERES_DIM] {
-            return Err(VisionError::model(
-                self.model.name(),
-                format!("unexpected output shape {:?}", emb.shape()),
-            ));
-        }
-        Ok(emb
-            .outer_iter()
-            .map(|row| {
-                let mut v: Vec<f32> = row.iter().copied().collect();
-                l2_normalize(&mut v);
-                v
-            })
-            .collect())
+        let mut rows = embedding_rows(self.model.name(), &out[0], faces.len(), FACERES_DIM)?;
+        rows.iter_mut().for_each(|v| l2_normalize(v));
+        Ok(rows)
     }
 }

@@ -15,6 +15,7 @@ mod checksum;
 mod dlib_face;
 mod encoder;
 mod error;
+mod face_batch;
 mod faceres;
 mod feature_map;
 pub mod manifest;
@@ -35,7 +36,7 @@ pub use encoder::OnnxImageEncoder;
 pub use error::{VisionError, SETUP_COMMAND};
 pub use faceres::{faceres_template, FaceResEmbedder, FACERES_CHIP, FACERES_DIM};
 pub use feature_map::FeatureMap;
-pub use manifest::{EncoderSpec, FileEntry, ModelManifest};
+pub use manifest::{EncoderSpec, ModelManifest};
 pub use mtcnn::{Mtcnn, MtcnnConfig};
 pub use runtime::{init_runtime, OnnxModel};
 
@@ -99,7 +100,7 @@ pub trait FaceDetector: Send + Sync {
 pub struct FaceDistances {
     /// Under this, a face of the next sampled frame continues a track (boxes must also be near).
     pub link: f32,
-    /// Over this from the track's best view, a second view of the face is kept.
+    /// Over this from the track's template (the mean of its views), a second view is kept.
     pub second_view: f32,
     /// Under this, two tracks of one shot that never overlap in time are one person.
     pub merge: f32,
@@ -161,13 +162,9 @@ impl Models {
             MtcnnConfig::default(),
         );
         let face = &manifest.face_embedder;
-        let face_file = FileEntry {
-            file: face.file.clone(),
-            sha256: face.sha256.clone(),
-        };
         let embedder: Arc<dyn FaceEmbedder> = match face.name.as_str() {
-            FaceResEmbedder::NAME => Arc::new(FaceResEmbedder::new(load(&face.name, &face_file)?)),
-            DlibFaceEmbedder::NAME => Arc::new(DlibFaceEmbedder::new(load(&face.name, &face_file)?)),
+            FaceResEmbedder::NAME => Arc::new(FaceResEmbedder::new(load(&face.name, &face.model)?)),
+            DlibFaceEmbedder::NAME => Arc::new(DlibFaceEmbedder::new(load(&face.name, &face.model)?)),
             other => {
                 return Err(VisionError::Manifest {
                     path: models_dir.join("manifest.json"),

@@ -24,12 +24,12 @@ pub struct FaceEmbedderEntry {
     /// `hse-faceres` or `dlib-resnet-v1`; manifests from before the name was recorded held dlib.
     #[serde(default = "dlib_name")]
     pub name: String,
-    pub file: String,
-    pub sha256: String,
+    #[serde(flatten)]
+    pub model: FileEntry,
 }
 
 fn dlib_name() -> String {
-    "dlib-resnet-v1".into()
+    crate::DlibFaceEmbedder::NAME.into()
 }
 
 /// The three MTCNN stages.
@@ -173,7 +173,10 @@ impl ModelManifest {
                 self.face_detector.onet.file.as_str(),
                 self.face_detector.onet.sha256.as_str(),
             ),
-            (self.face_embedder.file.as_str(), self.face_embedder.sha256.as_str()),
+            (
+                self.face_embedder.model.file.as_str(),
+                self.face_embedder.model.sha256.as_str(),
+            ),
         ];
         if let Some(sha) = &self.image_encoder.sha256 {
             files.push((self.image_encoder.file.as_str(), sha.as_str()));
