@@ -117,8 +117,7 @@ mod tests {
         assert!(is_opted_out(&opted, &[1.0, 0.1, 0.0])); // cosine 0.995
         assert!(is_opted_out(&opted, &[1.0, 0.9, 0.0])); // cosine 0.743
         assert!(!is_opted_out(&opted, &[1.0, 1.1, 0.0])); // cosine 0.673
-                                                          // Recorded with another face model: fails closed.
-        assert!(is_opted_out(&opted, &[1.0, 0.0]));
+        assert!(is_opted_out(&opted, &[1.0, 0.0])); // another face model's opt-out: fails closed
         assert!(!is_opted_out(&[], &[1.0, 0.0, 0.0]));
     }
 }

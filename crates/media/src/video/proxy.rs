@@ -232,16 +232,15 @@ impl ProxyWriter {
     }
 
     /// Whether the source is costly enough to reach any frame of that a proxy is worth keeping.
-    pub(super) fn worth_keeping(&self) -> bool {
+    fn worth_keeping(&self) -> bool {
         let (w, h) = self.source_size;
         self.max_key_gap * u64::from(w) * u64::from(h) > PROXY_WORTH_PIXELS
     }
 
     /// Flushes and closes the proxy and moves it into place with its sidecar; `Ok(false)` when
-    /// it was not worth keeping (nothing is left on disk then).
+    /// it was not worth keeping (dropping it then leaves nothing on disk).
     pub(super) fn finish(mut self) -> Result<bool, Failed> {
         if self.frames == 0 || !self.worth_keeping() {
-            self.discard();
             return Ok(false);
         }
         self.encoder.send_eof()?;
@@ -260,19 +259,14 @@ impl ProxyWriter {
         self.finished = true;
         Ok(true)
     }
-
-    /// Removes what was written so far.
-    pub(super) fn discard(&mut self) {
-        let _ = std::fs::remove_file(&self.tmp_path);
-    }
 }
 
 impl Drop for ProxyWriter {
-    /// A proxy dropped before [`ProxyWriter::finish`] (decoding stopped early, an error) covers
-    /// part of the video at best: it is removed.
+    /// A proxy not moved into place (decoding stopped early, an error, not worth keeping)
+    /// covers part of the video at best or is not wanted: it is removed.
     fn drop(&mut self) {
         if !self.finished {
-            self.discard();
+            let _ = std::fs::remove_file(&self.tmp_path);
         }
     }
 }
