@@ -23,6 +23,8 @@ pub enum IndexError {
     },
     #[error("invalid vector for id {id} in space {space:?}: {reason}")]
     BadVector { space: String, id: u64, reason: String },
+    #[error("vector index: {0}")]
+    Backend(String),
     #[error("invalid input: {0}")]
     BadInput(String),
     #[error("index file {path}: {source}")]

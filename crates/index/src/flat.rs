@@ -3,13 +3,14 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
-use crate::kernel::{norm, score_rows};
-use crate::storage::{self, StoredSpace, MAX_DIM};
+use crate::kernel::score_rows;
+use crate::storage::{self, StoredSpace};
 use crate::topk::TopK;
-use crate::{Hit, IndexError, SpaceInfo, VectorRead, VectorWrite};
+use crate::validate::{batch_scales, check_k, check_new_space, read, same_dim, unit_query, write};
+use crate::{Filter, Hit, IndexError, SpaceInfo, VectorRead, VectorWrite};
 
 /// Rows scored per block before their scores go to the top-k selection: small enough to stay in
 /// L1 next to the query, large enough that the selection loop does not interrupt the scoring one.
@@ -17,8 +18,6 @@ const BLOCK_ROWS: usize = 256;
 /// Below this many stored floats (16 MiB) a search stays on the calling thread: spawning costs
 /// tens of microseconds, which only pays off for scans that take milliseconds.
 const PARALLEL_MIN_FLOATS: usize = 1 << 22;
-/// Longest accepted space name, in bytes (it is stored with a 16-bit length).
-const MAX_NAME_BYTES: usize = 255;
 
 /// Exact cosine search over vectors kept in memory, optionally persisted to a directory.
 ///
@@ -130,6 +129,32 @@ impl FlatIndex {
             .sum()
     }
 
+    /// Every `(id, unit vector)` of a space, in slot order (for moving it to another backend).
+    pub fn export(&self, name: &str) -> Result<Vec<(u64, Vec<f32>)>, IndexError> {
+        let space = self.space(name)?;
+        let s = read(&space);
+        Ok(s.ids
+            .iter()
+            .zip(s.data.chunks_exact(s.dim))
+            .map(|(&id, row)| (id, row.to_vec()))
+            .collect())
+    }
+
+    /// Removes a space and its file.
+    pub fn drop_space(&self, name: &str) -> Result<(), IndexError> {
+        if write(&self.spaces).remove(name).is_none() {
+            return Ok(());
+        }
+        if let Some(dir) = &self.dir {
+            let path = dir.join(storage::file_name(name));
+            match std::fs::remove_file(&path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(IndexError::io(&path, e)),
+                _ => storage::sync_dir(dir)?,
+            }
+        }
+        Ok(())
+    }
+
     fn space(&self, name: &str) -> Result<Arc<RwLock<Space>>, IndexError> {
         read(&self.spaces)
             .get(name)
@@ -171,11 +196,11 @@ impl Space {
     }
 
     /// Scores every row against the unit `query` and keeps the best `k` that pass `filter`.
-    fn search(&self, query: &[f32], k: usize, filter: Option<&dyn Fn(u64) -> bool>, threads: usize) -> Vec<Hit> {
+    fn search(&self, query: &[f32], k: usize, filter: Option<Filter<'_>>, threads: usize) -> Vec<Hit> {
         let (rows, dim) = (self.ids.len(), self.dim);
         let mut top = TopK::new(k, rows, filter);
         if threads > 1 && self.data.len() >= PARALLEL_MIN_FLOATS {
-            // The filter is not `Sync`, so threads only score; selection stays on this thread.
+            // Threads only score; selection stays on this thread.
             let mut scores = vec![0.0f32; rows];
             let rows_per_thread = rows.div_ceil(threads);
             std::thread::scope(|scope| {
@@ -252,74 +277,18 @@ impl Space {
     }
 }
 
-/// Lock helpers. A panic while holding a lock cannot leave a space half-written (batches are
-/// validated before anything is changed), so a poisoned lock is used as it is.
-fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
-    lock.read().unwrap_or_else(PoisonError::into_inner)
-}
-
-fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
-    lock.write().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// Checks a vector's values and returns 1 / its norm, the scale that makes it unit length.
-fn unit_scale(v: &[f32]) -> Result<f64, String> {
-    if let Some(i) = v.iter().position(|x| !x.is_finite()) {
-        return Err(format!("value {} at index {i} is not finite", v[i]));
-    }
-    let n = norm(v);
-    if n == 0.0 {
-        // Cosine similarity is undefined for a zero vector; storing it would rank it arbitrarily.
-        return Err("all values are zero, so it has no direction".to_string());
-    }
-    Ok(1.0 / n)
-}
-
-fn check_space_name(name: &str) -> Result<(), IndexError> {
-    let bad = |reason: &str| {
-        Err(IndexError::BadSpaceName {
-            name: name.to_string(),
-            reason: reason.to_string(),
-        })
-    };
-    if name.is_empty() {
-        return bad("it is empty");
-    }
-    if name.len() > MAX_NAME_BYTES {
-        return bad("it is longer than 255 bytes");
-    }
-    if name.chars().any(char::is_control) {
-        return bad("it contains control characters");
-    }
-    Ok(())
-}
-
 impl VectorRead for FlatIndex {
     fn search(
         &self,
         space: &str,
         query: &[f32],
         k: usize,
-        filter: Option<&dyn Fn(u64) -> bool>,
+        filter: Option<Filter<'_>>,
     ) -> Result<Vec<Hit>, IndexError> {
-        if k == 0 {
-            return Err(IndexError::BadInput("k must be at least 1".into()));
-        }
-        if query.is_empty() {
-            return Err(IndexError::BadInput("empty query vector".into()));
-        }
+        check_k(k)?;
         let space = self.space(space)?;
         let space = read(&space);
-        if query.len() != space.dim {
-            return Err(IndexError::DimMismatch {
-                space: space.name.clone(),
-                id: None,
-                expected: space.dim,
-                actual: query.len(),
-            });
-        }
-        let scale = unit_scale(query).map_err(|reason| IndexError::BadInput(format!("query vector: {reason}")))?;
-        let unit: Vec<f32> = query.iter().map(|&x| (f64::from(x) * scale) as f32).collect();
+        let unit = unit_query(&space.name, space.dim, query)?;
         Ok(space.search(&unit, k, filter, self.search_threads))
     }
 
@@ -346,24 +315,10 @@ impl VectorRead for FlatIndex {
 
 impl VectorWrite for FlatIndex {
     fn create_space(&self, name: &str, dim: usize) -> Result<(), IndexError> {
-        check_space_name(name)?;
-        if dim == 0 || dim > MAX_DIM {
-            return Err(IndexError::BadInput(format!(
-                "space {name:?}: dimension must be 1..={MAX_DIM}, got {dim}"
-            )));
-        }
+        check_new_space(name, dim)?;
         let mut spaces = write(&self.spaces);
         if let Some(existing) = spaces.get(name) {
-            let existing = read(existing).dim;
-            return if existing == dim {
-                Ok(())
-            } else {
-                Err(IndexError::SpaceConflict {
-                    name: name.to_string(),
-                    existing,
-                    requested: dim,
-                })
-            };
+            return same_dim(name, read(existing).dim, dim);
         }
         spaces.insert(name.to_string(), Arc::new(RwLock::new(Space::new(name, dim))));
         tracing::debug!(space = name, dim, "created vector space");
@@ -378,23 +333,7 @@ impl VectorWrite for FlatIndex {
             let s = read(&space);
             (s.name.clone(), s.dim)
         };
-        let mut scales = Vec::with_capacity(items.len());
-        for (id, vector) in items {
-            if vector.len() != dim {
-                return Err(IndexError::DimMismatch {
-                    space: name,
-                    id: Some(*id),
-                    expected: dim,
-                    actual: vector.len(),
-                });
-            }
-            let scale = unit_scale(vector).map_err(|reason| IndexError::BadVector {
-                space: name.clone(),
-                id: *id,
-                reason,
-            })?;
-            scales.push(scale);
-        }
+        let scales = batch_scales(&name, dim, items)?;
         if !items.is_empty() {
             write(&space).apply_upsert(items, &scales);
         }
@@ -522,7 +461,7 @@ mod tests {
                 (id, v)
             })
             .collect();
-        let scales: Vec<f64> = items.iter().map(|(_, v)| unit_scale(v).unwrap()).collect();
+        let scales: Vec<f64> = items.iter().map(|(_, v)| crate::validate::unit_scale(v).unwrap()).collect();
         space.apply_upsert(&items, &scales);
         let query: Vec<f32> = space.data[5 * dim..6 * dim].to_vec();
         let serial = space.search(&query, 20, None, 1);

@@ -18,13 +18,20 @@
 //! floats per space, persisted to one checksummed file per space (see [`FlatIndex::open`]).
 
 mod error;
+mod filter;
 mod flat;
+mod hnsw;
 mod kernel;
+mod local;
 mod storage;
 mod topk;
+mod validate;
 
 pub use error::IndexError;
+pub use filter::Filter;
 pub use flat::FlatIndex;
+pub use hnsw::{HnswIndex, HnswParams, Quantization};
+pub use local::{LocalIndex, GRAPH_ABOVE_FLOATS};
 
 /// One search result: a stored id and its cosine similarity to the query, in -1..=1.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -44,10 +51,10 @@ pub struct SpaceInfo {
 /// Searching and describing spaces.
 pub trait VectorRead: Send + Sync {
     /// The `k` stored vectors most similar (cosine) to `query`, best first; ties go to the lower
-    /// id. `filter` is a post-filter over ids (e.g. "only this video"): it is asked only about
-    /// candidates that would make the result, never inside the scoring loop. An exact backend
-    /// returns `min(k, matching)` hits; an approximate one may return fewer when the filter
-    /// rejects most of its candidates.
+    /// id. `filter` restricts which ids may be returned (e.g. "only this video's vectors"); it is
+    /// data, not a closure, so that every backend can apply it where it is cheapest (a selective
+    /// `Only` set is scored directly instead of walking a graph). An exact backend returns
+    /// `min(k, matching)` hits; an approximate one aims for the same.
     ///
     /// Fails for an unknown space, `k == 0`, or a query that is empty, of the wrong dimension,
     /// non-finite or all zeros.
@@ -56,7 +63,7 @@ pub trait VectorRead: Send + Sync {
         space: &str,
         query: &[f32],
         k: usize,
-        filter: Option<&dyn Fn(u64) -> bool>,
+        filter: Option<Filter<'_>>,
     ) -> Result<Vec<Hit>, IndexError>;
 
     /// Number of vectors in `space`; 0 for a space that does not exist.

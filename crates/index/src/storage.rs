@@ -48,6 +48,11 @@ pub(crate) struct StoredSpace {
 /// The file name for `space`: the name with anything but `[A-Za-z0-9_.-]` made `_` (and capped),
 /// plus a hash of the exact name so that `face:x` and `face_x` cannot collide.
 pub(crate) fn file_name(space: &str) -> String {
+    format!("{}.{EXTENSION}", file_stem(space))
+}
+
+/// [`file_name`] without its extension, for the other files a backend keeps per space.
+pub(crate) fn file_stem(space: &str) -> String {
     let mut readable: String = space
         .chars()
         .take(64)
@@ -62,7 +67,7 @@ pub(crate) fn file_name(space: &str) -> String {
     if readable.starts_with('.') {
         readable.replace_range(0..1, "_");
     }
-    format!("{readable}-{:08x}.{EXTENSION}", fnv1a32(space.as_bytes()))
+    format!("{readable}-{:08x}", fnv1a32(space.as_bytes()))
 }
 
 /// Whether `path` is a temporary left behind by a write that did not finish.
@@ -140,7 +145,7 @@ pub(crate) fn write_space(
 }
 
 /// Makes a rename in `dir` durable; without it a crash can forget the new directory entry.
-fn sync_dir(dir: &Path) -> Result<(), IndexError> {
+pub(crate) fn sync_dir(dir: &Path) -> Result<(), IndexError> {
     #[cfg(unix)]
     File::open(dir)
         .and_then(|d| d.sync_all())

@@ -3,7 +3,7 @@
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
 
-use crate::Hit;
+use crate::{Filter, Hit};
 
 /// A scored id ordered by quality: higher score first, then lower id, so that results are a
 /// function of the stored set alone and not of slot order (which removals shuffle).
@@ -35,12 +35,12 @@ impl Eq for Ranked {}
 pub(crate) struct TopK<'f> {
     k: usize,
     heap: BinaryHeap<Reverse<Ranked>>,
-    filter: Option<&'f dyn Fn(u64) -> bool>,
+    filter: Option<Filter<'f>>,
 }
 
 impl<'f> TopK<'f> {
     /// `k` must be positive; `capacity_hint` bounds the allocation for huge `k`.
-    pub(crate) fn new(k: usize, capacity_hint: usize, filter: Option<&'f dyn Fn(u64) -> bool>) -> Self {
+    pub(crate) fn new(k: usize, capacity_hint: usize, filter: Option<Filter<'f>>) -> Self {
         debug_assert!(k > 0);
         Self {
             k,
@@ -56,10 +56,8 @@ impl<'f> TopK<'f> {
         if self.heap.len() == self.k && candidate <= self.heap.peek().expect("k > 0").0 {
             return;
         }
-        if let Some(filter) = self.filter {
-            if !filter(id) {
-                return;
-            }
+        if self.filter.is_some_and(|f| !f.allows(id)) {
+            return;
         }
         self.heap.push(Reverse(candidate));
         if self.heap.len() > self.k {
@@ -93,21 +91,22 @@ mod tests {
     }
 
     #[test]
-    fn filter_is_only_asked_about_contenders() {
-        let asked = std::cell::Cell::new(0);
-        let filter = |id: u64| {
-            asked.set(asked.get() + 1);
-            id & 1 == 0
-        };
-        let mut top = TopK::new(1, 10, Some(&filter));
-        // Ascending scores: every candidate is a contender.
+    fn filtered_ids_never_enter() {
+        let even: std::collections::HashSet<u64> = [0, 2, 10].into();
+        let mut top = TopK::new(2, 10, Some(Filter::Only(&even)));
         for id in 0..4 {
             top.offer(id, id as f32);
         }
-        assert_eq!(asked.get(), 4);
-        // Worse than the kept one: never shown to the filter.
         top.offer(10, -1.0);
-        assert_eq!(asked.get(), 4);
-        assert_eq!(top.into_hits(), vec![Hit { id: 2, score: 2.0 }]);
+        assert_eq!(
+            top.into_hits(),
+            vec![Hit { id: 2, score: 2.0 }, Hit { id: 0, score: 0.0 }]
+        );
+        let mut top = TopK::new(5, 10, Some(Filter::Except(&even)));
+        for id in 0..4 {
+            top.offer(id, id as f32);
+        }
+        let ids: Vec<u64> = top.into_hits().iter().map(|h| h.id).collect();
+        assert_eq!(ids, vec![3, 1]);
     }
 }

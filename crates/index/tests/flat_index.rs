@@ -4,7 +4,9 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use glint_index::{FlatIndex, Hit, IndexError, SpaceInfo, VectorRead, VectorWrite};
+use std::collections::HashSet;
+
+use glint_index::{Filter, FlatIndex, Hit, IndexError, SpaceInfo, VectorRead, VectorWrite};
 
 /// SplitMix64: a tiny deterministic generator, so failures reproduce.
 struct Rng(u64);
@@ -204,19 +206,21 @@ fn filter_keeps_k_matching_hits_exactly() {
     let mut rng = Rng(4);
     let items = random_items(&mut rng, 1000, 24);
     let index = space_with(24, &items);
-    let only_even = |id: u64| id & 1 == 0;
+    let even: HashSet<u64> = items.iter().map(|(id, _)| *id).filter(|id| id & 1 == 0).collect();
     for _ in 0..10 {
         let query = rng.vector(24);
-        let got = index.search("s", &query, 10, Some(&only_even)).unwrap();
-        assert!(got.iter().all(|h| only_even(h.id)));
-        assert_exact(&got, &naive_search(&items, &query, 10, only_even));
+        let got = index.search("s", &query, 10, Some(Filter::Only(&even))).unwrap();
+        assert!(got.iter().all(|h| even.contains(&h.id)));
+        assert_exact(&got, &naive_search(&items, &query, 10, |id| even.contains(&id)));
+        let got = index.search("s", &query, 10, Some(Filter::Except(&even))).unwrap();
+        assert_exact(&got, &naive_search(&items, &query, 10, |id| !even.contains(&id)));
     }
     let query = rng.vector(24);
-    let none = |_: u64| false;
-    assert!(index.search("s", &query, 10, Some(&none)).unwrap().is_empty());
+    let none = HashSet::new();
+    assert!(index.search("s", &query, 10, Some(Filter::Only(&none))).unwrap().is_empty());
     // A filter matching fewer than k ids returns just those.
-    let two = |id: u64| id == items[5].0 || id == items[900].0;
-    let got = index.search("s", &query, 10, Some(&two)).unwrap();
+    let two: HashSet<u64> = [items[5].0, items[900].0].into();
+    let got = index.search("s", &query, 10, Some(Filter::Only(&two))).unwrap();
     assert_eq!(got.len(), 2);
 }
 

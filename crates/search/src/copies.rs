@@ -24,7 +24,7 @@ use std::collections::{HashMap, HashSet};
 use serde::Serialize;
 
 use glint_catalog::{TrackKind, TrackRecord};
-use glint_index::VectorRead;
+use glint_index::{Filter, VectorRead};
 use glint_ingest::local::FrameFeatures;
 use glint_ingest::Store;
 use glint_keypoints::{matches, verify, Affine};
@@ -195,10 +195,10 @@ fn candidates(
     let Some(whole) = moment.whole_frame_track else {
         return Ok(Vec::new());
     };
-    let allowed = |id: u64| scope.allowed.is_none_or(|a| a.contains(&id));
+    let filter = scope.allowed.map(Filter::Only);
     let mut hits = Vec::new();
     for vector in store.catalog.track_vectors(whole, item_space)? {
-        hits.extend(store.index.search(item_space, &vector, NEIGHBOURS, Some(&allowed))?);
+        hits.extend(store.index.search(item_space, &vector, NEIGHBOURS, filter)?);
     }
     hits.sort_by(|a, b| b.score.total_cmp(&a.score));
     let mut order: Vec<String> = Vec::new();

@@ -3,7 +3,7 @@
 use std::collections::{HashMap, HashSet};
 
 use glint_catalog::TrackRecord;
-use glint_index::VectorRead;
+use glint_index::{Filter, VectorRead};
 use glint_ingest::Store;
 
 use crate::calibration::FACE_MIN_SCORE;
@@ -54,10 +54,10 @@ fn candidates(
     if ctx.store.index.len(space) == 0 {
         return Ok(Vec::new());
     }
-    let allowed = |id: u64| ctx.allowed.is_none_or(|a| a.contains(&id));
+    let filter = ctx.allowed.map(Filter::Only);
     let mut best: HashMap<u64, f32> = HashMap::new();
     for query in queries {
-        for hit in ctx.store.index.search(space, query, CANDIDATES, Some(&allowed))? {
+        for hit in ctx.store.index.search(space, query, CANDIDATES, filter)? {
             let s = best.entry(hit.id).or_insert(hit.score);
             *s = s.max(hit.score);
         }

@@ -1,5 +1,6 @@
 //! `glint bench ingest FILE...`: ingest throughput next to decode-only time, per file
-//! (`glint bench search`, in bench_search.rs: region-query latency).
+//! (`glint bench search`, in bench_search.rs: region-query latency; `glint bench index`, in
+//! bench_index.rs: the graph index on reference vectors).
 //!
 //! Both passes run in this process after the models are loaded, so start-up is not counted;
 //! the ingest pass writes into a throw-away data directory.
@@ -22,6 +23,8 @@ pub enum BenchCommand {
     Ingest(BenchIngestArgs),
     /// Latency of region queries on the indexed videos (cold and warm frame).
     Search(super::bench_search::BenchSearchArgs),
+    /// The graph index on reference vectors: build time, memory, open time, recall and speed.
+    Index(super::bench_index::BenchIndexArgs),
 }
 
 #[derive(Args)]
@@ -40,6 +43,7 @@ pub fn run(global: &GlobalArgs, cmd: BenchCommand) -> anyhow::Result<()> {
     let args = match cmd {
         BenchCommand::Ingest(args) => args,
         BenchCommand::Search(args) => return super::bench_search::run(global, args),
+        BenchCommand::Index(args) => return super::bench_index::run(args),
     };
     let models = global.load_models()?;
     let config = IngestConfig {

@@ -1,4 +1,5 @@
 pub mod bench;
+pub mod bench_index;
 pub mod bench_search;
 pub mod catalog;
 pub mod eval;
