@@ -278,13 +278,7 @@ impl Space {
 }
 
 impl VectorRead for FlatIndex {
-    fn search(
-        &self,
-        space: &str,
-        query: &[f32],
-        k: usize,
-        filter: Option<Filter<'_>>,
-    ) -> Result<Vec<Hit>, IndexError> {
+    fn search(&self, space: &str, query: &[f32], k: usize, filter: Option<Filter<'_>>) -> Result<Vec<Hit>, IndexError> {
         check_k(k)?;
         let space = self.space(space)?;
         let space = read(&space);
@@ -294,6 +288,10 @@ impl VectorRead for FlatIndex {
 
     fn len(&self, space: &str) -> usize {
         self.space(space).map_or(0, |s| read(&s).ids.len())
+    }
+
+    fn contains(&self, space: &str, id: u64) -> bool {
+        self.space(space).is_ok_and(|s| read(&s).slots.contains_key(&id))
     }
 
     fn spaces(&self) -> Vec<SpaceInfo> {
@@ -461,7 +459,10 @@ mod tests {
                 (id, v)
             })
             .collect();
-        let scales: Vec<f64> = items.iter().map(|(_, v)| crate::validate::unit_scale(v).unwrap()).collect();
+        let scales: Vec<f64> = items
+            .iter()
+            .map(|(_, v)| crate::validate::unit_scale(v).unwrap())
+            .collect();
         space.apply_upsert(&items, &scales);
         let query: Vec<f32> = space.data[5 * dim..6 * dim].to_vec();
         let serial = space.search(&query, 20, None, 1);

@@ -58,16 +58,13 @@ pub trait VectorRead: Send + Sync {
     ///
     /// Fails for an unknown space, `k == 0`, or a query that is empty, of the wrong dimension,
     /// non-finite or all zeros.
-    fn search(
-        &self,
-        space: &str,
-        query: &[f32],
-        k: usize,
-        filter: Option<Filter<'_>>,
-    ) -> Result<Vec<Hit>, IndexError>;
+    fn search(&self, space: &str, query: &[f32], k: usize, filter: Option<Filter<'_>>) -> Result<Vec<Hit>, IndexError>;
 
     /// Number of vectors in `space`; 0 for a space that does not exist.
     fn len(&self, space: &str) -> usize;
+
+    /// Whether `space` holds a vector for `id`.
+    fn contains(&self, space: &str, id: u64) -> bool;
 
     /// Every space, sorted by name.
     fn spaces(&self) -> Vec<SpaceInfo>;

@@ -66,6 +66,13 @@ impl LocalIndex {
         self.graph.set_expansion_search(expansion);
     }
 
+    /// Removes a space from whichever backend holds it, with its files.
+    pub fn drop_space(&self, space: &str) -> Result<(), IndexError> {
+        let _writes = self.writes.lock().unwrap_or_else(PoisonError::into_inner);
+        self.flat.drop_space(space)?;
+        self.graph.drop_space(space)
+    }
+
     /// Whether `space` is held by the graph.
     pub fn is_graph(&self, space: &str) -> bool {
         !self.in_flat(space) && self.graph.spaces().iter().any(|s| s.name == space)
@@ -115,6 +122,10 @@ impl VectorRead for LocalIndex {
         self.backend(space).len(space)
     }
 
+    fn contains(&self, space: &str, id: u64) -> bool {
+        self.backend(space).contains(space, id)
+    }
+
     fn spaces(&self) -> Vec<SpaceInfo> {
         let mut all = self.flat.spaces();
         all.extend(self.graph.spaces());
@@ -127,7 +138,12 @@ impl VectorRead for LocalIndex {
 impl VectorWrite for LocalIndex {
     fn create_space(&self, name: &str, dim: usize) -> Result<(), IndexError> {
         let _writes = self.writes.lock().unwrap_or_else(PoisonError::into_inner);
-        self.backend(name).create_space(name, dim)
+        // A new space starts exact; one the graph holds is checked there.
+        if !self.in_flat(name) && self.graph.spaces().iter().any(|s| s.name == name) {
+            self.graph.create_space(name, dim)
+        } else {
+            self.flat.create_space(name, dim)
+        }
     }
 
     fn upsert(&self, space: &str, items: &[(u64, Vec<f32>)]) -> Result<(), IndexError> {

@@ -1,79 +1,14 @@
 //! FlatIndex through the public traits: exactness against a naive scan, write semantics,
 //! persistence and corruption, concurrency, filters and input validation.
 
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use std::collections::HashSet;
-
 use glint_index::{Filter, FlatIndex, Hit, IndexError, SpaceInfo, VectorRead, VectorWrite};
 
-/// SplitMix64: a tiny deterministic generator, so failures reproduce.
-struct Rng(u64);
-
-impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in -1..1.
-    fn signed(&mut self) -> f32 {
-        (self.next_u64() >> 40) as f32 / (1u64 << 23) as f32 - 1.0
-    }
-
-    fn vector(&mut self, dim: usize) -> Vec<f32> {
-        (0..dim).map(|_| self.signed()).collect()
-    }
-}
-
-fn random_items(rng: &mut Rng, n: u64, dim: usize) -> Vec<(u64, Vec<f32>)> {
-    // Sparse, shuffled-looking ids, so nothing relies on ids being slots.
-    (0..n).map(|i| (i * 7919 + 13, rng.vector(dim))).collect()
-}
-
-/// Exact cosine top-k in f64, ties to the lower id.
-fn naive_search(items: &[(u64, Vec<f32>)], query: &[f32], k: usize, keep: impl Fn(u64) -> bool) -> Vec<(u64, f64)> {
-    let norm = |v: &[f32]| v.iter().map(|&x| f64::from(x).powi(2)).sum::<f64>().sqrt();
-    let qn = norm(query);
-    let mut scored: Vec<(u64, f64)> = items
-        .iter()
-        .filter(|(id, _)| keep(*id))
-        .map(|(id, v)| {
-            let dot: f64 = v.iter().zip(query).map(|(&a, &b)| f64::from(a) * f64::from(b)).sum();
-            (*id, dot / (norm(v) * qn))
-        })
-        .collect();
-    scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    scored.truncate(k);
-    scored
-}
-
-/// Asserts `got` is the exact top-k: same scores rank by rank, and the same ids wherever the
-/// naive scores are not so close that f32 rounding may legitimately swap them.
-fn assert_exact(got: &[Hit], want: &[(u64, f64)]) {
-    assert_eq!(got.len(), want.len(), "got {got:?}\nwant {want:?}");
-    for (rank, (hit, &(id, score))) in got.iter().zip(want).enumerate() {
-        assert!(
-            (f64::from(hit.score) - score).abs() < 1e-5,
-            "rank {rank}: {hit:?} vs ({id}, {score})"
-        );
-        let near_tie = want
-            .iter()
-            .enumerate()
-            .any(|(other, &(_, s))| other != rank && (s - score).abs() < 1e-5);
-        if !near_tie {
-            assert_eq!(hit.id, id, "rank {rank}");
-        }
-    }
-    assert!(
-        got.windows(2).all(|w| w[0].score >= w[1].score),
-        "not sorted best first: {got:?}"
-    );
-}
+mod support;
+use support::{assert_exact, naive_search, random_items, Rng};
 
 fn space_with(dim: usize, items: &[(u64, Vec<f32>)]) -> FlatIndex {
     let index = FlatIndex::in_memory();
@@ -217,7 +152,10 @@ fn filter_keeps_k_matching_hits_exactly() {
     }
     let query = rng.vector(24);
     let none = HashSet::new();
-    assert!(index.search("s", &query, 10, Some(Filter::Only(&none))).unwrap().is_empty());
+    assert!(index
+        .search("s", &query, 10, Some(Filter::Only(&none)))
+        .unwrap()
+        .is_empty());
     // A filter matching fewer than k ids returns just those.
     let two: HashSet<u64> = [items[5].0, items[900].0].into();
     let got = index.search("s", &query, 10, Some(Filter::Only(&two))).unwrap();

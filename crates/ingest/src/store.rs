@@ -1,15 +1,17 @@
 //! Opening the data directory: the catalog, and the vector index kept consistent with it.
 //!
 //! The catalog is the source of truth. The index is written after the catalog commits, so a
-//! crash between the two leaves the index behind; on open, any space whose vector count differs
-//! from the catalog's is rebuilt from the catalog's `vectors` table.
+//! crash between the two leaves the index behind; on open, each space whose vector count differs
+//! from the catalog's is repaired from the catalog's `vectors` table: the missing vectors are
+//! inserted (cheap, even for a million-vector graph space), and a space that holds vectors the
+//! catalog no longer has is rebuilt.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use glint_catalog::Catalog;
-use glint_index::{FlatIndex, VectorRead, VectorWrite};
+use glint_index::{HnswParams, LocalIndex, VectorRead, VectorWrite};
 
 use crate::IngestError;
 
@@ -17,7 +19,7 @@ use crate::IngestError;
 #[derive(Clone)]
 pub struct Store {
     pub catalog: Arc<Catalog>,
-    pub index: Arc<FlatIndex>,
+    pub index: Arc<LocalIndex>,
     pub data_dir: PathBuf,
 }
 
@@ -25,14 +27,9 @@ impl Store {
     pub fn open(data_dir: &Path) -> Result<Self, IngestError> {
         let catalog = Arc::new(Catalog::open(data_dir)?);
         let index_dir = data_dir.join("index");
-        let mut index = FlatIndex::open(&index_dir)?;
+        let index = LocalIndex::open(&index_dir, HnswParams::default())?;
         let truth: BTreeMap<String, u64> = catalog.vector_counts()?.into_iter().collect();
-        if !agrees(&index, &truth) {
-            tracing::warn!("vector index disagrees with the catalog (interrupted write?); rebuilding it");
-            drop(index);
-            std::fs::remove_dir_all(&index_dir).map_err(|e| IngestError::io(&index_dir, e))?;
-            index = rebuild(&catalog, &index_dir)?;
-        }
+        repair(&catalog, &index, &truth)?;
         Ok(Self {
             catalog,
             index: Arc::new(index),
@@ -52,22 +49,51 @@ impl Store {
     }
 }
 
-/// Whether every space has exactly the catalog's number of vectors.
-fn agrees(index: &FlatIndex, truth: &BTreeMap<String, u64>) -> bool {
-    let spaces = index.spaces();
-    truth.iter().all(|(space, n)| index.len(space) as u64 == *n)
-        && spaces.iter().all(|s| s.len == 0 || truth.contains_key(&s.name))
-}
-
-/// A fresh index holding exactly the catalog's vectors.
-fn rebuild(catalog: &Catalog, dir: &Path) -> Result<FlatIndex, IngestError> {
-    let index = FlatIndex::open(dir)?;
-    let mut batches: BTreeMap<String, Vec<(u64, Vec<f32>)>> = BTreeMap::new();
-    catalog.for_each_vector(|v| batches.entry(v.space).or_default().push((v.id, v.data)))?;
-    for (space, items) in batches {
-        index.create_space(&space, items[0].1.len())?;
-        index.upsert(&space, &items)?;
+/// Brings every space to exactly the catalog's vectors.
+fn repair(catalog: &Catalog, index: &LocalIndex, truth: &BTreeMap<String, u64>) -> Result<(), IngestError> {
+    for stale in index.spaces() {
+        if stale.len > 0 && !truth.contains_key(&stale.name) {
+            tracing::warn!(space = %stale.name, "vector space has no vectors in the catalog; dropping it");
+            index.drop_space(&stale.name)?;
+        }
+    }
+    let behind: Vec<&String> = truth
+        .iter()
+        .filter(|(space, n)| index.len(space) as u64 != **n)
+        .map(|(space, _)| space)
+        .collect();
+    if behind.is_empty() {
+        return Ok(());
+    }
+    tracing::warn!(spaces = ?behind, "vector index disagrees with the catalog (interrupted write?); repairing it");
+    let mut missing: BTreeMap<String, Vec<(u64, Vec<f32>)>> = BTreeMap::new();
+    catalog.for_each_vector(|v| {
+        if behind.contains(&&v.space) && !index.contains(&v.space, v.id) {
+            missing.entry(v.space).or_default().push((v.id, v.data));
+        }
+    })?;
+    for space in behind {
+        let items = missing.remove(space).unwrap_or_default();
+        if let Some((_, first)) = items.first() {
+            index.create_space(space, first.len())?;
+            index.upsert(space, &items)?;
+        }
+        if index.len(space) as u64 != truth[space] {
+            // It also holds vectors the catalog removed: start the space again from the catalog.
+            tracing::warn!(space = %space, "rebuilding the vector space from the catalog");
+            index.drop_space(space)?;
+            let mut all = Vec::new();
+            catalog.for_each_vector(|v| {
+                if &v.space == space {
+                    all.push((v.id, v.data));
+                }
+            })?;
+            if let Some((_, first)) = all.first() {
+                index.create_space(space, first.len())?;
+                index.upsert(space, &all)?;
+            }
+        }
     }
     index.flush()?;
-    Ok(index)
+    Ok(())
 }

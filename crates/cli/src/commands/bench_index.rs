@@ -68,8 +68,8 @@ struct Reference {
 
 pub fn run(args: BenchIndexArgs) -> anyhow::Result<()> {
     let reference = read_reference(&args.vectors)?;
-    let quantization =
-        Quantization::parse(&args.quantization).with_context(|| format!("unknown quantization {:?}", args.quantization))?;
+    let quantization = Quantization::parse(&args.quantization)
+        .with_context(|| format!("unknown quantization {:?}", args.quantization))?;
     let params = HnswParams {
         connectivity: args.connectivity,
         expansion_add: args.expansion_add,
@@ -108,7 +108,9 @@ pub fn run(args: BenchIndexArgs) -> anyhow::Result<()> {
     }
     let build_s = build(&args.vectors, &dir, params, args.threads, &reference, &say)?;
     let build_rss_mb = rss_mb("VmHWM");
-    say(format!("built and flushed in {build_s:.0} s (peak resident {build_rss_mb:.0} MB)"));
+    say(format!(
+        "built and flushed in {build_s:.0} s (peak resident {build_rss_mb:.0} MB)"
+    ));
     // Open time and memory are measured in a fresh process, so that what the build left in this
     // one's heap does not count.
     let measured = measure_in_child(&dir, &args)?;
@@ -160,7 +162,8 @@ pub fn run(args: BenchIndexArgs) -> anyhow::Result<()> {
     } else {
         say(format!(
             "recommended: ef {} -> recall@10 {:.4}, {:.0} q/s (1 thread), {:.0} q/s (2 threads)",
-            recommended["ef"], recommended["recall@10"].as_f64().unwrap_or(0.0),
+            recommended["ef"],
+            recommended["recall@10"].as_f64().unwrap_or(0.0),
             recommended["qps_1_thread"].as_f64().unwrap_or(0.0),
             recommended["qps_2_threads"].as_f64().unwrap_or(0.0)
         ));
@@ -181,7 +184,9 @@ fn measure(
     let open_s = started.elapsed().as_secs_f64();
     let rss = rss_mb("VmRSS");
     let graph_mb = index.memory_bytes() as f64 / 1e6;
-    say(format!("reopened in {open_s:.2} s; resident {rss:.0} MB, graph {graph_mb:.0} MB"));
+    say(format!(
+        "reopened in {open_s:.2} s; resident {rss:.0} MB, graph {graph_mb:.0} MB"
+    ));
     let mut sweep = Vec::new();
     for &ef in &args.ef {
         index.set_expansion_search(ef);
@@ -215,7 +220,12 @@ fn read_reference(dir: &Path) -> anyhow::Result<Reference> {
     let meta: Value = serde_json::from_slice(
         &std::fs::read(dir.join("meta.json")).with_context(|| format!("reading {}/meta.json", dir.display()))?,
     )?;
-    let field = |name: &str| meta[name].as_u64().map(|v| v as usize).with_context(|| format!("meta.json lacks {name}"));
+    let field = |name: &str| {
+        meta[name]
+            .as_u64()
+            .map(|v| v as usize)
+            .with_context(|| format!("meta.json lacks {name}"))
+    };
     let (n, dim, k) = (field("n")?, field("dim")?, field("k")?);
     let queries = read_f32(&dir.join("queries.f32"))?;
     let truth: Vec<u32> = std::fs::read(dir.join("gt.u32"))?
@@ -225,7 +235,13 @@ fn read_reference(dir: &Path) -> anyhow::Result<Reference> {
     if queries.len() % dim != 0 || truth.len() != queries.len() / dim * k {
         bail!("queries.f32 and gt.u32 do not agree with meta.json");
     }
-    Ok(Reference { n, dim, k, queries, truth })
+    Ok(Reference {
+        n,
+        dim,
+        k,
+        queries,
+        truth,
+    })
 }
 
 fn read_f32(path: &Path) -> anyhow::Result<Vec<f32>> {

@@ -7,10 +7,11 @@
 //! and applies the log's later records, so a 1M-vector space opens in seconds, not a rebuild,
 //! and a process killed mid-upsert loses at most the batch it was writing.
 //!
-//! Concurrency: usearch inserts and searches concurrently, each call on one of a fixed number of
-//! per-thread contexts ([`Slots`] hands them out). Upserts therefore run under the graph's *read*
-//! lock, beside searches; only growing the graph's capacity and removing vectors take the write
-//! lock, briefly. A per-space log mutex puts writers (and snapshots) in one order.
+//! Concurrency: each usearch call runs on one of a fixed number of per-thread contexts ([`Slots`]
+//! hands them out). Searches share the graph's read lock; inserts take the write lock 512 vectors
+//! at a time (inserting those on several threads), so searches run between chunks; usearch's own
+//! claim that searches may overlap inserts did not hold in our concurrency test. A per-space log
+//! mutex puts writers (and snapshots) in one order.
 //!
 //! Filters: a selective [`Filter::Only`] set is scored directly (the graph walk would reach few
 //! of its members); any other filter is applied inside the walk, with the beam widened by the
@@ -44,8 +45,12 @@ const CONTEXTS: usize = 32;
 const EXACT_FILTER_MAX: usize = 50_000;
 /// The widest beam a filtered walk may use.
 const MAX_WANTED: usize = 8_192;
-/// Batches at least this large are inserted on several threads.
+/// Chunks at least this large are inserted on several threads.
 const PARALLEL_BATCH: usize = 256;
+/// Inserts hold the write lock for this many vectors at a time (~0.1 s on two cores at 1M).
+const INSERT_CHUNK: usize = 512;
+/// usearch marks free nodes with the largest key, so no vector may have it as id.
+const RESERVED_ID: u64 = u64::MAX;
 /// A snapshot is taken at flush once the log holds this many vectors and also 1/50 of the graph:
 /// replaying the log on open then costs at most a few seconds.
 const SNAPSHOT_MIN_VECTORS: u64 = 4_096;
@@ -189,7 +194,10 @@ impl HnswIndex {
             named.push(space.files_named());
             let name = space.name.clone();
             if write(&index.spaces).insert(name.clone(), Arc::new(space)).is_some() {
-                return Err(IndexError::corrupt(path, format!("a second description of space {name:?}")));
+                return Err(IndexError::corrupt(
+                    path,
+                    format!("a second description of space {name:?}"),
+                ));
             }
         }
         remove_strays(&files, &named)?;
@@ -294,10 +302,18 @@ impl HnswIndex {
         let space = Space {
             name: description.name.clone(),
             dim: description.dim,
-            graph: RwLock::new(Graph { index: graph, capacity, free }),
+            graph: RwLock::new(Graph {
+                index: graph,
+                capacity,
+                free,
+            }),
             log: Mutex::new(Log {
                 seq,
-                files: Some(Files { paths, wal, description }),
+                files: Some(Files {
+                    paths,
+                    wal,
+                    description,
+                }),
             }),
             slots: Slots::new(CONTEXTS),
         };
@@ -362,15 +378,31 @@ impl Space {
                 graph.capacity = capacity;
             }
         }
-        let graph = read(&self.graph);
+        // usearch does not support searches that overlap inserts (a search can follow a link to
+        // a node that is not written yet and return nonsense; seen in our own concurrency test),
+        // so inserts take the write lock, a chunk at a time: searches run between chunks.
+        for (ids, rows) in ids.chunks(INSERT_CHUNK).zip(data.chunks(INSERT_CHUNK * self.dim)) {
+            let graph = write(&self.graph);
+            self.insert_chunk(&graph.index, ids, rows, threads)?;
+        }
+        Ok(())
+    }
+
+    /// Inserts one chunk, on several threads when it is large (usearch supports concurrent
+    /// inserts among themselves).
+    fn insert_chunk(&self, graph: &Index, ids: &[u64], data: &[f32], threads: usize) -> Result<(), IndexError> {
         let add = |ids: &[u64], rows: &[f32]| -> Result<(), IndexError> {
             let _slot = self.slots.acquire();
             for (&id, row) in ids.iter().zip(rows.chunks_exact(self.dim)) {
-                graph.index.add(id, row).map_err(|e| self.failed("insert", e))?;
+                graph.add(id, row).map_err(|e| self.failed("insert", e))?;
             }
             Ok(())
         };
-        let threads = if ids.len() >= PARALLEL_BATCH { threads.clamp(1, CONTEXTS) } else { 1 };
+        let threads = if ids.len() >= PARALLEL_BATCH {
+            threads.clamp(1, CONTEXTS)
+        } else {
+            1
+        };
         if threads == 1 {
             return add(ids, data);
         }
@@ -435,7 +467,10 @@ impl Space {
             .iter()
             .zip(&matches.distances)
             // usearch's inner-product distance is 1 - dot.
-            .map(|(&id, &distance)| Hit { id, score: 1.0 - distance })
+            .map(|(&id, &distance)| Hit {
+                id,
+                score: 1.0 - distance,
+            })
             .collect();
         hits.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.id.cmp(&b.id)));
         hits.truncate(k);
@@ -499,7 +534,12 @@ impl Space {
         }
         let (bytes, crc32) = snapshot::seal(&temp)?;
         std::fs::rename(&temp, &path).map_err(|e| IndexError::io(&path, e))?;
-        let old = files.description.snapshot.replace(SnapshotFile { file: name, seq, bytes, crc32 });
+        let old = files.description.snapshot.replace(SnapshotFile {
+            file: name,
+            seq,
+            bytes,
+            crc32,
+        });
         files.description.write(&files.paths.description())?;
         if let Some(old) = old {
             remove_if_present(&files.paths.dir.join(old.file))?;
@@ -517,13 +557,7 @@ impl Space {
 }
 
 impl VectorRead for HnswIndex {
-    fn search(
-        &self,
-        space: &str,
-        query: &[f32],
-        k: usize,
-        filter: Option<Filter<'_>>,
-    ) -> Result<Vec<Hit>, IndexError> {
+    fn search(&self, space: &str, query: &[f32], k: usize, filter: Option<Filter<'_>>) -> Result<Vec<Hit>, IndexError> {
         check_k(k)?;
         let space = self.space(space)?;
         let unit = unit_query(&space.name, space.dim, query)?;
@@ -532,6 +566,10 @@ impl VectorRead for HnswIndex {
 
     fn len(&self, space: &str) -> usize {
         self.space(space).map_or(0, |s| s.len())
+    }
+
+    fn contains(&self, space: &str, id: u64) -> bool {
+        self.space(space).is_ok_and(|s| read(&s.graph).index.contains(id))
     }
 
     fn spaces(&self) -> Vec<SpaceInfo> {
@@ -566,7 +604,11 @@ impl VectorWrite for HnswIndex {
                 remove_if_present(&paths.wal())?;
                 let (wal, _) = Wal::open(&paths.wal(), dim, 0)?;
                 description.write(&paths.description())?;
-                Some(Files { paths, wal, description })
+                Some(Files {
+                    paths,
+                    wal,
+                    description,
+                })
             }
         };
         let space = Space {
@@ -588,6 +630,13 @@ impl VectorWrite for HnswIndex {
     fn upsert(&self, space: &str, items: &[(u64, Vec<f32>)]) -> Result<(), IndexError> {
         let space = self.space(space)?;
         let scales = batch_scales(&space.name, space.dim, items)?;
+        if items.iter().any(|(id, _)| *id == RESERVED_ID) {
+            return Err(IndexError::BadVector {
+                space: space.name.clone(),
+                id: RESERVED_ID,
+                reason: "this id is reserved by the graph index".into(),
+            });
+        }
         if items.is_empty() {
             return Ok(());
         }

@@ -76,8 +76,8 @@ impl Description {
 
     pub(crate) fn read(path: &Path) -> Result<Self, IndexError> {
         let bytes = std::fs::read(path).map_err(|e| IndexError::io(path, e))?;
-        let description: Self =
-            serde_json::from_slice(&bytes).map_err(|e| IndexError::corrupt(path, format!("unreadable description: {e}")))?;
+        let description: Self = serde_json::from_slice(&bytes)
+            .map_err(|e| IndexError::corrupt(path, format!("unreadable description: {e}")))?;
         if description.format != FORMAT {
             return Err(IndexError::corrupt(
                 path,

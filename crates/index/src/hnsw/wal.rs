@@ -42,8 +42,13 @@ const MAX_RECORD: u32 = 1 << 30;
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Change {
     /// Unit vectors, `ids.len() * dim` floats.
-    Upsert { ids: Vec<u64>, data: Vec<f32> },
-    Remove { ids: Vec<u64> },
+    Upsert {
+        ids: Vec<u64>,
+        data: Vec<f32>,
+    },
+    Remove {
+        ids: Vec<u64>,
+    },
 }
 
 /// An open log, positioned at its end.
@@ -79,7 +84,13 @@ impl Wal {
             header.extend_from_slice(&(dim as u32).to_le_bytes());
             file.write_all(&header).map_err(io)?;
             file.sync_all().map_err(io)?;
-            let wal = Self { path: path.to_path_buf(), file, dim, bytes: 0, vectors: 0 };
+            let wal = Self {
+                path: path.to_path_buf(),
+                file,
+                dim,
+                bytes: 0,
+                vectors: 0,
+            };
             return Ok((wal, Vec::new()));
         }
         let mut content = Vec::with_capacity(len as usize);
@@ -145,7 +156,9 @@ impl Wal {
         data.iter().for_each(|x| record.extend_from_slice(&x.to_le_bytes()));
         let crc = crc32fast::hash(&record[8..]);
         record[4..8].copy_from_slice(&crc.to_le_bytes());
-        self.file.write_all(&record).map_err(|e| IndexError::io(&self.path, e))?;
+        self.file
+            .write_all(&record)
+            .map_err(|e| IndexError::io(&self.path, e))?;
         self.bytes += record.len() as u64;
         if kind == KIND_UPSERT {
             self.vectors += ids.len() as u64;
@@ -230,7 +243,10 @@ mod tests {
         let path = dir.path().join("s.wal");
         let (mut wal, none) = Wal::open(&path, 2, 0).unwrap();
         assert!(none.is_empty());
-        let a = Change::Upsert { ids: vec![1, 2], data: vec![1.0, 0.0, 0.0, 1.0] };
+        let a = Change::Upsert {
+            ids: vec![1, 2],
+            data: vec![1.0, 0.0, 0.0, 1.0],
+        };
         let b = Change::Remove { ids: vec![1] };
         wal.append(1, &a).unwrap();
         wal.append(2, &b).unwrap();
@@ -256,8 +272,22 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.wal");
         let (mut wal, _) = Wal::open(&path, 1, 0).unwrap();
-        wal.append(1, &Change::Upsert { ids: vec![7], data: vec![1.0] }).unwrap();
-        wal.append(2, &Change::Upsert { ids: vec![8], data: vec![1.0] }).unwrap();
+        wal.append(
+            1,
+            &Change::Upsert {
+                ids: vec![7],
+                data: vec![1.0],
+            },
+        )
+        .unwrap();
+        wal.append(
+            2,
+            &Change::Upsert {
+                ids: vec![8],
+                data: vec![1.0],
+            },
+        )
+        .unwrap();
         drop(wal);
         let mut bytes = std::fs::read(&path).unwrap();
         let last = bytes.len() - 2;

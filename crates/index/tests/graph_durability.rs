@@ -1,0 +1,239 @@
+//! The graph backend on disk (issue 14): reopening from snapshot + log, a process killed with
+//! SIGKILL in the middle of large upserts, corruption, inserts while searches run, and the
+//! embedded default moving a growing space from the exact scan to the graph.
+
+mod support;
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use glint_index::{HnswIndex, HnswParams, IndexError, LocalIndex, VectorRead, VectorWrite};
+use support::{random_items, Rng};
+
+const DIM: usize = 32;
+/// The child process of the kill test upserts batches of this many vectors.
+const KILL_BATCH: usize = 2_000;
+
+fn open(dir: &Path) -> HnswIndex {
+    HnswIndex::open(dir, HnswParams::default()).unwrap()
+}
+
+#[test]
+fn issue14_reopens_from_snapshot_and_log_with_the_same_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = Rng(21);
+    let items = random_items(&mut rng, 12_000, DIM);
+    let queries: Vec<Vec<f32>> = (0..20).map(|_| rng.vector(DIM)).collect();
+    let answers = {
+        let index = open(dir.path());
+        index.create_space("face:x", DIM).unwrap();
+        index.create_space("empty", 8).unwrap();
+        index.upsert("face:x", &items[..10_000]).unwrap();
+        index.flush().unwrap(); // 10,000 logged vectors: a snapshot.
+        index.upsert("face:x", &items[10_000..]).unwrap(); // Only in the log.
+        index.remove("face:x", &[items[0].0, items[1].0]).unwrap();
+        index.flush().unwrap();
+        queries
+            .iter()
+            .map(|q| index.search("face:x", q, 10, None).unwrap())
+            .collect::<Vec<_>>()
+    };
+    let snapshots = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "usearch"))
+        .count();
+    assert_eq!(snapshots, 1);
+    let index = open(dir.path());
+    assert_eq!(index.len("face:x"), 11_998);
+    assert_eq!(index.len("empty"), 0);
+    assert!(!index.contains("face:x", items[0].0));
+    // The log is replayed on several threads, so the graph is not bit-identical to the one
+    // before: the answers agree but for the approximate tail.
+    let mut same = 0;
+    for (q, want) in queries.iter().zip(&answers) {
+        let got = index.search("face:x", q, 10, None).unwrap();
+        assert_eq!(got[0].id, want[0].id);
+        same += got.iter().filter(|h| want.iter().any(|w| w.id == h.id)).count();
+    }
+    assert!(same >= 190, "{same} of 200 answers kept");
+}
+
+/// Run by the kill test as a child process: upserts batches forever, logging progress.
+#[test]
+#[ignore = "helper: run by issue14_sigkill_during_large_upserts_loses_only_the_batch_in_flight"]
+fn kill_child_upserts_forever() {
+    let Ok(dir) = std::env::var("GLINT_KILL_DIR") else {
+        return;
+    };
+    let index = open(Path::new(&dir));
+    index.create_space("s", DIM).unwrap();
+    let mut rng = Rng(22);
+    for batch in 0u64.. {
+        let items: Vec<(u64, Vec<f32>)> = (0..KILL_BATCH as u64)
+            .map(|i| (batch * KILL_BATCH as u64 + i, rng.vector(DIM)))
+            .collect();
+        index.upsert("s", &items).unwrap();
+        if batch % 3 == 2 {
+            index.flush().unwrap();
+        }
+        println!("batch {batch}");
+    }
+}
+
+#[test]
+fn issue14_sigkill_during_large_upserts_loses_only_the_batch_in_flight() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "kill_child_upserts_forever", "--ignored", "--nocapture"])
+        .env("GLINT_KILL_DIR", dir.path())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Long enough for several batches and at least one snapshot, at whatever moment.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        std::thread::sleep(Duration::from_millis(200));
+        let logged: u64 = std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().extension().is_some_and(|x| x == "usearch"))
+            .count() as u64;
+        if logged > 0 || Instant::now() > deadline {
+            break;
+        }
+    }
+    std::thread::sleep(Duration::from_millis(700));
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+
+    let index = open(dir.path());
+    let n = index.len("s");
+    assert!(n >= 3 * KILL_BATCH, "only {n} vectors survived");
+    assert_eq!(n % KILL_BATCH, 0, "a batch was half-applied: {n} vectors");
+    // Every surviving vector is searchable: replay the child's generator.
+    let mut rng = Rng(22);
+    for i in 0..n as u64 {
+        let v = rng.vector(DIM);
+        if i % 997 == 0 {
+            assert_eq!(index.search("s", &v, 1, None).unwrap()[0].id, i);
+        }
+    }
+    // Writing goes on where it stopped.
+    index.upsert("s", &[(u64::MAX - 1, vec![1.0; DIM])]).unwrap();
+    index.flush().unwrap();
+    drop(index);
+    assert_eq!(open(dir.path()).len("s"), n + 1);
+}
+
+#[test]
+fn issue14_a_damaged_snapshot_is_refused_with_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let index = open(dir.path());
+        index.create_space("s", DIM).unwrap();
+        index.upsert("s", &random_items(&mut Rng(23), 5_000, DIM)).unwrap();
+        index.flush().unwrap();
+    }
+    let snapshot = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "usearch"))
+        .unwrap();
+    let mut bytes = std::fs::read(&snapshot).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x55;
+    std::fs::write(&snapshot, &bytes).unwrap();
+    match HnswIndex::open(dir.path(), HnswParams::default()) {
+        Err(IndexError::Corrupt { path, reason }) => {
+            assert_eq!(path, snapshot);
+            assert!(reason.contains("CRC"), "{reason}");
+        }
+        Err(other) => panic!("wrong error: {other}"),
+        Ok(_) => panic!("a damaged snapshot was loaded"),
+    }
+}
+
+#[test]
+fn issue14_inserts_while_searches_run() {
+    let index = HnswIndex::in_memory(HnswParams::default());
+    index.create_space("s", DIM).unwrap();
+    let mut rng = Rng(24);
+    let items = random_items(&mut rng, 20_000, DIM);
+    index.upsert("s", &items[..2_000]).unwrap();
+    let done = AtomicBool::new(false);
+    let (searches, found_self) = (AtomicUsize::new(0), AtomicUsize::new(0));
+    std::thread::scope(|scope| {
+        for t in 0..3 {
+            let (index, done, items) = (&index, &done, &items);
+            let (searches, found_self) = (&searches, &found_self);
+            scope.spawn(move || {
+                let mut i = t;
+                while !done.load(Ordering::Acquire) {
+                    let (id, v) = &items[i % 2_000];
+                    let hits = index.search("s", v, 5, None).unwrap();
+                    assert_eq!(hits.len(), 5);
+                    assert!(hits.windows(2).all(|w| w[0].score >= w[1].score));
+                    found_self.fetch_add(usize::from(hits[0].id == *id), Ordering::Relaxed);
+                    searches.fetch_add(1, Ordering::Relaxed);
+                    i += 7;
+                }
+            });
+        }
+        for batch in items[2_000..].chunks(1_500) {
+            index.upsert("s", batch).unwrap();
+        }
+        done.store(true, Ordering::Release);
+    });
+    let (searches, found_self) = (searches.into_inner(), found_self.into_inner());
+    assert!(searches > 0);
+    // Uniform random 32-d vectors are the graph's worst case; a stored vector still finds itself
+    // almost always while the graph grows around it.
+    assert!(
+        found_self as f64 >= 0.97 * searches as f64,
+        "{found_self} of {searches}"
+    );
+    assert_eq!(index.len("s"), 20_000);
+    let sample: Vec<_> = items.iter().step_by(97).collect();
+    let found = sample
+        .iter()
+        .filter(|(id, v)| index.search("s", v, 1, None).unwrap()[0].id == *id)
+        .count();
+    assert!(
+        found as f64 >= 0.97 * sample.len() as f64,
+        "{found} of {}",
+        sample.len()
+    );
+}
+
+#[test]
+fn issue14_a_growing_space_moves_to_the_graph_and_stays_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = Rng(25);
+    let items = random_items(&mut rng, 6_000, DIM);
+    {
+        let index = LocalIndex::open(dir.path(), HnswParams::default())
+            .unwrap()
+            .with_graph_above_floats(5_000 * DIM);
+        index.create_space("item:x", DIM).unwrap();
+        index.upsert("item:x", &items[..4_000]).unwrap();
+        index.flush().unwrap();
+        assert!(!index.is_graph("item:x"));
+        index.upsert("item:x", &items[4_000..]).unwrap();
+        assert!(index.is_graph("item:x"));
+        assert_eq!(index.len("item:x"), 6_000);
+        index.flush().unwrap();
+    }
+    // The flat file is gone; the graph holds every vector after reopening.
+    assert!(!std::fs::read_dir(dir.path())
+        .unwrap()
+        .any(|e| e.unwrap().path().extension().is_some_and(|x| x == "vec")));
+    let index = LocalIndex::open(dir.path(), HnswParams::default()).unwrap();
+    assert!(index.is_graph("item:x"));
+    assert_eq!(index.len("item:x"), 6_000);
+    assert_eq!(
+        index.search("item:x", &items[4_321].1, 1, None).unwrap()[0].id,
+        items[4_321].0
+    );
+}
