@@ -27,6 +27,10 @@ pub struct GlobalArgs {
     /// source; finding a paused frame of bigbuckbunny.mp4 takes 6 ms with one, 314 ms without).
     #[arg(long, global = true, env = "GLINT_SEEK_PROXIES", default_value_t = true, action = clap::ArgAction::Set)]
     pub seek_proxies: bool,
+    /// A vector space moves from the exact scan to the HNSW graph once it holds more than this
+    /// many floats (default 64 Mi floats' worth: 16k 1024-d faces or 32k 512-d item windows).
+    #[arg(long, global = true, env = "GLINT_GRAPH_ABOVE_FLOATS", default_value_t = glint_index::GRAPH_ABOVE_FLOATS)]
+    pub graph_above_floats: usize,
 }
 
 /// What Glint may do with faces.
@@ -58,6 +62,11 @@ fn default_data_dir() -> PathBuf {
 }
 
 impl GlobalArgs {
+    /// The data directory's catalog and vector index.
+    pub fn open_store(&self) -> anyhow::Result<glint_ingest::Store> {
+        Ok(glint_ingest::Store::open_with(&self.data_dir, self.graph_above_floats)?)
+    }
+
     pub fn load_models(&self) -> anyhow::Result<glint_vision::Models> {
         Ok(glint_vision::Models::load(&self.models_dir, self.encoder.as_deref())?)
     }

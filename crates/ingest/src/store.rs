@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use glint_catalog::Catalog;
-use glint_index::{HnswParams, LocalIndex, VectorRead, VectorWrite};
+use glint_index::{HnswParams, LocalIndex, VectorRead, VectorWrite, GRAPH_ABOVE_FLOATS};
 
 use crate::IngestError;
 
@@ -24,10 +24,17 @@ pub struct Store {
 }
 
 impl Store {
+    /// Opens the data directory with the default index settings.
     pub fn open(data_dir: &Path) -> Result<Self, IngestError> {
+        Self::open_with(data_dir, GRAPH_ABOVE_FLOATS)
+    }
+
+    /// Opens the data directory; spaces holding more than `graph_above_floats` floats are
+    /// searched through the graph index.
+    pub fn open_with(data_dir: &Path, graph_above_floats: usize) -> Result<Self, IngestError> {
         let catalog = Arc::new(Catalog::open(data_dir)?);
         let index_dir = data_dir.join("index");
-        let index = LocalIndex::open(&index_dir, HnswParams::default())?;
+        let index = LocalIndex::open(&index_dir, HnswParams::default())?.with_graph_above_floats(graph_above_floats);
         let truth: BTreeMap<String, u64> = catalog.vector_counts()?.into_iter().collect();
         repair(&catalog, &index, &truth)?;
         Ok(Self {

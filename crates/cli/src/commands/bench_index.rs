@@ -114,15 +114,7 @@ pub fn run(args: BenchIndexArgs) -> anyhow::Result<()> {
     // Open time and memory are measured in a fresh process, so that what the build left in this
     // one's heap does not count.
     let measured = measure_in_child(&dir, &args)?;
-    for row in measured["sweep"].as_array().into_iter().flatten() {
-        say(format!(
-            "ef {:>4}: recall@10 {:.4}  {:>7.0} q/s on 1 thread  {:>7.0} q/s on 2",
-            row["ef"],
-            row["recall@10"].as_f64().unwrap_or(0.0),
-            row["qps_1_thread"].as_f64().unwrap_or(0.0),
-            row["qps_2_threads"].as_f64().unwrap_or(0.0)
-        ));
-    }
+    say_sweep("", &measured, say);
     say(format!(
         "reopened in {:.2} s; resident {:.0} MB (graph {:.0} MB)",
         measured["open_s"].as_f64().unwrap_or(0.0),
@@ -344,16 +336,21 @@ fn run_faiss(python: &Path, args: &BenchIndexArgs, say: &dyn Fn(String)) -> anyh
     let text = String::from_utf8_lossy(&output.stdout);
     let last = text.lines().last().unwrap_or_default();
     let value: Value = serde_json::from_str(last).with_context(|| format!("faiss printed {last:?}"))?;
-    for row in value["sweep"].as_array().into_iter().flatten() {
+    say_sweep("faiss ", &value, say);
+    Ok(value)
+}
+
+/// One line per row of a result's `sweep`.
+fn say_sweep(prefix: &str, result: &Value, say: &dyn Fn(String)) {
+    for row in result["sweep"].as_array().into_iter().flatten() {
         say(format!(
-            "faiss ef {:>4}: recall@10 {:.4}  {:>7.0} q/s on 1 thread  {:>7.0} q/s on 2",
+            "{prefix}ef {:>4}: recall@10 {:.4}  {:>7.0} q/s on 1 thread  {:>7.0} q/s on 2",
             row["ef"],
             row["recall@10"].as_f64().unwrap_or(0.0),
             row["qps_1_thread"].as_f64().unwrap_or(0.0),
             row["qps_2_threads"].as_f64().unwrap_or(0.0)
         ));
     }
-    Ok(value)
 }
 
 /// A `/proc/self/status` figure (VmRSS, VmHWM) in MB.

@@ -12,7 +12,6 @@ use clap::Args;
 use serde_json::json;
 
 use glint_catalog::{MediaKind, TrackKind};
-use glint_ingest::Store;
 use glint_search::{Query, SearchOptions, Searcher};
 
 use crate::config::GlobalArgs;
@@ -31,7 +30,7 @@ pub struct BenchSearchArgs {
 
 pub fn run(global: &GlobalArgs, args: BenchSearchArgs) -> anyhow::Result<()> {
     let models = global.load_models()?;
-    let store = Store::open(&global.data_dir)?;
+    let store = global.open_store()?;
     let searcher = Searcher::new(store.clone(), models);
     let mut queries = Vec::new();
     for media in store.catalog.list_media()? {

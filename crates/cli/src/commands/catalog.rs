@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::Subcommand;
 use serde_json::json;
 
-use glint_ingest::{IngestConfig, Store};
+use glint_ingest::IngestConfig;
 use glint_merchant::{demo::write_demo_feed, import, ImportOptions};
 
 use crate::config::GlobalArgs;
@@ -47,7 +47,7 @@ pub enum CatalogCommand {
 pub fn run(global: &GlobalArgs, cmd: CatalogCommand) -> anyhow::Result<()> {
     match cmd {
         CatalogCommand::Import { feed, full, json } => {
-            let store = Store::open(&global.data_dir)?;
+            let store = global.open_store()?;
             let models = global.load_models()?;
             let options = ImportOptions {
                 full,
@@ -80,7 +80,7 @@ pub fn run(global: &GlobalArgs, cmd: CatalogCommand) -> anyhow::Result<()> {
             }
         }
         CatalogCommand::List { json } => {
-            let store = Store::open(&global.data_dir)?;
+            let store = global.open_store()?;
             let stores = store.catalog.list_stores()?;
             let products = store.catalog.list_products(None)?;
             if json {
@@ -105,7 +105,7 @@ pub fn run(global: &GlobalArgs, cmd: CatalogCommand) -> anyhow::Result<()> {
             store: store_id,
             product,
         } => {
-            let store = Store::open(&global.data_dir)?;
+            let store = global.open_store()?;
             match product {
                 Some(product_id) => {
                     store.catalog.remove_product(&store_id, &product_id)?;

@@ -8,7 +8,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
-use glint_ingest::{IngestConfig, Ingestor, JobReport, Outcome, Progress, Store};
+use glint_ingest::{IngestConfig, Ingestor, JobReport, Outcome, Progress};
 
 use crate::config::GlobalArgs;
 
@@ -28,7 +28,7 @@ pub fn run(global: &GlobalArgs, args: IngestArgs) -> anyhow::Result<()> {
     if !(args.fps.is_finite() && args.fps > 0.0 && args.fps <= 60.0) {
         anyhow::bail!("--fps must be a number between 0 and 60");
     }
-    let store = Store::open(&global.data_dir)?;
+    let store = global.open_store()?;
     let models = global.load_models()?;
     let config = IngestConfig {
         fps: args.fps,

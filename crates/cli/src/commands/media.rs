@@ -2,8 +2,6 @@
 
 use clap::{Args, Subcommand};
 
-use glint_ingest::Store;
-
 use crate::config::GlobalArgs;
 
 #[derive(Subcommand)]
@@ -30,7 +28,7 @@ pub struct JobsArgs {
 }
 
 pub fn run(global: &GlobalArgs, cmd: MediaCommand) -> anyhow::Result<()> {
-    let store = Store::open(&global.data_dir)?;
+    let store = global.open_store()?;
     match cmd {
         MediaCommand::List { json } => {
             let media = store.catalog.list_media()?;
@@ -92,7 +90,7 @@ pub fn run(global: &GlobalArgs, cmd: MediaCommand) -> anyhow::Result<()> {
 }
 
 pub fn jobs(global: &GlobalArgs, args: JobsArgs) -> anyhow::Result<()> {
-    let store = Store::open(&global.data_dir)?;
+    let store = global.open_store()?;
     let jobs = store.catalog.jobs()?;
     if args.json {
         println!("{}", serde_json::to_string(&jobs)?);

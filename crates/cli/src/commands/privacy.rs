@@ -8,7 +8,6 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 
-use glint_ingest::Store;
 use glint_media::{load_image, DecodeLimits};
 
 use crate::config::GlobalArgs;
@@ -45,7 +44,7 @@ pub struct AuditArgs {
 }
 
 pub fn optout(global: &GlobalArgs, cmd: OptOutCommand) -> anyhow::Result<()> {
-    let store = Store::open(&global.data_dir)?;
+    let store = global.open_store()?;
     match cmd {
         OptOutCommand::Add { photos, note, json } => {
             let models = global.load_models()?;
@@ -89,7 +88,7 @@ pub fn optout(global: &GlobalArgs, cmd: OptOutCommand) -> anyhow::Result<()> {
 }
 
 pub fn audit(global: &GlobalArgs, args: AuditArgs) -> anyhow::Result<()> {
-    let store = Store::open(&global.data_dir)?;
+    let store = global.open_store()?;
     let log = store.catalog.face_search_log(args.last)?;
     if args.json {
         println!("{}", serde_json::to_string(&log)?);

@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use anyhow::bail;
 use clap::Args;
 
-use glint_ingest::Store;
 use glint_media::{load_image, DecodeLimits};
 use glint_search::{Query, SearchOptions, SearchResponse, Searcher};
 use glint_types::BBox;
@@ -79,7 +78,7 @@ pub fn run(global: &GlobalArgs, args: SearchArgs) -> anyhow::Result<()> {
     } else {
         bail!("say what to search with: --video ID --at S --box B, --image FILE [--box B], --media ID --box B, or --sighting ID");
     };
-    let searcher = Searcher::new(Store::open(&global.data_dir)?, global.load_models()?);
+    let searcher = Searcher::new(global.open_store()?, global.load_models()?);
     let options = SearchOptions {
         limit: args.limit,
         apply_thresholds: !args.all,

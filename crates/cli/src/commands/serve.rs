@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 
 use clap::Args;
 
-use glint_ingest::{IngestConfig, Store};
+use glint_ingest::IngestConfig;
 use glint_server::{AppState, ServerConfig};
 
 use crate::config::GlobalArgs;
@@ -38,7 +38,7 @@ pub struct ServeArgs {
 }
 
 pub fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
-    let store = Store::open(&global.data_dir)?;
+    let store = global.open_store()?;
     let models = global.load_models()?;
     let config = ServerConfig {
         max_upload_bytes: args.max_upload_mb << 20,

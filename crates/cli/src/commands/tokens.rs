@@ -3,7 +3,6 @@
 use clap::Subcommand;
 
 use glint_catalog::Scope;
-use glint_ingest::Store;
 
 use crate::config::GlobalArgs;
 
@@ -28,7 +27,7 @@ pub enum TokensCommand {
 }
 
 pub fn run(global: &GlobalArgs, cmd: TokensCommand) -> anyhow::Result<()> {
-    let store = Store::open(&global.data_dir)?;
+    let store = global.open_store()?;
     let catalog = &store.catalog;
     match cmd {
         TokensCommand::Create { name, scopes, json } => {

@@ -42,3 +42,14 @@ pub fn media_list(data: &Path) -> Vec<Value> {
         .expect("a list")
         .clone()
 }
+
+/// The public id of the indexed media whose path ends with `name`.
+pub fn media_id(data: &Path, name: &str) -> String {
+    media_list(data)
+        .iter()
+        .find(|m| m["path"].as_str().unwrap().ends_with(name))
+        .unwrap_or_else(|| panic!("{name} not indexed"))["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
