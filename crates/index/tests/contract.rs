@@ -7,7 +7,7 @@ mod support;
 
 use std::collections::HashSet;
 
-use glint_index::{Filter, FlatIndex, HnswIndex, HnswParams, IndexError, LocalIndex, VectorRead, VectorWrite};
+use glint_index::{Filter, FlatIndex, HnswIndex, HnswParams, IndexError, LocalIndex, VectorWrite};
 use support::{assert_exact, assert_exact_within, naive_search, random_items, Rng};
 
 struct Backend {

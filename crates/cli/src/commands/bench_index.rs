@@ -114,7 +114,7 @@ pub fn run(args: BenchIndexArgs) -> anyhow::Result<()> {
     // Open time and memory are measured in a fresh process, so that what the build left in this
     // one's heap does not count.
     let measured = measure_in_child(&dir, &args)?;
-    say_sweep("", &measured, say);
+    say_sweep("", &measured, &say);
     say(format!(
         "reopened in {:.2} s; resident {:.0} MB (graph {:.0} MB)",
         measured["open_s"].as_f64().unwrap_or(0.0),
