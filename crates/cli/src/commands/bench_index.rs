@@ -116,10 +116,11 @@ pub fn run(args: BenchIndexArgs) -> anyhow::Result<()> {
     let measured = measure_in_child(&dir, &args)?;
     say_sweep("", &measured, &say);
     say(format!(
-        "reopened in {:.2} s; resident {:.0} MB (graph {:.0} MB)",
+        "reopened in {:.2} s; resident {:.0} MB (graph {:.0} MB); usearch kernels {}",
         measured["open_s"].as_f64().unwrap_or(0.0),
         measured["rss_mb"].as_f64().unwrap_or(0.0),
-        measured["graph_mb"].as_f64().unwrap_or(0.0)
+        measured["graph_mb"].as_f64().unwrap_or(0.0),
+        measured["kernels"].as_str().unwrap_or("?")
     ));
     let sweep = measured["sweep"].as_array().cloned().unwrap_or_default();
     let (open_s, rss) = (measured["open_s"].clone(), measured["rss_mb"].clone());
@@ -143,6 +144,7 @@ pub fn run(args: BenchIndexArgs) -> anyhow::Result<()> {
         "rss_mb": rss,
         "build_rss_mb": build_rss_mb,
         "open_s": open_s,
+        "kernels": measured["kernels"],
         "n": reference.n,
         "dim": reference.dim,
         "params": params,
@@ -176,8 +178,9 @@ fn measure(
     let open_s = started.elapsed().as_secs_f64();
     let rss = rss_mb("VmRSS");
     let graph_mb = index.memory_bytes() as f64 / 1e6;
+    let kernels = index.kernels(SPACE).unwrap_or_default();
     say(format!(
-        "reopened in {open_s:.2} s; resident {rss:.0} MB, graph {graph_mb:.0} MB"
+        "reopened in {open_s:.2} s; resident {rss:.0} MB, graph {graph_mb:.0} MB; kernels {kernels}"
     ));
     let mut sweep = Vec::new();
     for &ef in &args.ef {
@@ -186,7 +189,7 @@ fn measure(
         let (_, qps_2) = run_queries(&index, reference, 2)?;
         sweep.push(json!({"ef": ef, "recall@10": recall, "qps_1_thread": qps_1, "qps_2_threads": qps_2}));
     }
-    Ok(json!({"open_s": open_s, "rss_mb": rss, "graph_mb": graph_mb, "sweep": sweep}))
+    Ok(json!({"open_s": open_s, "rss_mb": rss, "graph_mb": graph_mb, "kernels": kernels, "sweep": sweep}))
 }
 
 fn measure_in_child(dir: &Path, args: &BenchIndexArgs) -> anyhow::Result<Value> {
