@@ -140,6 +140,11 @@ impl FlatIndex {
             .collect())
     }
 
+    /// Whether the index holds `name` (a map lookup, unlike [`VectorRead::spaces`]).
+    pub fn has_space(&self, name: &str) -> bool {
+        read(&self.spaces).contains_key(name)
+    }
+
     /// Removes a space and its file.
     pub fn drop_space(&self, name: &str) -> Result<(), IndexError> {
         if write(&self.spaces).remove(name).is_none() {

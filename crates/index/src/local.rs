@@ -33,7 +33,7 @@ impl LocalIndex {
         let flat = FlatIndex::open(dir)?;
         let graph = HnswIndex::open(dir.join("graph"), params)?;
         for space in graph.spaces() {
-            if flat.spaces().iter().any(|s| s.name == space.name) {
+            if flat.has_space(&space.name) {
                 tracing::warn!(space = %space.name, "a move to the graph was interrupted; it will run again");
                 graph.drop_space(&space.name)?;
             }
@@ -75,7 +75,7 @@ impl LocalIndex {
 
     /// Whether `space` is held by the graph.
     pub fn is_graph(&self, space: &str) -> bool {
-        !self.in_flat(space) && self.graph.spaces().iter().any(|s| s.name == space)
+        !self.flat.has_space(space) && self.graph.has_space(space)
     }
 
     /// Bytes of heap held by both backends.
@@ -83,13 +83,9 @@ impl LocalIndex {
         self.flat.memory_bytes() + self.graph.memory_bytes()
     }
 
-    fn in_flat(&self, space: &str) -> bool {
-        self.flat.spaces().iter().any(|s| s.name == space)
-    }
-
     /// The backend that answers for `space`: the flat one while it holds the space.
     fn backend(&self, space: &str) -> &dyn VectorWrite {
-        if self.in_flat(space) {
+        if self.flat.has_space(space) {
             &self.flat
         } else {
             &self.graph
@@ -139,7 +135,7 @@ impl VectorWrite for LocalIndex {
     fn create_space(&self, name: &str, dim: usize) -> Result<(), IndexError> {
         let _writes = self.writes.lock().unwrap_or_else(PoisonError::into_inner);
         // A new space starts exact; one the graph holds is checked there.
-        if !self.in_flat(name) && self.graph.spaces().iter().any(|s| s.name == name) {
+        if self.is_graph(name) {
             self.graph.create_space(name, dim)
         } else {
             self.flat.create_space(name, dim)
@@ -148,7 +144,7 @@ impl VectorWrite for LocalIndex {
 
     fn upsert(&self, space: &str, items: &[(u64, Vec<f32>)]) -> Result<(), IndexError> {
         let _writes = self.writes.lock().unwrap_or_else(PoisonError::into_inner);
-        if !self.in_flat(space) {
+        if !self.flat.has_space(space) {
             return self.graph.upsert(space, items);
         }
         self.flat.upsert(space, items)?;

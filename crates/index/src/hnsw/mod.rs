@@ -244,6 +244,11 @@ impl HnswIndex {
             .sum()
     }
 
+    /// Whether the index holds `name` (a map lookup, unlike [`VectorRead::spaces`]).
+    pub fn has_space(&self, name: &str) -> bool {
+        read(&self.spaces).contains_key(name)
+    }
+
     /// Removes a space and its files.
     pub fn drop_space(&self, name: &str) -> Result<(), IndexError> {
         let Some(space) = write(&self.spaces).remove(name) else {
