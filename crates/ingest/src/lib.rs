@@ -18,6 +18,7 @@ mod queue;
 pub mod regions;
 mod store;
 pub mod tracker;
+mod video;
 
 pub use error::IngestError;
 pub use pipeline::{content_hash, face_space, item_space, Outcome};
@@ -45,6 +46,10 @@ pub struct IngestConfig {
     /// Wall-clock seconds one video may take to decode and analyse: a file that decodes
     /// pathologically slowly (or a decoder that stalls) fails instead of holding the worker.
     pub max_analysis_s: f64,
+    /// The fast mode for bulk back-catalogues: videos are sampled at their keyframes only
+    /// (`glint_media::SampleOptions::keyframes_only`), with no seek proxy. Several times faster
+    /// (docs/benchmarks.md); a video with keyframes far apart is then seen only that often.
+    pub keyframes_only: bool,
 }
 
 /// The longest side videos are analysed at by default (see [`IngestConfig::max_decode_side`]).
@@ -66,6 +71,7 @@ impl Default for IngestConfig {
             image_limits: DecodeLimits::default(),
             max_video_s: 4.0 * 3600.0,
             max_analysis_s: 4.0 * 3600.0,
+            keyframes_only: false,
         }
     }
 }
@@ -74,8 +80,9 @@ impl Default for IngestConfig {
 pub trait Progress: Sync {
     /// A job starts; `duration_s` is known for videos.
     fn media_started(&self, _path: &Path, _duration_s: Option<f64>) {}
-    /// A sampled frame at `t` seconds was analysed.
-    fn frame_done(&self, _t: f64) {}
+    /// A sampled frame at `t` seconds of the video at `path` was analysed (several files may
+    /// be in progress at once, see [`Ingestor::with_workers`]).
+    fn frame_done(&self, _path: &Path, _t: f64) {}
     /// A job ended.
     fn job_done(&self, _report: &JobReport) {}
 }

@@ -1,16 +1,15 @@
 //! One file in, one committed media out: hash, decode, analyse sampled frames, track, write.
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
-use glint_catalog::{MediaKind, MediaRecord, NewMedia, Shot};
+use glint_catalog::{MediaKind, MediaRecord, NewMedia};
 use glint_index::VectorWrite;
-use glint_media::{decode_image_bytes, RgbImage, SampleOptions, SampledFrame, VideoFrames};
+use glint_media::{decode_image_bytes, RgbImage};
 use glint_vision::{DetectOptions, Models};
 
-use glint_keypoints::LocalFeatures;
 
 use crate::analyze::{faces, items, shrink, Observations};
 use crate::local::{self, FrameFeatures};
@@ -34,7 +33,7 @@ pub fn item_space(models: &Models) -> String {
 }
 
 /// Longest side of a media thumbnail.
-const MEDIA_THUMB_SIDE: u32 = 320;
+pub(crate) const MEDIA_THUMB_SIDE: u32 = 320;
 /// Photos are analysed at most this large (faces are still detected and embedded from the
 /// detector's own working copy; items do not gain from more pixels than the encoder sees).
 const MAX_IMAGE_SIDE: u32 = 1600;
@@ -92,7 +91,7 @@ pub fn ingest_file(
         analyse_image(models, config, path, &sha256)?
     } else {
         let proxy = config.seek_proxies.then(|| store.proxy_path(&uid));
-        analyse_video(models, config, path, &sha256, proxy, progress)?
+        crate::video::analyse_video(models, config, path, &sha256, proxy, progress)?
     };
     // Thumbnails first: a crash after them but before the commit only leaves files that the
     // retry overwrites.
@@ -103,7 +102,16 @@ pub fn ingest_file(
     }
     let mut media = analysed.media;
     media.tracks = analysed.tracks.into_iter().map(|t| t.track).collect();
-    let (record, vectors) = store.catalog.insert_media(&media)?;
+    let (record, vectors) = match store.catalog.insert_media(&media) {
+        Ok(inserted) => inserted,
+        Err(e) => {
+            // Another worker committed the same content while this one analysed it.
+            return match store.catalog.media_by_sha256(&sha256)? {
+                Some(uid) => Ok(Outcome::Skipped(uid)),
+                None => Err(e.into()),
+            };
+        }
+    };
     let mut by_space: std::collections::BTreeMap<&str, Vec<(u64, Vec<f32>)>> = Default::default();
     for v in &vectors {
         by_space.entry(&v.space).or_default().push((v.id, v.data.clone()));
@@ -118,11 +126,11 @@ pub fn ingest_file(
     Ok(Outcome::Ingested(record))
 }
 
-struct Analysed {
-    media: NewMedia,
-    tracks: Vec<TrackOut>,
-    thumb: RgbImage,
-    local: Vec<FrameFeatures>,
+pub(crate) struct Analysed {
+    pub(crate) media: NewMedia,
+    pub(crate) tracks: Vec<TrackOut>,
+    pub(crate) thumb: RgbImage,
+    pub(crate) local: Vec<FrameFeatures>,
 }
 
 fn analyse_image(models: &Models, config: &IngestConfig, path: &Path, sha256: &str) -> Result<Analysed, IngestError> {
@@ -170,165 +178,6 @@ fn analyse_image(models: &Models, config: &IngestConfig, path: &Path, sha256: &s
         thumb: shrink(&image, MEDIA_THUMB_SIDE),
         local,
     })
-}
-
-fn analyse_video(
-    models: &Models,
-    config: &IngestConfig,
-    path: &Path,
-    sha256: &str,
-    proxy: Option<PathBuf>,
-    progress: &dyn Progress,
-) -> Result<Analysed, IngestError> {
-    let opts = SampleOptions {
-        fps: config.fps,
-        max_side: config.max_decode_side,
-        // Written beside decoding (on the decode thread) and kept only for files that are
-        // slow to seek in: searches on a paused frame then decode a few small frames.
-        proxy,
-        ..SampleOptions::default()
-    };
-    let mut frames = VideoFrames::open(path, opts)?;
-    let info = frames.info().clone();
-    if info.duration_s > config.max_video_s {
-        return Err(IngestError::TooLong {
-            path: path.to_path_buf(),
-            duration_s: info.duration_s,
-            limit_s: config.max_video_s,
-        });
-    }
-    progress.media_started(path, Some(info.duration_s));
-    let mut tracker = Tracker::new(
-        &face_space(models),
-        &item_space(models),
-        models.face_embedder.distances(),
-    );
-    let mut shots: Vec<Shot> = Vec::new();
-    let mut thumb: Option<(f64, RgbImage)> = None;
-    // The media thumbnail is the sampled frame nearest a third of the way in (past titles).
-    let thumb_at = info.duration_s / 3.0;
-    let mut sampled = 0u64;
-    let mut local = Vec::new();
-    // Decoding runs on its own thread, a few frames ahead, while this one runs the models.
-    let (report, analysed) = std::thread::scope(|scope| {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<SampledFrame>(4);
-        let decoder = scope.spawn(move || {
-            for frame in frames.by_ref() {
-                if tx.send(frame).is_err() {
-                    break; // The analysis stopped on an error.
-                }
-            }
-            frames.into_report()
-        });
-        let analysed = (|| -> Result<(), IngestError> {
-            // No deadline when the limit is not a representable duration (infinite: no limit).
-            let deadline = std::time::Duration::try_from_secs_f64(config.max_analysis_s)
-                .ok()
-                .and_then(|d| std::time::Instant::now().checked_add(d));
-            let timed_out = || IngestError::TimedOut {
-                path: path.to_path_buf(),
-                limit_s: config.max_analysis_s,
-            };
-            loop {
-                // Waiting is bounded too: a decoder stuck on one packet trips the same limit.
-                let left = deadline.map_or(std::time::Duration::MAX, |d| {
-                    d.saturating_duration_since(std::time::Instant::now())
-                });
-                let frame = match rx.recv_timeout(left) {
-                    Ok(frame) => frame,
-                    Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
-                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => return Err(timed_out()),
-                };
-                if left.is_zero() {
-                    return Err(timed_out());
-                }
-                if frame.shot_change || shots.is_empty() {
-                    shots.push(Shot {
-                        start_s: frame.t,
-                        start_frame: frame.index,
-                    });
-                    tracker.start_shot(shots.len() as u32 - 1);
-                }
-                let to_source = (1.0 / frame.scale) as f32;
-                let (obs, features) = observe(models, config, &frame.image, to_source)?;
-                local.push(FrameFeatures {
-                    t: Some(frame.t),
-                    features,
-                });
-                tracker.push(Some(frame.t), obs, &frame.image, to_source);
-                let closer = thumb
-                    .as_ref()
-                    .is_none_or(|(t, _)| (frame.t - thumb_at).abs() < (t - thumb_at).abs());
-                if closer {
-                    thumb = Some((frame.t, shrink(&frame.image, MEDIA_THUMB_SIDE)));
-                }
-                sampled += 1;
-                progress.frame_done(frame.t);
-            }
-            Ok(())
-        })();
-        drop(rx); // Unblocks the decoder if the analysis stopped early.
-        (decoder.join(), analysed)
-    });
-    analysed?;
-    let report = report.map_err(|_| IngestError::Internal("the video decoder thread panicked".into()))?;
-    let Some((_, thumb)) = thumb else {
-        return Err(glint_media::MediaError::NoFrames {
-            path: path.to_path_buf(),
-            errors: report.decode_errors,
-        }
-        .into());
-    };
-    Ok(Analysed {
-        media: NewMedia {
-            sha256: sha256.to_string(),
-            path: path.display().to_string(),
-            kind: MediaKind::Video,
-            width: info.width,
-            height: info.height,
-            duration_s: Some(info.duration_s.max(report.last_t)),
-            fps: Some(info.fps),
-            frames_sampled: sampled,
-            decode_errors: report.decode_errors,
-            shots,
-            tracks: Vec::new(),
-        },
-        tracks: tracker.finish(),
-        thumb,
-        local,
-    })
-}
-
-/// Faces, items and keypoints of one video frame. Faces and keypoints run beside the item
-/// encoder: each uses its cores poorly on frames this small, so together they keep both busy.
-fn observe(
-    models: &Models,
-    config: &IngestConfig,
-    image: &RgbImage,
-    to_source: f32,
-) -> Result<(Observations, LocalFeatures), IngestError> {
-    let (side, items) = std::thread::scope(|scope| {
-        let side = scope.spawn(|| -> Result<_, IngestError> {
-            let found = match config.faces {
-                true => faces(models, image, to_source, &DetectOptions::VIDEO)?,
-                false => Vec::new(),
-            };
-            Ok((
-                found,
-                local::extract_video_frame(image, to_source, local::FRAME_KEYPOINTS)?,
-            ))
-        });
-        let items = items(models, image, to_source);
-        (side.join(), items)
-    });
-    let (found, features) = side.map_err(|_| IngestError::Internal("face analysis panicked".into()))??;
-    Ok((
-        Observations {
-            faces: found,
-            items: items?,
-        },
-        features,
-    ))
 }
 
 fn save_jpeg(image: &RgbImage, path: &Path) -> Result<(), IngestError> {

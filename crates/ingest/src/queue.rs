@@ -2,6 +2,8 @@
 
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Instant;
 
 use glint_index::VectorWrite;
 use glint_vision::Models;
@@ -59,11 +61,26 @@ pub struct Ingestor {
     store: Store,
     models: Models,
     config: IngestConfig,
+    workers: usize,
 }
 
 impl Ingestor {
+    /// An ingestor that works one job at a time (a server keeps the other core for searches).
     pub fn new(store: Store, models: Models, config: IngestConfig) -> Self {
-        Self { store, models, config }
+        Self {
+            store,
+            models,
+            config,
+            workers: 1,
+        }
+    }
+
+    /// Works up to `workers` jobs at once. A photo keeps little more than one core busy (its
+    /// models run one after the other), so bulk photo ingest gains most; a video already runs
+    /// as a pipeline of threads ([`crate::video`]).
+    pub fn with_workers(mut self, workers: usize) -> Self {
+        self.workers = workers.max(1);
+        self
     }
 
     pub fn store(&self) -> &Store {
@@ -101,14 +118,42 @@ impl Ingestor {
     }
 
     /// Works the queue until it is empty, resuming jobs a previous run left unfinished. A file
-    /// that fails (or even panics inside a decoder) fails its own job; the batch goes on.
+    /// that fails (or even panics inside a decoder) fails its own job; the batch goes on. The
+    /// summary lists jobs in queue order.
     pub fn run(&self, progress: &dyn Progress) -> Result<RunSummary, IngestError> {
         let resumed = self.store.catalog.requeue_interrupted()?;
         if resumed > 0 {
             tracing::info!(resumed, "resuming interrupted jobs");
         }
-        let mut summary = RunSummary::default();
-        let mut last_flush = std::time::Instant::now();
+        let done = Mutex::new(Vec::new());
+        let last_flush = Mutex::new(Instant::now());
+        let outcomes: Vec<Result<(), IngestError>> = std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..self.workers)
+                .map(|_| scope.spawn(|| self.work(progress, &done, &last_flush)))
+                .collect();
+            workers
+                .into_iter()
+                .map(|w| {
+                    w.join()
+                        .unwrap_or_else(|p| Err(IngestError::Internal(panic_message(&p))))
+                })
+                .collect()
+        });
+        // What every worker committed is flushed even when one of them stopped on an error.
+        self.store.index.flush()?;
+        outcomes.into_iter().collect::<Result<Vec<()>, _>>()?;
+        let mut jobs = done.into_inner().unwrap_or_else(|p| p.into_inner());
+        jobs.sort_by_key(|j: &JobReport| j.job_id);
+        Ok(RunSummary { jobs })
+    }
+
+    /// One worker: claims and ingests jobs until none is left.
+    fn work(
+        &self,
+        progress: &dyn Progress,
+        done: &Mutex<Vec<JobReport>>,
+        last_flush: &Mutex<Instant>,
+    ) -> Result<(), IngestError> {
         while let Some(job) = self.store.catalog.claim_next_job()? {
             let config = IngestConfig {
                 fps: job.fps,
@@ -137,14 +182,20 @@ impl Ingestor {
                 result,
             };
             progress.job_done(&report);
-            summary.jobs.push(report);
-            if last_flush.elapsed() >= FLUSH_EVERY {
+            lock(done).push(report);
+            let flush_due = {
+                let mut last = lock(last_flush);
+                let due = last.elapsed() >= FLUSH_EVERY;
+                if due {
+                    *last = Instant::now();
+                }
+                due
+            };
+            if flush_due {
                 self.store.index.flush()?;
-                last_flush = std::time::Instant::now();
             }
         }
-        self.store.index.flush()?;
-        Ok(summary)
+        Ok(())
     }
 
     /// Deletes a media, its vectors and its thumbnails.
@@ -193,6 +244,11 @@ fn has_media_extension(path: &Path) -> bool {
     path.extension()
         .and_then(|e| e.to_str())
         .is_some_and(|e| MEDIA_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Reports and a timestamp: whatever a panicking holder left is still valid.
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {

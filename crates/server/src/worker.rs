@@ -112,7 +112,7 @@ impl Progress for WorkerProgress {
         });
     }
 
-    fn frame_done(&self, t: f64) {
+    fn frame_done(&self, _path: &Path, t: f64) {
         if let Some(c) = lock(&self.current).as_mut() {
             c.last_t = Some(c.last_t.map_or(t, |l| l.max(t)));
             c.frames_done += 1;

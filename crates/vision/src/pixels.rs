@@ -141,15 +141,17 @@ pub fn resize<T: Copy + Into<f32>>(data: &[T], width: usize, height: usize, out_
     for y in 0..height {
         let row = &data[y * width * 3..(y + 1) * width * 3];
         let out_row = &mut tmp[y * out_w * 3..(y + 1) * out_w * 3];
-        for (ox, taps) in xt.iter().enumerate() {
-            let mut acc = [0.0f32; 3];
-            for (k, w) in taps.weights.iter().enumerate() {
-                let s = (taps.start + k) * 3;
-                for c in 0..3 {
-                    acc[c] += w * row[s + c].into();
-                }
+        // Slices and whole pixels instead of indexing: no bounds check per tap (this loop is a
+        // tenth of photo ingest, in MTCNN's image pyramid); the sums keep their order.
+        for (taps, out) in xt.iter().zip(out_row.chunks_exact_mut(3)) {
+            let src = &row[taps.start * 3..(taps.start + taps.weights.len()) * 3];
+            let (mut r, mut g, mut b) = (0.0f32, 0.0f32, 0.0f32);
+            for (w, px) in taps.weights.iter().zip(src.chunks_exact(3)) {
+                r += w * px[0].into();
+                g += w * px[1].into();
+                b += w * px[2].into();
             }
-            out_row[ox * 3..ox * 3 + 3].copy_from_slice(&acc);
+            out.copy_from_slice(&[r, g, b]);
         }
     }
     let mut out = FloatImage::zeros(out_w, out_h);

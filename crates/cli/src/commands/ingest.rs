@@ -1,5 +1,6 @@
 //! `glint ingest PATH...`: queue files and work the queue with a progress bar.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Instant;
@@ -22,6 +23,18 @@ pub struct IngestArgs {
     /// Print a JSON summary instead of progress and a table.
     #[arg(long)]
     pub json: bool,
+    /// Fast mode for bulk back-catalogues: videos are sampled at their keyframes only (no
+    /// frame between them is decoded) and get no seek proxy.
+    #[arg(long, env = "GLINT_INGEST_FAST")]
+    pub fast: bool,
+    /// Files ingested at once (default: one per core).
+    #[arg(long, env = "GLINT_INGEST_WORKERS")]
+    pub workers: Option<usize>,
+}
+
+/// One worker per core: a photo keeps about one core busy.
+pub fn default_workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 pub fn run(global: &GlobalArgs, args: IngestArgs) -> anyhow::Result<()> {
@@ -34,11 +47,12 @@ pub fn run(global: &GlobalArgs, args: IngestArgs) -> anyhow::Result<()> {
         fps: args.fps,
         faces: global.faces.indexing(),
         seek_proxies: global.seek_proxies,
+        keyframes_only: args.fast,
         ..IngestConfig::default()
     };
-    let ingestor = Ingestor::new(store, models, config);
+    let ingestor = Ingestor::new(store, models, config).with_workers(args.workers.unwrap_or_else(default_workers));
     let queued = ingestor.enqueue(&args.paths)?;
-    let bar = BarProgress::new(!args.json);
+    let bar = BarProgress::new(!args.json, queued);
     if !args.json {
         eprintln!("queued {queued} file(s); indexing into {}", global.data_dir.display());
     }
@@ -68,49 +82,95 @@ pub fn run(global: &GlobalArgs, args: IngestArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// An indicatif bar over the seconds of video analysed, with frames/s and an ETA for the
-/// current file.
+/// An indicatif bar over the whole queue: each file counts as one unit, a video in progress by
+/// the share of its duration analysed, so the ETA holds for one long video and for many photos
+/// alike, with several files in progress at once.
 struct BarProgress {
     bar: ProgressBar,
-    state: Mutex<(Instant, u64)>,
+    state: Mutex<BarState>,
 }
 
+struct BarState {
+    started: Instant,
+    frames: u64,
+    files_done: u64,
+    /// Files in progress: their duration (videos) and the last time analysed.
+    in_flight: HashMap<PathBuf, (Option<f64>, f64)>,
+}
+
+/// Bar units per file: fine enough for a smooth bar over one long video.
+const UNITS_PER_FILE: u64 = 1000;
+
 impl BarProgress {
-    fn new(visible: bool) -> Self {
+    fn new(visible: bool, files: usize) -> Self {
         let bar = if visible {
-            ProgressBar::new(0)
+            ProgressBar::new(files as u64 * UNITS_PER_FILE)
         } else {
             ProgressBar::hidden()
         };
         bar.set_style(
-            ProgressStyle::with_template("{spinner} {wide_msg} [{bar:30}] {pos}/{len}s {prefix} ETA {eta}")
+            ProgressStyle::with_template("{spinner} {wide_msg} [{bar:30}] {prefix} ETA {eta}")
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         Self {
             bar,
-            state: Mutex::new((Instant::now(), 0)),
+            state: Mutex::new(BarState {
+                started: Instant::now(),
+                frames: 0,
+                files_done: 0,
+                in_flight: HashMap::new(),
+            }),
         }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, BarState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Redraws from `state`: position, files in progress, rates.
+    fn show(&self, state: &BarState) {
+        let partial: f64 = state
+            .in_flight
+            .values()
+            .map(|(duration, t)| duration.filter(|d| *d > 0.0).map_or(0.0, |d| (t / d).clamp(0.0, 1.0)))
+            .sum();
+        let files = state.files_done + state.in_flight.len() as u64;
+        if self.bar.length().unwrap_or(0) < files * UNITS_PER_FILE {
+            self.bar.set_length(files * UNITS_PER_FILE);
+        }
+        self.bar
+            .set_position(state.files_done * UNITS_PER_FILE + (partial * UNITS_PER_FILE as f64) as u64);
+        let names: Vec<String> = state
+            .in_flight
+            .keys()
+            .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().to_string()))
+            .collect();
+        self.bar.set_message(names.join(", "));
+        let secs = state.started.elapsed().as_secs_f64().max(1e-3);
+        self.bar.set_prefix(format!(
+            "{}/{} files, {:.1} files/s, {:.1} frames/s",
+            state.files_done,
+            self.bar.length().unwrap_or(0) / UNITS_PER_FILE,
+            state.files_done as f64 / secs,
+            state.frames as f64 / secs
+        ));
     }
 }
 
 impl Progress for BarProgress {
     fn media_started(&self, path: &Path, duration_s: Option<f64>) {
-        self.bar.reset();
-        self.bar.set_length(duration_s.unwrap_or(0.0).ceil() as u64);
-        self.bar.set_message(
-            path.file_name()
-                .map(|n| n.to_string_lossy().to_string())
-                .unwrap_or_default(),
-        );
-        *self.state.lock().unwrap_or_else(|p| p.into_inner()) = (Instant::now(), 0);
+        let mut state = self.state();
+        state.in_flight.insert(path.to_path_buf(), (duration_s, 0.0));
+        self.show(&state);
     }
 
-    fn frame_done(&self, t: f64) {
-        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        state.1 += 1;
-        let fps = state.1 as f64 / state.0.elapsed().as_secs_f64().max(1e-3);
-        self.bar.set_prefix(format!("{fps:.1} frames/s"));
-        self.bar.set_position(t as u64);
+    fn frame_done(&self, path: &Path, t: f64) {
+        let mut state = self.state();
+        state.frames += 1;
+        if let Some(entry) = state.in_flight.get_mut(path) {
+            entry.1 = t;
+        }
+        self.show(&state);
     }
 
     fn job_done(&self, report: &JobReport) {
@@ -120,5 +180,9 @@ impl Progress for BarProgress {
             Err(e) => format!("failed   {}: {e}", report.path),
         };
         self.bar.println(line);
+        let mut state = self.state();
+        state.in_flight.remove(Path::new(&report.path));
+        state.files_done += 1;
+        self.show(&state);
     }
 }

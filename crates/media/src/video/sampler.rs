@@ -46,7 +46,17 @@ pub struct SampleOptions {
     /// Also write a seek proxy of every frame (at `max_side`) to this path, kept when the source
     /// is costly to seek in ([`super::proxy`]). Default none.
     pub proxy: Option<PathBuf>,
+    /// Decode keyframes only (the fast mode for bulk back-catalogues): the frames between them
+    /// are read but never decoded, so sampling and cut detection see keyframes only, frame
+    /// numbers are estimated from time, and no proxy is written. A stream whose packets carry
+    /// no keyframe flag within its first [`KEYFRAME_PROBE_PACKETS`] is decoded whole. Default
+    /// false.
+    pub keyframes_only: bool,
 }
+
+/// Packets of the video stream read, in keyframes-only mode, before a stream that flags no
+/// keyframe is decoded whole instead.
+pub const KEYFRAME_PROBE_PACKETS: u64 = 300;
 
 impl Default for SampleOptions {
     fn default() -> Self {
@@ -58,6 +68,7 @@ impl Default for SampleOptions {
             threads: 0,
             max_consecutive_errors: 500,
             proxy: None,
+            keyframes_only: false,
         }
     }
 }
@@ -132,6 +143,9 @@ pub struct VideoFrames {
     /// The seek proxy being written; `None` when not asked for or abandoned.
     proxy: Option<ProxyWriter>,
     proxy_abandoned: bool,
+    /// Packets of the video stream read so far, and whether one was flagged a keyframe.
+    packets: u64,
+    keyframe_seen: bool,
 }
 
 /// A decoded frame held back for one frame while the cut detector decides about it.
@@ -156,7 +170,10 @@ enum State {
 impl VideoFrames {
     /// Opens `path` for sampling. Errors are those of [`super::probe`] plus a decoder that fails
     /// to open.
-    pub fn open(path: &Path, opts: SampleOptions) -> Result<Self, MediaError> {
+    pub fn open(path: &Path, mut opts: SampleOptions) -> Result<Self, MediaError> {
+        if opts.keyframes_only {
+            opts.proxy = None; // A proxy holds every frame.
+        }
         let input = open_input(path)?;
         let stream = best_video_stream(&input, path)?;
         let info = describe(&input, &stream);
@@ -196,6 +213,8 @@ impl VideoFrames {
             report: DecodeReport::default(),
             proxy: None,
             proxy_abandoned: false,
+            packets: 0,
+            keyframe_seen: false,
         })
     }
 
@@ -238,7 +257,7 @@ impl VideoFrames {
             let mut packet = ff::Packet::empty();
             match packet.read(&mut self.input) {
                 Ok(()) => {
-                    if packet.stream() != self.stream_index {
+                    if packet.stream() != self.stream_index || self.skip(&packet) {
                         continue;
                     }
                     match self.decoder.send_packet(&packet) {
@@ -274,16 +293,37 @@ impl VideoFrames {
         self.state = State::Draining;
     }
 
+    /// Whether `packet` (of the video stream) is left undecoded: in keyframes-only mode, every
+    /// packet that is not a keyframe, unless the stream has flagged none so far.
+    fn skip(&mut self, packet: &ff::Packet) -> bool {
+        if !self.opts.keyframes_only {
+            return false;
+        }
+        self.packets += 1;
+        self.keyframe_seen |= packet.is_key();
+        if !self.keyframe_seen && self.packets > KEYFRAME_PROBE_PACKETS {
+            tracing::debug!(path = %self.path.display(), "no keyframe flags: decoding every frame");
+            self.opts.keyframes_only = false;
+            return false;
+        }
+        !packet.is_key()
+    }
+
     /// Handles the frame in `self.frame`: runs the cut detector on it and queues whatever
     /// becomes ready to emit (this frame, or the previous one once its verdict is in).
     fn process_frame(&mut self) {
-        let index = self.report.frames_decoded;
+        let decoded = self.report.frames_decoded;
         self.report.frames_decoded += 1;
         self.consecutive_errors = 0;
         if self.frame.is_corrupt() || self.frame.has_decode_errors() {
             self.report.damaged_frames += 1;
         }
         let t = self.frame_time();
+        // Skipped frames are not counted: a keyframe's number comes from its time.
+        let index = match self.opts.keyframes_only && self.info.fps > 0.0 {
+            true => (t * self.info.fps).round() as u64,
+            false => decoded,
+        };
         self.prev_t = Some(t);
         self.report.last_t = t;
         let (w, h) = (self.frame.width(), self.frame.height());

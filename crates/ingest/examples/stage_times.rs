@@ -1,0 +1,88 @@
+//! CPU time of each ingest stage over one video's sampled frames, one stage at a time:
+//! `GLINT_THREADS=1 cargo run --release -p glint-ingest --example stage_times -- VIDEO`.
+//! Used for docs/benchmarks.md (ingest throughput): tells which stage to make cheaper.
+
+use std::path::Path;
+use std::time::Instant;
+
+use glint_ingest::analyze::{faces, items, shrink};
+use glint_ingest::local::{extract_video_frame, FRAME_KEYPOINTS};
+use glint_media::{SampleOptions, VideoFrames};
+use glint_vision::{DetectOptions, Models};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let path = std::env::args().nth(1).ok_or("usage: stage_times VIDEO | PHOTO...")?;
+    let models = Models::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models"), None)?;
+    if glint_media::load_image(Path::new(&path), glint_media::DecodeLimits::default()).is_ok() {
+        return photos(&models, std::env::args().skip(1).collect());
+    }
+    let opts = SampleOptions {
+        fps: 2.0,
+        max_side: glint_ingest::DEFAULT_DECODE_SIDE,
+        ..SampleOptions::default()
+    };
+    let t = Instant::now();
+    let frames: Vec<_> = VideoFrames::open(Path::new(&path), opts)?.collect();
+    let n = frames.len() as f64;
+    println!("{} sampled frames, decode {:.0} ms", frames.len(), t.elapsed().as_secs_f64() * 1e3);
+    let stage = |name: &str, f: &mut dyn FnMut(&glint_media::SampledFrame)| {
+        let t = Instant::now();
+        for frame in &frames {
+            f(frame);
+        }
+        println!("{name:<24} {:>7.1} ms per frame", t.elapsed().as_secs_f64() * 1e3 / n);
+    };
+    stage("face detection", &mut |f| {
+        models.face_detector.detect_with(&f.image, &DetectOptions::VIDEO).map(drop).unwrap();
+    });
+    stage("faces (detect+embed)", &mut |f| {
+        faces(&models, &f.image, 1.0, &DetectOptions::VIDEO).map(drop).unwrap();
+    });
+    stage("encoder only", &mut |f| {
+        models.image_encoder.encode(&[&f.image]).map(drop).unwrap();
+    });
+    stage("items (encoder+colour)", &mut |f| {
+        items(&models, &f.image, 1.0).map(drop).unwrap();
+    });
+    stage("keypoints", &mut |f| {
+        extract_video_frame(&f.image, 1.0, FRAME_KEYPOINTS).map(drop).unwrap();
+    });
+    stage("media thumbnail", &mut |f| {
+        drop(shrink(&f.image, 320));
+    });
+    Ok(())
+}
+
+/// The same for photos, as `analyse_image` treats them.
+fn photos(models: &Models, paths: Vec<String>) -> Result<(), Box<dyn std::error::Error>> {
+    let t = Instant::now();
+    let images: Vec<_> = paths
+        .iter()
+        .map(|p| glint_media::load_image(Path::new(p), glint_media::DecodeLimits::default()))
+        .collect::<Result<_, _>>()?;
+    let n = images.len() as f64;
+    println!("{} photos, decode {:.1} ms per photo", images.len(), t.elapsed().as_secs_f64() * 1e3 / n);
+    let stage = |name: &str, f: &mut dyn FnMut(&glint_media::RgbImage)| {
+        let t = Instant::now();
+        for image in &images {
+            f(image);
+        }
+        println!("{name:<24} {:>7.1} ms per photo", t.elapsed().as_secs_f64() * 1e3 / n);
+    };
+    stage("face detection", &mut |i| {
+        models.face_detector.detect_with(i, &DetectOptions::PHOTO).map(drop).unwrap();
+    });
+    stage("faces (detect+embed)", &mut |i| {
+        faces(models, i, 1.0, &DetectOptions::PHOTO).map(drop).unwrap();
+    });
+    stage("items (encoder+colour)", &mut |i| {
+        items(models, i, 1.0).map(drop).unwrap();
+    });
+    stage("keypoints (photo)", &mut |i| {
+        glint_ingest::local::extract_frame(i, 1.0, glint_ingest::local::PHOTO_KEYPOINTS).map(drop).unwrap();
+    });
+    stage("media thumbnail", &mut |i| {
+        drop(shrink(i, 320));
+    });
+    Ok(())
+}

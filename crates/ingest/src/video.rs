@@ -1,0 +1,216 @@
+//! A video's sampled frames analysed in a pipeline of threads, so that both cores stay busy.
+//!
+//! Three stages run at once on different frames, joined by short bounded channels:
+//! decoding (with the cut detector and the seek proxy) → faces → items, keypoints and the
+//! tracker (this thread, which keeps frame order). A frame waits only for the stage ahead of it,
+//! never for a sibling task of its own frame, so a stage that is slow on one frame is absorbed by
+//! the others working ahead. (Splitting each frame in two and joining left a core idle whenever
+//! the halves differed: 55 ms per sampled frame against the pipeline's figure in
+//! docs/benchmarks.md.)
+//!
+//! Errors travel down the pipeline in frame order; a stage that stops drops its channel, which
+//! unblocks the stage before it.
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+use glint_catalog::{MediaKind, NewMedia, Shot};
+use glint_media::{RgbImage, SampleOptions, SampledFrame, VideoFrames};
+use glint_vision::{DetectOptions, Models};
+
+use crate::analyze::{faces, items, shrink, FaceObservation, Observations};
+use crate::local::{self, FrameFeatures};
+use crate::pipeline::{face_space, item_space, Analysed, MEDIA_THUMB_SIDE};
+use crate::tracker::Tracker;
+use crate::{IngestConfig, IngestError, Progress};
+
+/// Frames each channel holds: enough to ride out one slow frame, few enough that frames in
+/// flight (640 px RGB, ~1 MB each) stay small.
+const DEPTH: usize = 4;
+
+/// A frame with its faces, on its way to the last stage.
+type WithFaces = Result<(SampledFrame, Vec<FaceObservation>), IngestError>;
+
+pub(crate) fn analyse_video(
+    models: &Models,
+    config: &IngestConfig,
+    path: &Path,
+    sha256: &str,
+    proxy: Option<PathBuf>,
+    progress: &dyn Progress,
+) -> Result<Analysed, IngestError> {
+    let opts = SampleOptions {
+        fps: config.fps,
+        max_side: config.max_decode_side,
+        // Written beside decoding (on the decode thread) and kept only for files that are
+        // slow to seek in: searches on a paused frame then decode a few small frames.
+        proxy,
+        keyframes_only: config.keyframes_only,
+        ..SampleOptions::default()
+    };
+    let mut frames = VideoFrames::open(path, opts)?;
+    let info = frames.info().clone();
+    if info.duration_s > config.max_video_s {
+        return Err(IngestError::TooLong {
+            path: path.to_path_buf(),
+            duration_s: info.duration_s,
+            limit_s: config.max_video_s,
+        });
+    }
+    progress.media_started(path, Some(info.duration_s));
+    let mut last = LastStage::new(models, info.duration_s / 3.0);
+    let (report, faces_stage, analysed) = std::thread::scope(|scope| {
+        let (frame_tx, frame_rx) = sync_channel::<SampledFrame>(DEPTH);
+        let decoder = scope.spawn(move || {
+            for frame in frames.by_ref() {
+                if frame_tx.send(frame).is_err() {
+                    break; // A later stage stopped on an error.
+                }
+            }
+            frames.into_report()
+        });
+        let (faces_tx, faces_rx) = sync_channel::<WithFaces>(DEPTH);
+        let faces_stage = scope.spawn(move || {
+            for frame in frame_rx {
+                let found = match config.faces {
+                    true => faces(models, &frame.image, to_source(&frame), &DetectOptions::VIDEO),
+                    false => Ok(Vec::new()),
+                };
+                let failed = found.is_err();
+                if faces_tx.send(found.map(|f| (frame, f)).map_err(Into::into)).is_err() || failed {
+                    break;
+                }
+            }
+        });
+        let analysed = last.run(path, config, faces_rx, progress);
+        (decoder.join(), faces_stage.join(), analysed)
+    });
+    // A stage that panicked ends its channel like a finished video: its join says which it was.
+    let panicked = |stage: &str| IngestError::Internal(format!("the video {stage} thread panicked"));
+    let report = report.map_err(|_| panicked("decoder"))?;
+    faces_stage.map_err(|_| panicked("face analysis"))?;
+    analysed?;
+    let Some((_, thumb)) = last.thumb else {
+        return Err(glint_media::MediaError::NoFrames {
+            path: path.to_path_buf(),
+            errors: report.decode_errors,
+        }
+        .into());
+    };
+    Ok(Analysed {
+        media: NewMedia {
+            sha256: sha256.to_string(),
+            path: path.display().to_string(),
+            kind: MediaKind::Video,
+            width: info.width,
+            height: info.height,
+            duration_s: Some(info.duration_s.max(report.last_t)),
+            fps: Some(info.fps),
+            frames_sampled: last.sampled,
+            decode_errors: report.decode_errors,
+            shots: last.shots,
+            tracks: Vec::new(),
+        },
+        tracks: last.tracker.finish(),
+        thumb: shrink(&thumb, MEDIA_THUMB_SIDE),
+        local: last.local,
+    })
+}
+
+/// Source pixels per pixel of the sampled frame.
+fn to_source(frame: &SampledFrame) -> f32 {
+    (1.0 / frame.scale) as f32
+}
+
+/// The last stage's state: items, keypoints, shots, tracks and the media thumbnail, in frame order.
+struct LastStage<'m> {
+    models: &'m Models,
+    tracker: Tracker,
+    shots: Vec<Shot>,
+    local: Vec<FrameFeatures>,
+    /// The sampled frame nearest a third of the way in (past titles), shrunk once at the end.
+    thumb: Option<(f64, RgbImage)>,
+    thumb_at: f64,
+    sampled: u64,
+}
+
+impl<'m> LastStage<'m> {
+    fn new(models: &'m Models, thumb_at: f64) -> Self {
+        Self {
+            models,
+            tracker: Tracker::new(
+                &face_space(models),
+                &item_space(models),
+                models.face_embedder.distances(),
+            ),
+            shots: Vec::new(),
+            local: Vec::new(),
+            thumb: None,
+            thumb_at,
+            sampled: 0,
+        }
+    }
+
+    /// Consumes the frames coming out of the face stage until the video ends, an error arrives
+    /// or the analysis time limit passes.
+    fn run(
+        &mut self,
+        path: &Path,
+        config: &IngestConfig,
+        input: Receiver<WithFaces>,
+        progress: &dyn Progress,
+    ) -> Result<(), IngestError> {
+        // No deadline when the limit is not a representable duration (infinite: no limit).
+        let deadline = Duration::try_from_secs_f64(config.max_analysis_s)
+            .ok()
+            .and_then(|d| Instant::now().checked_add(d));
+        let timed_out = || IngestError::TimedOut {
+            path: path.to_path_buf(),
+            limit_s: config.max_analysis_s,
+        };
+        loop {
+            // Waiting is bounded too: a decoder stuck on one packet trips the same limit.
+            let left = deadline.map_or(Duration::MAX, |d| d.saturating_duration_since(Instant::now()));
+            let (frame, found) = match input.recv_timeout(left) {
+                Ok(next) => next?,
+                Err(RecvTimeoutError::Disconnected) => return Ok(()),
+                Err(RecvTimeoutError::Timeout) => return Err(timed_out()),
+            };
+            if left.is_zero() {
+                return Err(timed_out());
+            }
+            self.push(frame, found)?;
+            progress.frame_done(path, self.local.last().and_then(|f| f.t).unwrap_or(0.0));
+        }
+    }
+
+    fn push(&mut self, frame: SampledFrame, faces: Vec<FaceObservation>) -> Result<(), IngestError> {
+        if frame.shot_change || self.shots.is_empty() {
+            self.shots.push(Shot {
+                start_s: frame.t,
+                start_frame: frame.index,
+            });
+            self.tracker.start_shot(self.shots.len() as u32 - 1);
+        }
+        let to_source = to_source(&frame);
+        let obs = Observations {
+            faces,
+            items: items(self.models, &frame.image, to_source)?,
+        };
+        self.local.push(FrameFeatures {
+            t: Some(frame.t),
+            features: local::extract_video_frame(&frame.image, to_source, local::FRAME_KEYPOINTS)?,
+        });
+        self.tracker.push(Some(frame.t), obs, &frame.image, to_source);
+        let closer = self
+            .thumb
+            .as_ref()
+            .is_none_or(|(t, _)| (frame.t - self.thumb_at).abs() < (t - self.thumb_at).abs());
+        if closer {
+            self.thumb = Some((frame.t, frame.image));
+        }
+        self.sampled += 1;
+        Ok(())
+    }
+}
