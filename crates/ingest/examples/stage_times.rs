@@ -22,9 +22,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ..SampleOptions::default()
     };
     let t = Instant::now();
-    let frames: Vec<_> = VideoFrames::open(Path::new(&path), opts)?.collect();
+    let frames: Vec<_> = VideoFrames::open(Path::new(&path), opts.clone())?.collect();
     let n = frames.len() as f64;
     println!("{} sampled frames, decode {:.0} ms", frames.len(), t.elapsed().as_secs_f64() * 1e3);
+    let dir = std::env::temp_dir().join(format!("stage_times-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let with_proxy = SampleOptions {
+        proxy: Some(dir.join("proxy.mp4")),
+        ..opts.clone()
+    };
+    let t = Instant::now();
+    let count = VideoFrames::open(Path::new(&path), with_proxy)?.count();
+    println!("{count} sampled frames, decode with a seek proxy {:.0} ms", t.elapsed().as_secs_f64() * 1e3);
+    std::fs::remove_dir_all(&dir)?;
     let stage = |name: &str, f: &mut dyn FnMut(&glint_media::SampledFrame)| {
         let t = Instant::now();
         for frame in &frames {

@@ -62,7 +62,7 @@ pub fn content_hash(path: &Path) -> Result<String, IngestError> {
 }
 
 /// Whether the bytes start like an image format Glint decodes as a still (content, not name).
-fn looks_like_image(path: &Path) -> Result<bool, IngestError> {
+pub fn looks_like_image(path: &Path) -> Result<bool, IngestError> {
     let mut head = [0u8; 64];
     let mut file = std::fs::File::open(path).map_err(|e| IngestError::io(path, e))?;
     let n = file.read(&mut head).map_err(|e| IngestError::io(path, e))?;
