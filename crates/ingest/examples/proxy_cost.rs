@@ -20,7 +20,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let runs: usize = std::env::args().nth(2).map_or(Ok(5), |r| r.parse())?;
     let dir = std::env::temp_dir().join(format!("proxy_cost-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    let threads: usize = std::env::var("DECODE_THREADS").ok().and_then(|t| t.parse().ok()).unwrap_or(0);
+    let threads: usize = std::env::var("DECODE_THREADS")
+        .ok()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(0);
     for proxy in [None, Some(dir.join("proxy.mp4"))] {
         let label = if proxy.is_some() { "with proxy" } else { "decode only" };
         let (cpu, wall) = (cpu_s(), std::time::Instant::now());

@@ -24,7 +24,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let t = Instant::now();
     let frames: Vec<_> = VideoFrames::open(Path::new(&path), opts.clone())?.collect();
     let n = frames.len() as f64;
-    println!("{} sampled frames, decode {:.0} ms", frames.len(), t.elapsed().as_secs_f64() * 1e3);
+    println!(
+        "{} sampled frames, decode {:.0} ms",
+        frames.len(),
+        t.elapsed().as_secs_f64() * 1e3
+    );
     let dir = std::env::temp_dir().join(format!("stage_times-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let with_proxy = SampleOptions {
@@ -33,7 +37,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let t = Instant::now();
     let count = VideoFrames::open(Path::new(&path), with_proxy)?.count();
-    println!("{count} sampled frames, decode with a seek proxy {:.0} ms", t.elapsed().as_secs_f64() * 1e3);
+    println!(
+        "{count} sampled frames, decode with a seek proxy {:.0} ms",
+        t.elapsed().as_secs_f64() * 1e3
+    );
     std::fs::remove_dir_all(&dir)?;
     let stage = |name: &str, f: &mut dyn FnMut(&glint_media::SampledFrame)| {
         let t = Instant::now();
@@ -43,7 +50,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("{name:<24} {:>7.1} ms per frame", t.elapsed().as_secs_f64() * 1e3 / n);
     };
     stage("face detection", &mut |f| {
-        models.face_detector.detect_with(&f.image, &DetectOptions::VIDEO).map(drop).unwrap();
+        models
+            .face_detector
+            .detect_with(&f.image, &DetectOptions::VIDEO)
+            .map(drop)
+            .unwrap();
     });
     stage("faces (detect+embed)", &mut |f| {
         faces(&models, &f.image, 1.0, &DetectOptions::VIDEO).map(drop).unwrap();
@@ -71,7 +82,11 @@ fn photos(models: &Models, paths: Vec<String>) -> Result<(), Box<dyn std::error:
         .map(|p| glint_media::load_image(Path::new(p), glint_media::DecodeLimits::default()))
         .collect::<Result<_, _>>()?;
     let n = images.len() as f64;
-    println!("{} photos, decode {:.1} ms per photo", images.len(), t.elapsed().as_secs_f64() * 1e3 / n);
+    println!(
+        "{} photos, decode {:.1} ms per photo",
+        images.len(),
+        t.elapsed().as_secs_f64() * 1e3 / n
+    );
     let stage = |name: &str, f: &mut dyn FnMut(&glint_media::RgbImage)| {
         let t = Instant::now();
         for image in &images {
@@ -80,7 +95,11 @@ fn photos(models: &Models, paths: Vec<String>) -> Result<(), Box<dyn std::error:
         println!("{name:<24} {:>7.1} ms per photo", t.elapsed().as_secs_f64() * 1e3 / n);
     };
     stage("face detection", &mut |i| {
-        models.face_detector.detect_with(i, &DetectOptions::PHOTO).map(drop).unwrap();
+        models
+            .face_detector
+            .detect_with(i, &DetectOptions::PHOTO)
+            .map(drop)
+            .unwrap();
     });
     stage("faces (detect+embed)", &mut |i| {
         faces(models, i, 1.0, &DetectOptions::PHOTO).map(drop).unwrap();
@@ -89,7 +108,9 @@ fn photos(models: &Models, paths: Vec<String>) -> Result<(), Box<dyn std::error:
         items(models, i, 1.0).map(drop).unwrap();
     });
     stage("keypoints (photo)", &mut |i| {
-        glint_ingest::local::extract_frame(i, 1.0, glint_ingest::local::PHOTO_KEYPOINTS).map(drop).unwrap();
+        glint_ingest::local::extract_frame(i, 1.0, glint_ingest::local::PHOTO_KEYPOINTS)
+            .map(drop)
+            .unwrap();
     });
     stage("media thumbnail", &mut |i| {
         drop(shrink(i, 320));

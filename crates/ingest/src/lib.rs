@@ -22,7 +22,7 @@ mod video;
 
 pub use error::IngestError;
 pub use pipeline::{content_hash, face_space, item_space, Outcome};
-pub use queue::{remove_media, Ingestor, JobReport, RunSummary, MEDIA_EXTENSIONS};
+pub use queue::{default_workers, remove_media, Ingestor, JobReport, RunSummary, MEDIA_EXTENSIONS};
 pub use store::Store;
 
 use std::path::Path;

@@ -10,7 +10,6 @@ use glint_index::VectorWrite;
 use glint_media::{decode_image_bytes, RgbImage};
 use glint_vision::{DetectOptions, Models};
 
-
 use crate::analyze::{faces, items, shrink, Observations};
 use crate::local::{self, FrameFeatures};
 use crate::tracker::{TrackOut, Tracker};

@@ -56,6 +56,11 @@ impl RunSummary {
     }
 }
 
+/// One worker per core: what bulk ingest (the CLI, evaluations) uses.
+pub fn default_workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 /// Works the durable job queue of one data directory.
 pub struct Ingestor {
     store: Store,

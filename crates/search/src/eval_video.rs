@@ -21,7 +21,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use glint_catalog::{MediaRecord, TrackKind};
-use glint_ingest::{content_hash, IngestConfig, Ingestor, NoProgress, Store};
+use glint_ingest::{content_hash, default_workers, IngestConfig, Ingestor, NoProgress, Store};
 use glint_types::BBox;
 use glint_vision::Models;
 
@@ -57,7 +57,8 @@ pub fn video(models: &Models, eval_dir: &Path, data_dir: &Path) -> Result<VideoR
         return Err(SearchError::BadQuery(format!("{} is missing", missing.display())));
     }
     let store = Store::open(data_dir).map_err(indexing)?;
-    let ingestor = Ingestor::new(store.clone(), models.clone(), IngestConfig::default());
+    let ingestor =
+        Ingestor::new(store.clone(), models.clone(), IngestConfig::default()).with_workers(default_workers());
     // Every clip of the folder: the copies protocol needs them all, and the others gain
     // distractors.
     let clips: Vec<_> = crate::eval_copies::CLIP_FOLDERS

@@ -63,7 +63,8 @@ impl Mtcnn {
         }
     }
 
-    fn stage1(&self, img: &FloatImage, min_face: f32) -> Result<Vec<Candidate>, VisionError> {
+    /// P-Net proposals over the pyramid of `img`, which carries a grey border of `pad` pixels.
+    fn stage1(&self, img: &FloatImage, pad: usize, min_face: f32) -> Result<Vec<Candidate>, VisionError> {
         let m = 12.0 / min_face.max(12.0);
         let mut min_layer = img.width.min(img.height) as f32 * m;
         let mut scales = Vec::new();
@@ -75,9 +76,24 @@ impl Mtcnn {
         }
         let mut all = Vec::new();
         for scale in scales {
-            let w = (img.width as f32 * scale).ceil() as usize;
-            let h = (img.height as f32 * scale).ceil() as usize;
-            let scaled = resize_float(img, w, h);
+            // A 12-pixel window of this level spans 12 / scale pixels: one lying wholly in the
+            // grey border sees nothing, so each level keeps only the border such a window can
+            // reach from the image. The fine levels, which cost most, then skip most of the
+            // border (photo detection took ~100 ms, two thirds of it in P-Net on the border).
+            let off = pad.saturating_sub((12.0 / scale).ceil() as usize);
+            let view = match off {
+                0 => std::borrow::Cow::Borrowed(img),
+                _ => std::borrow::Cow::Owned(img.crop_padded(
+                    off as i64,
+                    off as i64,
+                    img.width - 2 * off,
+                    img.height - 2 * off,
+                )),
+            };
+            let shift = off as f32;
+            let w = (view.width as f32 * scale).ceil() as usize;
+            let h = (view.height as f32 * scale).ceil() as usize;
+            let scaled = resize_float(&view, w, h);
             let input = to_xy_tensor(std::slice::from_ref(&scaled));
             let out = self
                 .pnet
@@ -93,10 +109,10 @@ impl Mtcnn {
                         continue;
                     }
                     boxes.push(Candidate {
-                        x1: ((2.0 * cx as f32 + 1.0) / scale).trunc(),
-                        y1: ((2.0 * cy as f32 + 1.0) / scale).trunc(),
-                        x2: ((2.0 * cx as f32 + 12.0) / scale).trunc(),
-                        y2: ((2.0 * cy as f32 + 12.0) / scale).trunc(),
+                        x1: ((2.0 * cx as f32 + 1.0) / scale).trunc() + shift,
+                        y1: ((2.0 * cy as f32 + 1.0) / scale).trunc() + shift,
+                        x2: ((2.0 * cx as f32 + 12.0) / scale).trunc() + shift,
+                        y2: ((2.0 * cy as f32 + 12.0) / scale).trunc() + shift,
                         score,
                         reg: [
                             reg[[0, cx, cy, 0]],
@@ -228,7 +244,7 @@ impl FaceDetector for Mtcnn {
         };
         let pad = (work.width.max(work.height) as f32 * options.edge_pad).round() as usize;
         let work = pad_grey(&work, pad);
-        let boxes = self.stage1(&work, options.min_face)?;
+        let boxes = self.stage1(&work, pad, options.min_face)?;
         let boxes = self.stage2(&work, boxes)?;
         let faces = self.stage3(&work, boxes)?;
         let back = 1.0 / shrink;

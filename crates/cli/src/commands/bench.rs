@@ -26,6 +26,8 @@ pub enum BenchCommand {
     Search(super::bench_search::BenchSearchArgs),
     /// The graph index on reference vectors: build time, memory, open time, recall and speed.
     Index(super::bench_index::BenchIndexArgs),
+    /// Region queries, models included, on a library grown to N regions from real ones.
+    Scale(super::bench_scale::BenchScaleArgs),
 }
 
 #[derive(Args)]
@@ -53,6 +55,7 @@ pub fn run(global: &GlobalArgs, cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Ingest(args) => args,
         BenchCommand::Search(args) => return super::bench_search::run(global, args),
         BenchCommand::Index(args) => return super::bench_index::run(args),
+        BenchCommand::Scale(args) => return super::bench_scale::run(global, args),
     };
     let models = global.load_models()?;
     let config = IngestConfig {
@@ -84,7 +87,7 @@ pub fn run(global: &GlobalArgs, cmd: BenchCommand) -> anyhow::Result<()> {
     }
     let mut out = json!({"files": rows, "fast": args.fast});
     if !photos.is_empty() {
-        let workers = args.workers.unwrap_or_else(super::ingest::default_workers);
+        let workers = args.workers.unwrap_or_else(glint_ingest::default_workers);
         let (ingested, secs) = bench_photos(&models, &config, &photos, workers)?;
         let rate = ingested as f64 / secs;
         if !args.json {

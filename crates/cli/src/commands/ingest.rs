@@ -32,11 +32,6 @@ pub struct IngestArgs {
     pub workers: Option<usize>,
 }
 
-/// One worker per core: a photo keeps about one core busy.
-pub fn default_workers() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
-}
-
 pub fn run(global: &GlobalArgs, args: IngestArgs) -> anyhow::Result<()> {
     if !(args.fps.is_finite() && args.fps > 0.0 && args.fps <= 60.0) {
         anyhow::bail!("--fps must be a number between 0 and 60");
@@ -50,7 +45,8 @@ pub fn run(global: &GlobalArgs, args: IngestArgs) -> anyhow::Result<()> {
         keyframes_only: args.fast,
         ..IngestConfig::default()
     };
-    let ingestor = Ingestor::new(store, models, config).with_workers(args.workers.unwrap_or_else(default_workers));
+    let ingestor =
+        Ingestor::new(store, models, config).with_workers(args.workers.unwrap_or_else(glint_ingest::default_workers));
     let queued = ingestor.enqueue(&args.paths)?;
     let bar = BarProgress::new(!args.json, queued);
     if !args.json {

@@ -1,5 +1,6 @@
 pub mod bench;
 pub mod bench_index;
+pub mod bench_scale;
 pub mod bench_search;
 pub mod catalog;
 pub mod eval;
