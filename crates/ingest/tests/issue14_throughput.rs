@@ -23,7 +23,11 @@ fn models() -> Models {
 }
 
 /// Ingests `paths` with `config` and `workers` into a fresh store.
-fn ingest(paths: &[PathBuf], config: IngestConfig, workers: usize) -> (tempfile::TempDir, Store, glint_ingest::RunSummary) {
+fn ingest(
+    paths: &[PathBuf],
+    config: IngestConfig,
+    workers: usize,
+) -> (tempfile::TempDir, Store, glint_ingest::RunSummary) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
     let ingestor = Ingestor::new(store.clone(), models(), config).with_workers(workers);
@@ -85,7 +89,10 @@ fn issue14_workers_store_what_one_worker_stores_and_share_duplicates() {
         assert!(s.failed().is_empty(), "{:?}", s.failed());
         assert_eq!((s.ingested(), s.skipped()), (8, 2));
         let ids: Vec<i64> = s.jobs.iter().map(|j| j.job_id).collect();
-        assert!(ids.windows(2).all(|w| w[0] < w[1]), "summary not in queue order: {ids:?}");
+        assert!(
+            ids.windows(2).all(|w| w[0] < w[1]),
+            "summary not in queue order: {ids:?}"
+        );
     }
     assert_eq!(vector_counts(&one), vector_counts(&two));
     let shas = |s: &Store| {

