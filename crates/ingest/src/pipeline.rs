@@ -87,6 +87,7 @@ pub fn ingest_file(
     let thumbs = store.thumbs_dir(&uid);
     std::fs::create_dir_all(&thumbs).map_err(|e| IngestError::io(&thumbs, e))?;
     let analysed = if looks_like_image(path)? {
+        progress.media_started(path, None);
         analyse_image(models, config, path, &sha256)?
     } else {
         let proxy = config.seek_proxies.then(|| store.proxy_path(&uid));
