@@ -23,7 +23,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let t = Instant::now();
     let frames: Vec<_> = VideoFrames::open(Path::new(&path), opts.clone())?.collect();
-    let n = frames.len() as f64;
     println!(
         "{} sampled frames, decode {:.0} ms",
         frames.len(),
@@ -42,13 +41,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         t.elapsed().as_secs_f64() * 1e3
     );
     std::fs::remove_dir_all(&dir)?;
-    let stage = |name: &str, f: &mut dyn FnMut(&glint_media::SampledFrame)| {
-        let t = Instant::now();
-        for frame in &frames {
-            f(frame);
-        }
-        println!("{name:<24} {:>7.1} ms per frame", t.elapsed().as_secs_f64() * 1e3 / n);
-    };
+    let stage = |name: &str, f: &mut dyn FnMut(&glint_media::SampledFrame)| time(name, "frame", &frames, f);
     stage("face detection", &mut |f| {
         models
             .face_detector
@@ -87,13 +80,7 @@ fn photos(models: &Models, paths: Vec<String>) -> Result<(), Box<dyn std::error:
         images.len(),
         t.elapsed().as_secs_f64() * 1e3 / n
     );
-    let stage = |name: &str, f: &mut dyn FnMut(&glint_media::RgbImage)| {
-        let t = Instant::now();
-        for image in &images {
-            f(image);
-        }
-        println!("{name:<24} {:>7.1} ms per photo", t.elapsed().as_secs_f64() * 1e3 / n);
-    };
+    let stage = |name: &str, f: &mut dyn FnMut(&glint_media::RgbImage)| time(name, "photo", &images, f);
     stage("face detection", &mut |i| {
         models
             .face_detector
@@ -116,4 +103,12 @@ fn photos(models: &Models, paths: Vec<String>) -> Result<(), Box<dyn std::error:
         drop(shrink(i, 320));
     });
     Ok(())
+}
+
+/// Runs `f` on every item and prints the mean time per `unit`.
+fn time<T>(name: &str, unit: &str, items: &[T], f: &mut dyn FnMut(&T)) {
+    let t = Instant::now();
+    items.iter().for_each(&mut *f);
+    let ms = t.elapsed().as_secs_f64() * 1e3 / items.len().max(1) as f64;
+    println!("{name:<24} {ms:>7.1} ms per {unit}");
 }
