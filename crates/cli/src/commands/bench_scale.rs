@@ -313,8 +313,9 @@ fn measure(global: &GlobalArgs, library: &Path, args: &BenchScaleArgs) -> anyhow
     for (kind, list) in &queries {
         let mut ms = Vec::new();
         for q in list {
+            let q = q.query()?;
             let t = Instant::now();
-            searcher.search(q, &options)?;
+            searcher.search(&q, &options)?;
             ms.push(t.elapsed().as_secs_f64() * 1e3);
         }
         let pct = glint_search::eval::percentile;
@@ -340,7 +341,7 @@ fn measure(global: &GlobalArgs, library: &Path, args: &BenchScaleArgs) -> anyhow
 /// Real queries on the seed media, `per_kind` of each kind, spread over the media: face boxes and
 /// item boxes (stored sightings, at their moment on videos), whole frames of videos at an item
 /// sighting's moment, and whole photos.
-fn queries(store: &Store, per_kind: usize) -> anyhow::Result<Vec<(&'static str, Vec<Query>)>> {
+fn queries(store: &Store, per_kind: usize) -> anyhow::Result<Vec<(&'static str, Vec<Planned>)>> {
     let (mut face, mut item, mut frame, mut photo) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let media: Vec<MediaRecord> = store
         .catalog
@@ -350,16 +351,17 @@ fn queries(store: &Store, per_kind: usize) -> anyhow::Result<Vec<(&'static str, 
         .collect();
     for m in &media {
         if m.kind == MediaKind::Image && Path::new(&m.path).is_file() {
-            let image = glint_media::load_image(Path::new(&m.path), glint_media::DecodeLimits::default())?;
-            photo.push(Query::Image { image, bbox: None });
+            photo.push(Planned::Photo(PathBuf::from(&m.path)));
         }
         // Boxes on photos too: a face or item box is the same query on a photo as on a frame.
         for t in store.catalog.tracks(&m.id)? {
             let s = t.sightings[t.sightings.len() / 2];
-            let boxed = |bbox: BBox| Query::Media {
-                id: m.id.clone(),
-                bbox,
-                at: s.t,
+            let boxed = |bbox: BBox| {
+                Planned::Ready(Query::Media {
+                    id: m.id.clone(),
+                    bbox,
+                    at: s.t,
+                })
             };
             match t.kind {
                 TrackKind::Face => face.push(boxed(s.bbox)),
@@ -372,11 +374,11 @@ fn queries(store: &Store, per_kind: usize) -> anyhow::Result<Vec<(&'static str, 
             }
         }
     }
-    let spread = |list: Vec<Query>| -> Vec<Query> {
+    let spread = |list: Vec<Planned>| -> Vec<Planned> {
         let step = (list.len() / per_kind.max(1)).max(1);
         list.into_iter().step_by(step).take(per_kind).collect()
     };
-    let out: Vec<(&'static str, Vec<Query>)> = vec![
+    let out: Vec<(&'static str, Vec<Planned>)> = vec![
         ("face_box", spread(face)),
         ("item_box", spread(item)),
         ("whole_frame", spread(frame)),
@@ -388,4 +390,23 @@ fn queries(store: &Store, per_kind: usize) -> anyhow::Result<Vec<(&'static str, 
         }
     }
     Ok(out)
+}
+
+/// A query to run: ready, or a photo decoded just before it is searched (as an upload arrives),
+/// so that the photos waiting their turn do not count in the library's memory.
+enum Planned {
+    Ready(Query),
+    Photo(PathBuf),
+}
+
+impl Planned {
+    fn query(&self) -> anyhow::Result<std::borrow::Cow<'_, Query>> {
+        Ok(match self {
+            Planned::Ready(q) => std::borrow::Cow::Borrowed(q),
+            Planned::Photo(path) => std::borrow::Cow::Owned(Query::Image {
+                image: glint_media::load_image(path, glint_media::DecodeLimits::default())?,
+                bbox: None,
+            }),
+        })
+    }
 }
