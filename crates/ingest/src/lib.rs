@@ -7,7 +7,9 @@
 //! [`analyze`] step on each sampled frame (faces with identity vectors, item windows with
 //! appearance vectors), links observations across frames into tracks ([`tracker`]) and commits
 //! the media in one transaction before adding its vectors to the index. A file that fails fails
-//! its own job only; a killed run resumes where it stopped.
+//! its own job only; a killed run resumes where it stopped. A video's frames go through a
+//! pipeline of threads (`video`), and the queue can work several files at once
+//! ([`Ingestor::with_workers`]).
 
 pub mod analyze;
 pub mod colour;

@@ -5,8 +5,7 @@
 //! tracker (this thread, which keeps frame order). A frame waits only for the stage ahead of it,
 //! never for a sibling task of its own frame, so a stage that is slow on one frame is absorbed by
 //! the others working ahead. (Splitting each frame in two and joining left a core idle whenever
-//! the halves differed: 55 ms per sampled frame against the pipeline's figure in
-//! docs/benchmarks.md.)
+//! the halves differed: a 30 s clip took 3.5 s that way, 2.7 s as a pipeline; docs/benchmarks.md.)
 //!
 //! Errors travel down the pipeline in frame order; a stage that stops drops its channel, which
 //! unblocks the stage before it.
