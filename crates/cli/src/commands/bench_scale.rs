@@ -126,7 +126,13 @@ fn grow(global: &GlobalArgs, library: &Path, args: &BenchScaleArgs, say: &dyn Fn
     let mut noise = Noise::new(0x5eed);
     let mut batch: std::collections::BTreeMap<String, Vec<(u64, Vec<f32>)>> = Default::default();
     let mut pending = 0usize;
-    let mut copy = 0u64;
+    // A library grown before goes on from its last copy (copy numbers make the content ids).
+    let mut copy = store
+        .catalog
+        .list_media()?
+        .iter()
+        .filter(|m| m.path.starts_with(SYNTHETIC))
+        .count() as u64;
     let started = Instant::now();
     while held < args.regions {
         let seed = &seeds[copy as usize % seeds.len()];
@@ -204,7 +210,9 @@ impl Seed {
         let r = &self.record;
         let fps = r.fps.unwrap_or(0.0);
         NewMedia {
-            sha256: format!("{:016x}{:048x}", noise.next_u64(), n),
+            // The id (the first 16 digits) is a bijection of the copy number: unique, and the
+            // same copy gets the same id in every run.
+            sha256: format!("{:016x}{:048x}", Noise::new(n).next_u64(), n),
             path: format!("{SYNTHETIC}{n}:{}", r.path),
             kind: r.kind,
             width: r.width,
