@@ -106,7 +106,7 @@ pub(crate) fn analyse_video(
             height: info.height,
             duration_s: Some(info.duration_s.max(report.last_t)),
             fps: Some(info.fps),
-            frames_sampled: last.sampled,
+            frames_sampled: last.local.len() as u64,
             decode_errors: report.decode_errors,
             shots: last.shots,
             tracks: Vec::new(),
@@ -131,7 +131,6 @@ struct LastStage<'m> {
     /// The sampled frame nearest a third of the way in (past titles), shrunk once at the end.
     thumb: Option<(f64, RgbImage)>,
     thumb_at: f64,
-    sampled: u64,
 }
 
 impl<'m> LastStage<'m> {
@@ -147,7 +146,6 @@ impl<'m> LastStage<'m> {
             local: Vec::new(),
             thumb: None,
             thumb_at,
-            sampled: 0,
         }
     }
 
@@ -179,8 +177,9 @@ impl<'m> LastStage<'m> {
             if left.is_zero() {
                 return Err(timed_out());
             }
+            let t = frame.t;
             self.push(frame, found)?;
-            progress.frame_done(path, self.local.last().and_then(|f| f.t).unwrap_or(0.0));
+            progress.frame_done(path, t);
         }
     }
 
@@ -209,7 +208,6 @@ impl<'m> LastStage<'m> {
         if closer {
             self.thumb = Some((frame.t, frame.image));
         }
-        self.sampled += 1;
         Ok(())
     }
 }

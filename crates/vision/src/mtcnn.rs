@@ -79,7 +79,7 @@ impl Mtcnn {
             // A 12-pixel window of this level spans 12 / scale pixels: one lying wholly in the
             // grey border sees nothing, so each level keeps only the border such a window can
             // reach from the image. The fine levels, which cost most, then skip most of the
-            // border (photo detection took ~100 ms, two thirds of it in P-Net on the border).
+            // border (photo detection 93 → 68 ms on CelebA photos, docs/benchmarks.md).
             let off = pad.saturating_sub((12.0 / scale).ceil() as usize);
             let view = match off {
                 0 => std::borrow::Cow::Borrowed(img),

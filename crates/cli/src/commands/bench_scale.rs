@@ -171,19 +171,29 @@ struct Seed {
 
 /// Every indexed media of `store` whose content is a real file (synthetic copies have none).
 fn seed_media(store: &Store) -> anyhow::Result<Vec<Seed>> {
+    let records: Vec<MediaRecord> = store
+        .catalog
+        .list_media()?
+        .into_iter()
+        .filter(|m| !m.path.starts_with(SYNTHETIC))
+        .collect();
+    // Only the seeds' vectors are kept: a library grown before holds millions of copies.
+    let uids: Vec<String> = records.iter().map(|m| m.id.clone()).collect();
+    let wanted = store.catalog.vector_ids_of_media(&uids)?;
+    let mut seed_vectors = Vec::new();
+    store.catalog.for_each_vector(|v| {
+        if wanted.contains(&v.id) {
+            seed_vectors.push(v);
+        }
+    })?;
     let mut vectors_of: std::collections::HashMap<u64, Vec<(String, Vec<f32>)>> = Default::default();
-    let mut by_vector = Vec::new();
-    store.catalog.for_each_vector(|v| by_vector.push(v))?;
-    for v in by_vector {
+    for v in seed_vectors {
         if let Some(track) = store.catalog.track_of_vector(v.id)? {
             vectors_of.entry(track.id).or_default().push((v.space, v.data));
         }
     }
     let mut seeds = Vec::new();
-    for record in store.catalog.list_media()? {
-        if record.path.starts_with(SYNTHETIC) {
-            continue;
-        }
+    for record in records {
         let tracks = store
             .catalog
             .tracks(&record.id)?
