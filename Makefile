@@ -44,8 +44,8 @@ test: setup
 	@$(CARGO) fmt --all -- --check
 	@echo "==> cargo clippy --all-targets -- -D warnings"
 	@$(CARGO) clippy --workspace --all-targets -- -D warnings
-	@echo "==> cargo test"
-	@$(CARGO) test --workspace
+	@echo "==> cargo test (with a private PostgreSQL + pgvector cluster for the PostgreSQL backend)"
+	@bash scripts/with-postgres.sh $(CARGO) test --workspace
 	@$(MAKE) --no-print-directory e2e
 
 ## End-to-end tests of the web UI in headless Chromium (installs chromium and e2e/node_modules if missing).

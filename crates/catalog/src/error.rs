@@ -4,6 +4,9 @@ use std::path::PathBuf;
 pub enum CatalogError {
     #[error("catalog database: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// An error from another backend's database (PostgreSQL), as its driver words it.
+    #[error("catalog database: {0}")]
+    Database(String),
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,

@@ -1,14 +1,17 @@
 //! The durable ingest queue: one job per file, `queued -> running -> done | failed`.
 //!
 //! Jobs live in the catalog database, so a crash or a kill loses nothing: on the next start
-//! [`Catalog::requeue_interrupted`] puts jobs that were running back in the queue, and since a
+//! [`JobQueue::requeue_interrupted`] puts jobs that were running back in the queue, and a claim
+//! is a lease (`worker`, `lease_until`) that another worker takes over once it runs out. Since a
 //! media file is committed in one transaction, redoing it cannot duplicate anything.
+
+use std::time::Duration;
 
 use rusqlite::{params, OptionalExtension, Row};
 use serde::Serialize;
 
 use crate::media::now;
-use crate::{Catalog, CatalogError};
+use crate::{CatalogError, JobQueue, SqliteCatalog};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -20,7 +23,8 @@ pub enum JobState {
 }
 
 impl JobState {
-    fn parse(s: &str) -> Self {
+    /// Parses the stored spelling (anything unknown reads as queued).
+    pub fn parse(s: &str) -> Self {
         match s {
             "running" => JobState::Running,
             "done" => JobState::Done,
@@ -60,9 +64,9 @@ fn job_row(r: &Row<'_>) -> rusqlite::Result<Job> {
     })
 }
 
-impl Catalog {
+impl JobQueue for SqliteCatalog {
     /// Queues one job per path, in order; returns their ids.
-    pub fn enqueue(&self, paths: &[String], fps: f64) -> Result<Vec<i64>, CatalogError> {
+    fn enqueue(&self, paths: &[String], fps: f64) -> Result<Vec<i64>, CatalogError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let mut ids = Vec::with_capacity(paths.len());
@@ -81,23 +85,29 @@ impl Catalog {
     }
 
     /// Puts jobs left `running` by a crashed or killed process back in the queue.
-    pub fn requeue_interrupted(&self) -> Result<usize, CatalogError> {
+    fn requeue_interrupted(&self) -> Result<usize, CatalogError> {
         Ok(self.conn().execute(
-            "UPDATE jobs SET state = 'queued', updated_at = ?1 WHERE state = 'running'",
+            "UPDATE jobs SET state = 'queued', worker = NULL, lease_until = NULL, updated_at = ?1 \
+             WHERE state = 'running'",
             [now()],
         )?)
     }
 
-    /// Marks the oldest queued job running and returns it.
-    pub fn claim_next_job(&self) -> Result<Option<Job>, CatalogError> {
+    fn claim_next_job(&self, worker: &str, lease: Duration) -> Result<Option<Job>, CatalogError> {
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE state = 'queued' ORDER BY id LIMIT 1");
-        let job = tx.query_row(&sql, [], job_row).optional()?;
+        // IMMEDIATE: the write lock is taken before the read, so two processes on one library
+        // cannot both see the same job as free.
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let t = now();
+        let sql = format!(
+            "SELECT {JOB_COLUMNS} FROM jobs WHERE state = 'queued' \
+             OR (state = 'running' AND lease_until IS NOT NULL AND lease_until < ?1) ORDER BY id LIMIT 1"
+        );
+        let job = tx.query_row(&sql, [t], job_row).optional()?;
         if let Some(j) = &job {
             tx.execute(
-                "UPDATE jobs SET state = 'running', updated_at = ?1 WHERE id = ?2",
-                params![now(), j.id],
+                "UPDATE jobs SET state = 'running', worker = ?1, lease_until = ?2, updated_at = ?3 WHERE id = ?4",
+                params![worker, t + lease.as_secs() as i64, t, j.id],
             )?;
         }
         tx.commit()?;
@@ -107,61 +117,43 @@ impl Catalog {
         }))
     }
 
-    pub fn finish_job(&self, id: i64, outcome: &str, media_uid: &str) -> Result<(), CatalogError> {
+    fn heartbeat(&self, id: i64, worker: &str, lease: Duration) -> Result<bool, CatalogError> {
+        let t = now();
+        let changed = self.conn().execute(
+            "UPDATE jobs SET lease_until = ?1, updated_at = ?2 WHERE id = ?3 AND worker = ?4 AND state = 'running'",
+            params![t + lease.as_secs() as i64, t, id, worker],
+        )?;
+        Ok(changed == 1)
+    }
+
+    fn finish_job(&self, id: i64, outcome: &str, media_uid: &str) -> Result<(), CatalogError> {
         self.conn().execute(
-            "UPDATE jobs SET state = 'done', outcome = ?1, media_uid = ?2, error = NULL, updated_at = ?3 \
-             WHERE id = ?4",
+            "UPDATE jobs SET state = 'done', outcome = ?1, media_uid = ?2, error = NULL, lease_until = NULL, \
+             updated_at = ?3 WHERE id = ?4",
             params![outcome, media_uid, now(), id],
         )?;
         Ok(())
     }
 
-    pub fn fail_job(&self, id: i64, error: &str) -> Result<(), CatalogError> {
+    fn fail_job(&self, id: i64, error: &str) -> Result<(), CatalogError> {
         self.conn().execute(
-            "UPDATE jobs SET state = 'failed', error = ?1, updated_at = ?2 WHERE id = ?3",
+            "UPDATE jobs SET state = 'failed', error = ?1, lease_until = NULL, updated_at = ?2 WHERE id = ?3",
             params![error, now(), id],
         )?;
         Ok(())
     }
 
     /// Every job, newest first.
-    pub fn jobs(&self) -> Result<Vec<Job>, CatalogError> {
+    fn jobs(&self) -> Result<Vec<Job>, CatalogError> {
         let conn = self.conn();
         let mut stmt = conn.prepare(&format!("SELECT {JOB_COLUMNS} FROM jobs ORDER BY id DESC"))?;
         let rows = stmt.query_map([], job_row)?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
 
-    pub fn job(&self, id: i64) -> Result<Option<Job>, CatalogError> {
+    fn job(&self, id: i64) -> Result<Option<Job>, CatalogError> {
         let conn = self.conn();
         let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?1");
         Ok(conn.query_row(&sql, [id], job_row).optional()?)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn jobs_flow_through_their_states_and_survive_a_crash() {
-        let dir = tempfile::tempdir().unwrap();
-        let c = Catalog::open(dir.path()).unwrap();
-        let ids = c.enqueue(&["a.mp4".into(), "b.jpg".into()], 2.0).unwrap();
-        let first = c.claim_next_job().unwrap().unwrap();
-        assert_eq!((first.id, first.state), (ids[0], JobState::Running));
-        drop(c); // "crash" with a job running
-        let c = Catalog::open(dir.path()).unwrap();
-        assert_eq!(c.requeue_interrupted().unwrap(), 1);
-        let again = c.claim_next_job().unwrap().unwrap();
-        assert_eq!(again.id, ids[0]);
-        c.finish_job(again.id, "ingested", "0123456789abcdef").unwrap();
-        let second = c.claim_next_job().unwrap().unwrap();
-        c.fail_job(second.id, "corrupt").unwrap();
-        assert!(c.claim_next_job().unwrap().is_none());
-        let jobs = c.jobs().unwrap();
-        assert_eq!(jobs[0].state, JobState::Failed);
-        assert_eq!(jobs[0].error.as_deref(), Some("corrupt"));
-        assert_eq!(jobs[1].media_id.as_deref(), Some("0123456789abcdef"));
     }
 }

@@ -11,6 +11,10 @@
 //! their images and offers) is applied one feed per transaction by [`Catalog::apply_feed`] and
 //! tells search where an indexed product image can be bought ([`Catalog::products_for_media`]).
 
+mod api;
+pub mod backend;
+#[doc(hidden)]
+pub mod contract;
 mod error;
 mod jobs;
 mod media;
@@ -24,6 +28,7 @@ use std::sync::Mutex;
 
 use rusqlite::Connection;
 
+pub use api::{Catalog, JobQueue, MediaCatalog, PrivacyCatalog, ShopCatalog, TokenCatalog};
 pub use error::CatalogError;
 pub use jobs::{Job, JobState};
 pub use media::{MediaKind, MediaRecord, NewMedia, NewTrack, Shot, Sighting, StoredVector, TrackKind, TrackRecord};
@@ -34,14 +39,14 @@ pub use shop::{
 };
 pub use tokens::{Scope, TokenRecord};
 
-/// The SQLite catalog. Cheap to share behind an `Arc`; calls serialise on one connection,
-/// which SQLite would do for writers anyway.
-pub struct Catalog {
+/// The SQLite catalog, the embedded default. Cheap to share behind an `Arc`; calls serialise on
+/// one connection, which SQLite would do for writers anyway.
+pub struct SqliteCatalog {
     conn: Mutex<Connection>,
     path: PathBuf,
 }
 
-impl Catalog {
+impl SqliteCatalog {
     /// Opens (creating if needed) `dir/catalog.sqlite3`.
     pub fn open(dir: &Path) -> Result<Self, CatalogError> {
         std::fs::create_dir_all(dir).map_err(|source| CatalogError::Io {
@@ -75,5 +80,11 @@ impl Catalog {
         // A panic elsewhere while holding the lock cannot leave SQLite half-written: every
         // multi-statement write is a transaction that rolls back when dropped.
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl Catalog for SqliteCatalog {
+    fn location(&self) -> String {
+        self.path.display().to_string()
     }
 }

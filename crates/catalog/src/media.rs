@@ -1,11 +1,13 @@
 //! Media, shots, tracks, sightings and vectors: written together, read for listing and search.
 
+use std::collections::HashSet;
+
 use rusqlite::{params, OptionalExtension, Row};
 use serde::Serialize;
 
 use glint_types::BBox;
 
-use crate::{Catalog, CatalogError};
+use crate::{CatalogError, MediaCatalog, SqliteCatalog};
 
 /// A two-valued kind stored as text: the enum, its SQL text, and the parse back (the schema's
 /// CHECK constraints guarantee only these texts are stored).
@@ -20,14 +22,14 @@ macro_rules! text_kind {
         }
 
         impl $name {
-            fn as_str(self) -> &'static str {
+            pub fn as_str(self) -> &'static str {
                 match self {
                     $name::$first => $first_text,
                     $name::$second => $second_text,
                 }
             }
 
-            fn parse(s: &str) -> Self {
+            pub fn parse(s: &str) -> Self {
                 if s == $first_text {
                     $name::$first
                 } else {
@@ -129,17 +131,18 @@ pub struct TrackRecord {
     pub sightings: Vec<Sighting>,
 }
 
-pub(crate) fn now() -> i64 {
+/// Unix seconds.
+pub fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)
 }
 
-pub(crate) fn f32s_to_blob(v: &[f32]) -> Vec<u8> {
+pub fn f32s_to_blob(v: &[f32]) -> Vec<u8> {
     v.iter().flat_map(|x| x.to_le_bytes()).collect()
 }
 
-pub(crate) fn blob_to_f32s(b: &[u8]) -> Vec<f32> {
+pub fn blob_to_f32s(b: &[u8]) -> Vec<f32> {
     b.chunks_exact(4)
         .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
         .collect()
@@ -151,10 +154,10 @@ const MEDIA_COLUMNS: &str = "m.id, m.uid, m.sha256, m.path, m.kind, m.width, m.h
      (SELECT COUNT(*) FROM tracks t WHERE t.media_id = m.id AND t.kind = 'face'), \
      (SELECT COUNT(*) FROM vectors v JOIN tracks t ON v.track_id = t.id WHERE t.media_id = m.id)";
 
-impl Catalog {
+impl MediaCatalog for SqliteCatalog {
     /// Writes a media file with all its shots, tracks, sightings and vectors in one transaction
     /// and returns its record and the stored vectors (with the ids the index must use).
-    pub fn insert_media(&self, media: &NewMedia) -> Result<(MediaRecord, Vec<StoredVector>), CatalogError> {
+    fn insert_media(&self, media: &NewMedia) -> Result<(MediaRecord, Vec<StoredVector>), CatalogError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let uid = &media.sha256[..16.min(media.sha256.len())];
@@ -226,7 +229,7 @@ impl Catalog {
     }
 
     /// The media whose content hash is `sha256`, if indexed.
-    pub fn media_by_sha256(&self, sha256: &str) -> Result<Option<String>, CatalogError> {
+    fn media_by_sha256(&self, sha256: &str) -> Result<Option<String>, CatalogError> {
         Ok(self
             .conn()
             .query_row("SELECT uid FROM media WHERE sha256 = ?1", [sha256], |r| r.get(0))
@@ -234,7 +237,7 @@ impl Catalog {
     }
 
     /// One media by its public id.
-    pub fn media(&self, uid: &str) -> Result<Option<MediaRecord>, CatalogError> {
+    fn media(&self, uid: &str) -> Result<Option<MediaRecord>, CatalogError> {
         let conn = self.conn();
         let sql = format!("SELECT {MEDIA_COLUMNS} FROM media m WHERE m.uid = ?1");
         // Cached statements: search looks up dozens of media and hundreds of tracks per query.
@@ -242,8 +245,23 @@ impl Catalog {
         row.map(|(id, rec)| with_shots(&conn, id, rec)).transpose()
     }
 
+    fn shots(&self, uid: &str) -> Result<Vec<Shot>, CatalogError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT s.start_s, s.start_frame FROM shots s JOIN media m ON s.media_id = m.id WHERE m.uid = ?1 \
+             ORDER BY s.idx",
+        )?;
+        let rows = stmt.query_map([uid], |r| {
+            Ok(Shot {
+                start_s: r.get(0)?,
+                start_frame: r.get::<_, i64>(1)? as u64,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// Every media, oldest first.
-    pub fn list_media(&self) -> Result<Vec<MediaRecord>, CatalogError> {
+    fn list_media(&self) -> Result<Vec<MediaRecord>, CatalogError> {
         let conn = self.conn();
         let sql = format!("SELECT {MEDIA_COLUMNS} FROM media m ORDER BY m.id");
         let mut stmt = conn.prepare(&sql)?;
@@ -253,7 +271,7 @@ impl Catalog {
 
     /// Deletes a media and everything it contributed; returns the ids of its vectors so that
     /// the caller can drop them from the vector index.
-    pub fn remove_media(&self, uid: &str) -> Result<Vec<(String, u64)>, CatalogError> {
+    fn remove_media(&self, uid: &str) -> Result<Vec<(String, u64)>, CatalogError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let id: i64 = tx
@@ -273,7 +291,7 @@ impl Catalog {
     }
 
     /// Calls `f` for every stored vector (to rebuild the vector index from the catalog).
-    pub fn for_each_vector(&self, mut f: impl FnMut(StoredVector)) -> Result<(), CatalogError> {
+    fn for_each_vector(&self, f: &mut dyn FnMut(StoredVector)) -> Result<(), CatalogError> {
         let conn = self.conn();
         let mut stmt = conn.prepare("SELECT id, space, data FROM vectors ORDER BY id")?;
         let mut rows = stmt.query([])?;
@@ -288,7 +306,7 @@ impl Catalog {
     }
 
     /// Number of vectors per space, to check the vector index against the catalog.
-    pub fn vector_counts(&self) -> Result<Vec<(String, u64)>, CatalogError> {
+    fn vector_counts(&self) -> Result<Vec<(String, u64)>, CatalogError> {
         let conn = self.conn();
         let mut stmt = conn.prepare("SELECT space, COUNT(*) FROM vectors GROUP BY space ORDER BY space")?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))?;
@@ -296,7 +314,7 @@ impl Catalog {
     }
 
     /// Ids of the vectors of the given media (by public id), e.g. to restrict a search.
-    pub fn vector_ids_of_media(&self, uids: &[String]) -> Result<std::collections::HashSet<u64>, CatalogError> {
+    fn vector_ids_of_media(&self, uids: &[String]) -> Result<HashSet<u64>, CatalogError> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
             "SELECT v.id FROM vectors v JOIN tracks t ON v.track_id = t.id JOIN media m ON t.media_id = m.id \
@@ -312,7 +330,7 @@ impl Catalog {
     }
 
     /// The track a vector belongs to, with its sightings in time order.
-    pub fn track_of_vector(&self, vector_id: u64) -> Result<Option<TrackRecord>, CatalogError> {
+    fn track_of_vector(&self, vector_id: u64) -> Result<Option<TrackRecord>, CatalogError> {
         let track_id: Option<i64> = self
             .conn()
             .prepare_cached("SELECT track_id FROM vectors WHERE id = ?1")?
@@ -325,7 +343,7 @@ impl Catalog {
     }
 
     /// One track with its sightings in time order.
-    pub fn track(&self, track_id: u64) -> Result<Option<TrackRecord>, CatalogError> {
+    fn track(&self, track_id: u64) -> Result<Option<TrackRecord>, CatalogError> {
         let conn = self.conn();
         let row = conn
             .prepare_cached(
@@ -340,7 +358,7 @@ impl Catalog {
     }
 
     /// Every track of a media with its sightings, in order of appearance.
-    pub fn tracks(&self, uid: &str) -> Result<Vec<TrackRecord>, CatalogError> {
+    fn tracks(&self, uid: &str) -> Result<Vec<TrackRecord>, CatalogError> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
             "SELECT t.id, m.uid, t.ordinal, t.kind, t.shot_idx, t.score FROM tracks t \
@@ -355,6 +373,14 @@ impl Catalog {
                 })
             })
             .collect()
+    }
+
+    /// The stored vectors of a track in one space (a face track may keep two views).
+    fn track_vectors(&self, track_id: u64, space: &str) -> Result<Vec<Vec<f32>>, CatalogError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT data FROM vectors WHERE track_id = ?1 AND space = ?2 ORDER BY id")?;
+        let rows = stmt.query_map(params![track_id as i64, space], |r| r.get::<_, Vec<u8>>(0))?;
+        Ok(rows.map(|b| b.map(|b| blob_to_f32s(&b))).collect::<Result<_, _>>()?)
     }
 }
 
@@ -408,85 +434,4 @@ fn with_shots(conn: &rusqlite::Connection, id: i64, rec: MediaRecord) -> Result<
     let mut stmt = conn.prepare_cached("SELECT start_s FROM shots WHERE media_id = ?1 ORDER BY idx")?;
     let shots = stmt.query_map([id], |r| r.get(0))?.collect::<Result<Vec<f64>, _>>()?;
     Ok(MediaRecord { shots, ..rec })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn sample(sha: &str) -> NewMedia {
-        NewMedia {
-            sha256: sha.to_string(),
-            path: "/videos/a.mp4".into(),
-            kind: MediaKind::Video,
-            width: 640,
-            height: 360,
-            duration_s: Some(10.0),
-            fps: Some(25.0),
-            frames_sampled: 20,
-            decode_errors: 0,
-            shots: vec![
-                Shot {
-                    start_s: 0.0,
-                    start_frame: 0,
-                },
-                Shot {
-                    start_s: 4.0,
-                    start_frame: 100,
-                },
-            ],
-            tracks: vec![NewTrack {
-                kind: TrackKind::Face,
-                shot_idx: 1,
-                score: 0.9,
-                sightings: vec![
-                    Sighting {
-                        t: Some(4.5),
-                        bbox: BBox::new(1.0, 2.0, 3.0, 4.0),
-                    },
-                    Sighting {
-                        t: Some(4.0),
-                        bbox: BBox::new(1.0, 2.0, 3.0, 4.0),
-                    },
-                ],
-                vectors: vec![("face:test".into(), vec![0.5, -0.25])],
-            }],
-        }
-    }
-
-    #[test]
-    fn insert_list_lookup_and_remove_round_trip() {
-        let c = Catalog::in_memory().unwrap();
-        let sha = "ab".repeat(32);
-        let (rec, vectors) = c.insert_media(&sample(&sha)).unwrap();
-        assert_eq!(rec.id, &sha[..16]);
-        assert_eq!(rec.shots, vec![0.0, 4.0]);
-        assert_eq!((rec.tracks, rec.face_tracks, rec.vectors), (1, 1, 1));
-        assert_eq!(vectors.len(), 1);
-        assert_eq!(c.media_by_sha256(&sha).unwrap().as_deref(), Some(&sha[..16]));
-        let track = c.track_of_vector(vectors[0].id).unwrap().unwrap();
-        assert_eq!(track.media_id, rec.id);
-        assert_eq!(
-            track.sightings.iter().map(|s| s.t.unwrap()).collect::<Vec<_>>(),
-            vec![4.0, 4.5]
-        );
-        let mut seen = Vec::new();
-        c.for_each_vector(|v| seen.push(v)).unwrap();
-        assert_eq!(seen[0].data, vec![0.5, -0.25]);
-        assert_eq!(c.vector_counts().unwrap(), vec![("face:test".to_string(), 1)]);
-        let removed = c.remove_media(&rec.id).unwrap();
-        assert_eq!(removed, vec![("face:test".to_string(), vectors[0].id)]);
-        assert!(c.list_media().unwrap().is_empty());
-        assert!(c.track_of_vector(vectors[0].id).unwrap().is_none());
-        assert!(matches!(c.remove_media(&rec.id), Err(CatalogError::UnknownMedia(_))));
-    }
-
-    #[test]
-    fn the_same_content_cannot_be_inserted_twice() {
-        let c = Catalog::in_memory().unwrap();
-        let sha = "cd".repeat(32);
-        c.insert_media(&sample(&sha)).unwrap();
-        assert!(c.insert_media(&sample(&sha)).is_err());
-        assert_eq!(c.list_media().unwrap().len(), 1);
-    }
 }

@@ -9,7 +9,7 @@ use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 
 use crate::media::{blob_to_f32s, f32s_to_blob, now};
-use crate::{Catalog, CatalogError};
+use crate::{CatalogError, PrivacyCatalog, SqliteCatalog};
 
 /// A registered opt-out (never with its vectors).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -33,9 +33,9 @@ pub struct FaceSearchLogEntry {
     pub results: u32,
 }
 
-impl Catalog {
+impl PrivacyCatalog for SqliteCatalog {
     /// Registers an opt-out with the identity vectors of the submitted faces; returns its id.
-    pub fn add_opt_out(&self, faces: &[Vec<f32>], note: Option<&str>) -> Result<i64, CatalogError> {
+    fn add_opt_out(&self, faces: &[Vec<f32>], note: Option<&str>) -> Result<i64, CatalogError> {
         if faces.is_empty() {
             return Err(CatalogError::EmptyOptOut);
         }
@@ -57,7 +57,7 @@ impl Catalog {
     }
 
     /// Every opt-out, oldest first.
-    pub fn list_opt_outs(&self) -> Result<Vec<OptOut>, CatalogError> {
+    fn list_opt_outs(&self) -> Result<Vec<OptOut>, CatalogError> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
             "SELECT o.id, o.created_at, o.note, \
@@ -75,7 +75,7 @@ impl Catalog {
     }
 
     /// Removes an opt-out and its vectors: that person's face is searchable again.
-    pub fn remove_opt_out(&self, id: i64) -> Result<(), CatalogError> {
+    fn remove_opt_out(&self, id: i64) -> Result<(), CatalogError> {
         let conn = self.conn();
         let found: Option<i64> = conn
             .query_row("SELECT id FROM opt_outs WHERE id = ?1", [id], |r| r.get(0))
@@ -90,23 +90,15 @@ impl Catalog {
     }
 
     /// The identity vectors of every opted-out face (what the person route must never return).
-    pub fn opt_out_faces(&self) -> Result<Vec<Vec<f32>>, CatalogError> {
+    fn opt_out_faces(&self) -> Result<Vec<Vec<f32>>, CatalogError> {
         let conn = self.conn();
         let mut stmt = conn.prepare("SELECT embedding FROM opt_out_faces")?;
         let rows = stmt.query_map([], |r| r.get::<_, Vec<u8>>(0))?;
         Ok(rows.map(|b| b.map(|b| blob_to_f32s(&b))).collect::<Result<_, _>>()?)
     }
 
-    /// The stored vectors of a track in one space (a face track may keep two views).
-    pub fn track_vectors(&self, track_id: u64, space: &str) -> Result<Vec<Vec<f32>>, CatalogError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare("SELECT data FROM vectors WHERE track_id = ?1 AND space = ?2 ORDER BY id")?;
-        let rows = stmt.query_map(params![track_id as i64, space], |r| r.get::<_, Vec<u8>>(0))?;
-        Ok(rows.map(|b| b.map(|b| blob_to_f32s(&b))).collect::<Result<_, _>>()?)
-    }
-
     /// Appends one face search to the audit log.
-    pub fn log_face_search(&self, route: &str, query_kind: &str, results: u32) -> Result<(), CatalogError> {
+    fn log_face_search(&self, route: &str, query_kind: &str, results: u32) -> Result<(), CatalogError> {
         self.conn().execute(
             "INSERT INTO face_search_log (at, route, query_kind, results) VALUES (?1, ?2, ?3, ?4)",
             params![now(), route, query_kind, results],
@@ -115,7 +107,7 @@ impl Catalog {
     }
 
     /// The last `limit` face searches, newest first.
-    pub fn face_search_log(&self, limit: usize) -> Result<Vec<FaceSearchLogEntry>, CatalogError> {
+    fn face_search_log(&self, limit: usize) -> Result<Vec<FaceSearchLogEntry>, CatalogError> {
         let conn = self.conn();
         let mut stmt =
             conn.prepare("SELECT at, route, query_kind, results FROM face_search_log ORDER BY id DESC LIMIT ?1")?;
@@ -136,34 +128,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn opt_outs_round_trip() {
-        let c = Catalog::in_memory().unwrap();
-        assert!(matches!(c.add_opt_out(&[], None), Err(CatalogError::EmptyOptOut)));
-        let id = c
-            .add_opt_out(&[vec![1.0, 0.0], vec![0.0, 1.0]], Some("asked by mail"))
-            .unwrap();
-        let listed = c.list_opt_outs().unwrap();
-        assert_eq!(listed.len(), 1);
-        assert_eq!((listed[0].id, listed[0].faces), (id, 2));
-        assert_eq!(listed[0].note.as_deref(), Some("asked by mail"));
-        assert_eq!(c.opt_out_faces().unwrap(), vec![vec![1.0, 0.0], vec![0.0, 1.0]]);
-        c.remove_opt_out(id).unwrap();
-        assert!(c.opt_out_faces().unwrap().is_empty());
-        assert!(matches!(c.remove_opt_out(id), Err(CatalogError::UnknownOptOut(_))));
-    }
-
-    #[test]
-    fn face_search_log_lists_newest_first() {
-        let c = Catalog::in_memory().unwrap();
-        c.log_face_search("person", "image", 3).unwrap();
-        c.log_face_search("person+item", "media", 0).unwrap();
-        let log = c.face_search_log(10).unwrap();
-        assert_eq!(log.len(), 2);
-        assert_eq!((log[0].route.as_str(), log[0].results), ("person+item", 0));
-        assert_eq!(c.face_search_log(1).unwrap().len(), 1);
-    }
-
-    #[test]
     fn a_v2_catalog_is_migrated_in_place() {
         let dir = tempfile::tempdir().unwrap();
         {
@@ -175,7 +139,7 @@ mod tests {
             ))
             .unwrap();
         }
-        let c = Catalog::open(dir.path()).unwrap();
+        let c = SqliteCatalog::open(dir.path()).unwrap();
         let version: i64 = c.conn().pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
         assert_eq!(version, crate::schema::VERSION);
         c.add_opt_out(&[vec![1.0]], None).unwrap();

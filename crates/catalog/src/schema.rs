@@ -4,7 +4,7 @@ use rusqlite::Connection;
 
 use crate::CatalogError;
 
-pub(crate) const VERSION: i64 = 4;
+pub(crate) const VERSION: i64 = 5;
 
 pub(crate) const SCHEMA_V1: &str = "
 CREATE TABLE media (
@@ -147,6 +147,13 @@ CREATE INDEX offers_product ON offers(product);
 CREATE INDEX offers_store ON offers(store_id);
 ";
 
+/// v5: job leases (issue 15). A claimed job names its worker and the time its lease ends;
+/// a job whose lease ended is claimed again.
+const SCHEMA_V5: &str = "
+ALTER TABLE jobs ADD COLUMN worker TEXT;
+ALTER TABLE jobs ADD COLUMN lease_until INTEGER;
+";
+
 pub(crate) fn prepare(conn: &Connection) -> Result<(), CatalogError> {
     conn.busy_timeout(std::time::Duration::from_secs(30))?;
     // WAL: readers never block the ingest writer; NORMAL sync is durable at each commit in WAL.
@@ -170,6 +177,9 @@ pub(crate) fn prepare(conn: &Connection) -> Result<(), CatalogError> {
     }
     if found < 4 {
         conn.execute_batch(&format!("BEGIN; {SCHEMA_V4} PRAGMA user_version = 4; COMMIT;"))?;
+    }
+    if found < 5 {
+        conn.execute_batch(&format!("BEGIN; {SCHEMA_V5} PRAGMA user_version = 5; COMMIT;"))?;
     }
     Ok(())
 }

@@ -12,7 +12,7 @@ use rusqlite::{params, OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};
 
 use crate::media::now;
-use crate::{Catalog, CatalogError};
+use crate::{CatalogError, ShopCatalog, SqliteCatalog};
 
 /// Whether an offer can be bought now. The declaration order is the order offers are listed in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -66,7 +66,7 @@ impl ImageStatus {
         }
     }
 
-    fn parse(s: &str) -> Self {
+    pub fn parse(s: &str) -> Self {
         match s {
             "indexed" => ImageStatus::Indexed,
             "not fetched" => ImageStatus::NotFetched,
@@ -197,12 +197,12 @@ pub struct ProductSummary {
     pub offers: u32,
 }
 
-impl Catalog {
+impl ShopCatalog for SqliteCatalog {
     /// Applies a validated feed in one transaction: upserts its stores, upserts its products by
     /// `(store_id, product_id)` replacing their images and offers, and with `full` deletes the
     /// products of the feed's stores that the feed no longer lists. Unchanged rows are not
     /// written at all.
-    pub fn apply_feed(&self, feed: &CatalogFeed, full: bool) -> Result<ImportCounts, CatalogError> {
+    fn apply_feed(&self, feed: &CatalogFeed, full: bool) -> Result<ImportCounts, CatalogError> {
         check_feed(feed)?;
         let mut conn = self.conn();
         let tx = conn.transaction()?;
@@ -231,7 +231,7 @@ impl Catalog {
     }
 
     /// The products that show media `uid` in one of their images, each with its offers.
-    pub fn products_for_media(&self, media_uid: &str) -> Result<Vec<ProductOffers>, CatalogError> {
+    fn products_for_media(&self, media_uid: &str) -> Result<Vec<ProductOffers>, CatalogError> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
             "SELECT DISTINCT p.id, p.store_id, p.product_id, p.title, p.description, p.category, p.brand \
@@ -277,7 +277,7 @@ impl Catalog {
                     })
                 })?
                 .collect::<Result<Vec<_>, _>>()?;
-            offers.sort_by(|a, b| a.availability.cmp(&b.availability).then(a.price.total_cmp(&b.price)));
+            sort_offers(&mut offers);
             product.offers = offers;
             out.push(product);
         }
@@ -285,7 +285,7 @@ impl Catalog {
     }
 
     /// Whether media `uid` is the image of some product.
-    pub fn is_product_media(&self, uid: &str) -> Result<bool, CatalogError> {
+    fn is_product_media(&self, uid: &str) -> Result<bool, CatalogError> {
         let found: Option<i64> = self
             .conn()
             .query_row(
@@ -299,7 +299,7 @@ impl Catalog {
 
     /// Every media uid that is a product image (one query, for telling product images apart
     /// from people's own media while ranking).
-    pub fn product_media_uids(&self) -> Result<HashSet<String>, CatalogError> {
+    fn product_media_uids(&self) -> Result<HashSet<String>, CatalogError> {
         let conn = self.conn();
         let mut stmt = conn.prepare("SELECT DISTINCT media_uid FROM product_images WHERE media_uid IS NOT NULL")?;
         let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
@@ -307,7 +307,7 @@ impl Catalog {
     }
 
     /// Every store with its product and offer counts, by id.
-    pub fn list_stores(&self) -> Result<Vec<StoreSummary>, CatalogError> {
+    fn list_stores(&self) -> Result<Vec<StoreSummary>, CatalogError> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
             "SELECT s.store_id, s.name, s.url, s.country, s.verified, \
@@ -330,7 +330,7 @@ impl Catalog {
     }
 
     /// Products (of one store, or all), by store then product id.
-    pub fn list_products(&self, store_id: Option<&str>) -> Result<Vec<ProductSummary>, CatalogError> {
+    fn list_products(&self, store_id: Option<&str>) -> Result<Vec<ProductSummary>, CatalogError> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
             "SELECT p.store_id, p.product_id, p.title, p.category, p.brand, \
@@ -356,7 +356,7 @@ impl Catalog {
 
     /// Removes a store with its products, their images rows and every offer it made; returns
     /// how many products went. The indexed images stay (they are ordinary media).
-    pub fn remove_store(&self, store_id: &str) -> Result<u32, CatalogError> {
+    fn remove_store(&self, store_id: &str) -> Result<u32, CatalogError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let exists: Option<i64> = tx
@@ -381,7 +381,7 @@ impl Catalog {
     }
 
     /// Removes one product with its images rows and offers.
-    pub fn remove_product(&self, store_id: &str, product_id: &str) -> Result<(), CatalogError> {
+    fn remove_product(&self, store_id: &str, product_id: &str) -> Result<(), CatalogError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let id = product_row(&tx, store_id, product_id)?.ok_or_else(|| CatalogError::UnknownProduct {
@@ -401,7 +401,7 @@ enum Change {
 }
 
 /// What the schema would refuse anyway, said in words before any row is written.
-fn check_feed(feed: &CatalogFeed) -> Result<(), CatalogError> {
+pub fn check_feed(feed: &CatalogFeed) -> Result<(), CatalogError> {
     let stores: HashSet<&str> = feed.stores.iter().map(|s| s.store_id.as_str()).collect();
     let mut seen = HashSet::new();
     for p in &feed.products {
@@ -523,7 +523,7 @@ fn load_product(tx: &Transaction<'_>, id: i64) -> Result<FeedProduct, CatalogErr
 
 /// Whether the feed's offer says the same as the stored one; a feed without a time agrees with
 /// any stored time.
-fn same_offer(new: &FeedOffer, old: &FeedOffer) -> bool {
+pub fn same_offer(new: &FeedOffer, old: &FeedOffer) -> bool {
     new.store_id == old.store_id
         && new.price == old.price
         && new.currency == old.currency
@@ -532,7 +532,7 @@ fn same_offer(new: &FeedOffer, old: &FeedOffer) -> bool {
         && (new.updated_at.is_none() || new.updated_at == old.updated_at)
 }
 
-fn same_product(new: &FeedProduct, old: &FeedProduct) -> bool {
+pub fn same_product(new: &FeedProduct, old: &FeedProduct) -> bool {
     new.title == old.title
         && new.description == old.description
         && new.category == old.category
@@ -598,13 +598,7 @@ fn upsert_product(tx: &Transaction<'_>, p: &FeedProduct, at: i64) -> Result<Chan
 
 /// Deletes the products of the feed's stores that neither the feed nor its rejected rows name.
 fn delete_missing(tx: &Transaction<'_>, feed: &CatalogFeed) -> Result<u32, CatalogError> {
-    let mut listed: HashMap<&str, HashSet<&str>> = HashMap::new();
-    for p in &feed.products {
-        listed.entry(&p.store_id).or_default().insert(&p.product_id);
-    }
-    for (s, p) in &feed.keep {
-        listed.entry(s).or_default().insert(p);
-    }
+    let listed = listed_products(feed);
     let mut deleted = 0;
     for store in &feed.stores {
         let ids: Vec<(i64, String)> = {
@@ -624,6 +618,23 @@ fn delete_missing(tx: &Transaction<'_>, feed: &CatalogFeed) -> Result<u32, Catal
     Ok(deleted)
 }
 
+/// The product ids per store that a full import keeps: those the feed lists or rejected.
+pub fn listed_products(feed: &CatalogFeed) -> HashMap<&str, HashSet<&str>> {
+    let mut listed: HashMap<&str, HashSet<&str>> = HashMap::new();
+    for p in &feed.products {
+        listed.entry(&p.store_id).or_default().insert(&p.product_id);
+    }
+    for (s, p) in &feed.keep {
+        listed.entry(s).or_default().insert(p);
+    }
+    listed
+}
+
+/// Offers as search lists them: in stock first, then cheapest.
+pub fn sort_offers(offers: &mut [Offer]) {
+    offers.sort_by(|a, b| a.availability.cmp(&b.availability).then(a.price.total_cmp(&b.price)));
+}
+
 /// Explicit deletes, so that removal does not depend on the foreign_keys pragma of the connection.
 fn delete_product_rows(tx: &Transaction<'_>, id: i64) -> Result<(), CatalogError> {
     tx.execute("DELETE FROM product_images WHERE product = ?1", [id])?;
@@ -635,176 +646,8 @@ fn delete_product_rows(tx: &Transaction<'_>, id: i64) -> Result<(), CatalogError
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn store(id: &str) -> FeedStore {
-        FeedStore {
-            store_id: id.into(),
-            name: format!("Store {id}"),
-            url: Some(format!("https://example.com/{id}")),
-            country: Some("SE".into()),
-            verified: false,
-        }
-    }
-
-    fn product(store_id: &str, id: &str, price: f64, availability: Availability, media: &str) -> FeedProduct {
-        FeedProduct {
-            store_id: store_id.into(),
-            product_id: id.into(),
-            title: format!("Product {id}"),
-            description: None,
-            category: Some("Juice".into()),
-            brand: None,
-            images: vec![FeedImage {
-                source: format!("images/{id}.jpg"),
-                status: ImageStatus::Indexed,
-                media_uid: Some(media.into()),
-            }],
-            offers: vec![FeedOffer {
-                store_id: store_id.into(),
-                price,
-                currency: "SEK".into(),
-                url: format!("https://example.com/{store_id}/{id}"),
-                availability,
-                updated_at: None,
-            }],
-        }
-    }
-
-    fn feed() -> CatalogFeed {
-        CatalogFeed {
-            stores: vec![store("a"), store("b")],
-            products: vec![
-                product("a", "juice", 20.0, Availability::InStock, "m1"),
-                product("b", "juice", 15.0, Availability::OutOfStock, "m1"),
-                product("a", "milk", 12.0, Availability::InStock, "m2"),
-            ],
-            keep: Vec::new(),
-        }
-    }
-
-    #[test]
-    fn reapplying_a_feed_changes_nothing() {
-        let c = Catalog::in_memory().unwrap();
-        let first = c.apply_feed(&feed(), false).unwrap();
-        assert_eq!((first.stores_created, first.created, first.offers), (2, 3, 3));
-        let before = c.products_for_media("m1").unwrap();
-        let again = c.apply_feed(&feed(), true).unwrap();
-        assert_eq!(
-            (again.created, again.updated, again.unchanged, again.deleted),
-            (0, 0, 3, 0)
-        );
-        assert_eq!(again.stores_unchanged, 2);
-        assert_eq!(c.products_for_media("m1").unwrap(), before, "times kept too");
-    }
-
-    #[test]
-    fn offers_come_in_stock_first_then_cheapest() {
-        let c = Catalog::in_memory().unwrap();
-        let mut f = feed();
-        let base = f.products[0].offers[0].clone();
-        f.products[0].offers.push(FeedOffer {
-            price: 9.0,
-            availability: Availability::Preorder,
-            ..base.clone()
-        });
-        f.products[0].offers.push(FeedOffer {
-            price: 5.0,
-            availability: Availability::Unknown,
-            ..base.clone()
-        });
-        f.products[0].offers.push(FeedOffer {
-            price: 18.0,
-            ..base.clone()
-        });
-        c.apply_feed(&f, false).unwrap();
-        let found = c.products_for_media("m1").unwrap();
-        assert_eq!(found.len(), 2);
-        let order: Vec<(Availability, f64)> = found[0].offers.iter().map(|o| (o.availability, o.price)).collect();
-        assert_eq!(
-            order,
-            vec![
-                (Availability::InStock, 18.0),
-                (Availability::InStock, 20.0),
-                (Availability::Preorder, 9.0),
-                (Availability::Unknown, 5.0)
-            ]
-        );
-        assert_eq!(found[0].offers[0].store_name, "Store a");
-        assert!(c.is_product_media("m2").unwrap());
-        assert!(!c.is_product_media("m3").unwrap());
-        assert_eq!(
-            c.product_media_uids().unwrap(),
-            HashSet::from(["m1".to_string(), "m2".to_string()])
-        );
-    }
-
-    #[test]
-    fn full_deletes_missing_products_partial_keeps_them() {
-        let c = Catalog::in_memory().unwrap();
-        c.apply_feed(&feed(), false).unwrap();
-        let mut smaller = feed();
-        smaller.products.truncate(2); // without a/milk
-        let partial = c.apply_feed(&smaller, false).unwrap();
-        assert_eq!(partial.deleted, 0);
-        assert_eq!(c.list_products(Some("a")).unwrap().len(), 2);
-        let mut kept = smaller.clone();
-        kept.keep.push(("a".into(), "milk".into()));
-        assert_eq!(
-            c.apply_feed(&kept, true).unwrap().deleted,
-            0,
-            "a rejected row protects its product"
-        );
-        let full = c.apply_feed(&smaller, true).unwrap();
-        assert_eq!(full.deleted, 1);
-        assert_eq!(c.list_products(Some("a")).unwrap().len(), 1);
-        assert!(!c.is_product_media("m2").unwrap());
-    }
-
-    #[test]
-    fn a_change_updates_and_a_failing_feed_changes_nothing() {
-        let c = Catalog::in_memory().unwrap();
-        c.apply_feed(&feed(), false).unwrap();
-        let mut changed = feed();
-        changed.products[0].offers[0].price = 21.0;
-        let counts = c.apply_feed(&changed, false).unwrap();
-        assert_eq!((counts.updated, counts.unchanged), (1, 2));
-        // A transaction that fails midway (the currency CHECK of the last product) rolls back
-        // the stores and products it had already written.
-        let mut broken = changed.clone();
-        broken.stores[0].name = "Renamed".into();
-        broken.products[0].offers[0].price = 99.0;
-        broken.products[2].offers[0].currency = "sek".into();
-        assert!(c.apply_feed(&broken, true).is_err());
-        assert_eq!(c.list_stores().unwrap()[0].name, "Store a");
-        let juice = &c.products_for_media("m1").unwrap()[0];
-        assert_eq!(juice.offers[0].price, 21.0);
-        assert_eq!(c.list_products(None).unwrap().len(), 3);
-    }
-
-    #[test]
-    fn stores_and_products_are_removed() {
-        let c = Catalog::in_memory().unwrap();
-        c.apply_feed(&feed(), false).unwrap();
-        assert_eq!(c.list_stores().unwrap()[0].products, 2);
-        c.remove_product("a", "milk").unwrap();
-        assert!(matches!(
-            c.remove_product("a", "milk"),
-            Err(CatalogError::UnknownProduct { .. })
-        ));
-        assert_eq!(c.remove_store("b").unwrap(), 1);
-        assert!(matches!(c.remove_store("b"), Err(CatalogError::UnknownStore(_))));
-        assert_eq!(c.products_for_media("m1").unwrap().len(), 1);
-        let conn = c.conn();
-        let orphans: i64 = conn
-            .query_row(
-                "SELECT (SELECT COUNT(*) FROM offers WHERE store_id = 'b') + \
-                 (SELECT COUNT(*) FROM product_images WHERE product NOT IN (SELECT id FROM products))",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap();
-        assert_eq!(orphans, 0);
-    }
+    use crate::contract::feed;
+    use crate::PrivacyCatalog;
 
     #[test]
     fn a_v3_catalog_is_migrated_to_v4() {
@@ -821,9 +664,9 @@ mod tests {
             conn.execute("INSERT INTO opt_outs (created_at, note) VALUES (0, 'kept')", [])
                 .unwrap();
         }
-        let c = Catalog::open(dir.path()).unwrap();
+        let c = SqliteCatalog::open(dir.path()).unwrap();
         let version: i64 = c.conn().pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
-        assert_eq!(version, 4);
+        assert_eq!(version, crate::schema::VERSION);
         assert_eq!(c.list_opt_outs().unwrap().len(), 1, "v3 data survives");
         c.apply_feed(&feed(), false).unwrap();
         assert_eq!(c.list_stores().unwrap().len(), 2);

@@ -13,7 +13,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::media::now;
-use crate::{Catalog, CatalogError};
+use crate::{CatalogError, SqliteCatalog, TokenCatalog};
 
 /// The prefix of every secret.
 pub const SECRET_PREFIX: &str = "glint_";
@@ -77,26 +77,41 @@ impl TokenRecord {
     }
 }
 
-fn hash(secret: &str) -> [u8; 32] {
+/// The SHA-256 of a secret: all that is stored.
+pub fn hash(secret: &str) -> [u8; 32] {
     Sha256::digest(secret.as_bytes()).into()
 }
 
 /// Compares two hashes without stopping at the first difference.
-fn same_hash(a: &[u8; 32], b: &[u8]) -> bool {
+pub fn same_hash(a: &[u8; 32], b: &[u8]) -> bool {
     if b.len() != a.len() {
         return false;
     }
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-fn new_secret() -> Result<String, CatalogError> {
+pub fn new_secret() -> Result<String, CatalogError> {
     let mut bytes = [0u8; 16];
     getrandom::fill(&mut bytes).map_err(|e| CatalogError::Random(e.to_string()))?;
     Ok(format!("{SECRET_PREFIX}{}", hex::encode(bytes)))
 }
 
-fn parse_scopes(s: &str) -> Vec<Scope> {
+pub fn parse_scopes(s: &str) -> Vec<Scope> {
     s.split(',').filter_map(|p| p.parse().ok()).collect()
+}
+
+/// A token request checked and normalised: the trimmed name, the sorted distinct scopes and
+/// their stored spelling (`read,write`).
+pub fn token_request<'a>(name: &'a str, scopes: &[Scope]) -> Result<(&'a str, Vec<Scope>, String), CatalogError> {
+    let name = name.trim();
+    if name.is_empty() || scopes.is_empty() {
+        return Err(CatalogError::BadToken);
+    }
+    let mut scopes = scopes.to_vec();
+    scopes.sort_unstable();
+    scopes.dedup();
+    let joined = scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(",");
+    Ok((name, scopes, joined))
 }
 
 const TOKEN_COLUMNS: &str = "id, name, scopes, created_at, revoked_at";
@@ -111,18 +126,11 @@ fn token_row(r: &Row<'_>) -> rusqlite::Result<TokenRecord> {
     })
 }
 
-impl Catalog {
+impl TokenCatalog for SqliteCatalog {
     /// Creates a token; returns its record and its secret, which is not kept and cannot be
     /// shown again.
-    pub fn create_token(&self, name: &str, scopes: &[Scope]) -> Result<(TokenRecord, String), CatalogError> {
-        let name = name.trim();
-        if name.is_empty() || scopes.is_empty() {
-            return Err(CatalogError::BadToken);
-        }
-        let mut scopes = scopes.to_vec();
-        scopes.sort_unstable();
-        scopes.dedup();
-        let joined = scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(",");
+    fn create_token(&self, name: &str, scopes: &[Scope]) -> Result<(TokenRecord, String), CatalogError> {
+        let (name, scopes, joined) = token_request(name, scopes)?;
         let secret = new_secret()?;
         let created_at = now();
         let conn = self.conn();
@@ -141,7 +149,7 @@ impl Catalog {
     }
 
     /// Every token, revoked ones included, oldest first.
-    pub fn list_tokens(&self) -> Result<Vec<TokenRecord>, CatalogError> {
+    fn list_tokens(&self) -> Result<Vec<TokenRecord>, CatalogError> {
         let conn = self.conn();
         let mut stmt = conn.prepare(&format!("SELECT {TOKEN_COLUMNS} FROM tokens ORDER BY id"))?;
         let rows = stmt.query_map([], token_row)?;
@@ -149,14 +157,14 @@ impl Catalog {
     }
 
     /// Whether any token was ever created (revoked ones count).
-    pub fn has_tokens(&self) -> Result<bool, CatalogError> {
+    fn has_tokens(&self) -> Result<bool, CatalogError> {
         Ok(self
             .conn()
             .query_row("SELECT EXISTS (SELECT 1 FROM tokens)", [], |r| r.get(0))?)
     }
 
     /// Revokes a token at once; revoking it again keeps the first revocation time.
-    pub fn revoke_token(&self, id: i64) -> Result<TokenRecord, CatalogError> {
+    fn revoke_token(&self, id: i64) -> Result<TokenRecord, CatalogError> {
         let conn = self.conn();
         conn.execute(
             "UPDATE tokens SET revoked_at = ?1 WHERE id = ?2 AND revoked_at IS NULL",
@@ -171,7 +179,7 @@ impl Catalog {
     }
 
     /// The live (not revoked) token whose secret this is, if any.
-    pub fn verify_token(&self, secret: &str) -> Result<Option<TokenRecord>, CatalogError> {
+    fn verify_token(&self, secret: &str) -> Result<Option<TokenRecord>, CatalogError> {
         if !secret.starts_with(SECRET_PREFIX) {
             return Ok(None);
         }
@@ -196,51 +204,12 @@ impl Catalog {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn tokens_are_created_verified_and_revoked() {
-        let c = Catalog::in_memory().unwrap();
-        assert!(!c.has_tokens().unwrap());
-        let (w, secret) = c.create_token(" ci ", &[Scope::Write, Scope::Write]).unwrap();
-        assert_eq!((w.name.as_str(), w.scopes.as_slice()), ("ci", &[Scope::Write][..]));
-        assert!(secret.starts_with("glint_") && secret.len() == 6 + 32, "{secret}");
-        assert!(secret[6..].chars().all(|c| c.is_ascii_hexdigit()));
-        let (r, read_secret) = c.create_token("viewer", &[Scope::Read]).unwrap();
-        assert_ne!(secret, read_secret);
-        assert!(c.has_tokens().unwrap());
-
-        assert_eq!(c.verify_token(&secret).unwrap(), Some(w.clone()));
-        assert_eq!(c.verify_token(&read_secret).unwrap().map(|t| t.id), Some(r.id));
-        assert_eq!(c.verify_token("glint_00000000000000000000000000000000").unwrap(), None);
-        assert_eq!(c.verify_token("").unwrap(), None);
-        assert_eq!(c.verify_token(&secret[..20]).unwrap(), None);
-
-        assert!(w.allows(Scope::Read) && w.allows(Scope::Write) && !w.allows(Scope::Admin));
-        assert!(r.allows(Scope::Read) && !r.allows(Scope::Write));
-        let (a, _) = c.create_token("root", &[Scope::Admin]).unwrap();
-        assert!(a.allows(Scope::Write) && a.allows(Scope::Read));
-
-        let revoked = c.revoke_token(w.id).unwrap();
-        assert!(revoked.is_revoked());
-        assert_eq!(c.verify_token(&secret).unwrap(), None);
-        assert_eq!(c.revoke_token(w.id).unwrap().revoked_at, revoked.revoked_at);
-        assert!(matches!(c.revoke_token(999), Err(CatalogError::UnknownToken(999))));
-        let all = c.list_tokens().unwrap();
-        assert_eq!(all.iter().map(|t| t.id).collect::<Vec<_>>(), vec![w.id, r.id, a.id]);
-        assert!(all[0].is_revoked() && !all[1].is_revoked());
-
-        assert!(matches!(c.create_token("x", &[]), Err(CatalogError::BadToken)));
-        assert!(matches!(
-            c.create_token("  ", &[Scope::Read]),
-            Err(CatalogError::BadToken)
-        ));
-        assert!("ADMIN".parse::<Scope>().is_ok() && "root".parse::<Scope>().is_err());
-    }
+    use crate::JobQueue;
 
     #[test]
     fn only_the_hash_of_a_secret_is_stored() {
         let dir = tempfile::tempdir().unwrap();
-        let c = Catalog::open(dir.path()).unwrap();
+        let c = SqliteCatalog::open(dir.path()).unwrap();
         let (t, secret) = c.create_token("ci", &[Scope::Write]).unwrap();
         drop(c);
         let raw = std::fs::read(dir.path().join("catalog.sqlite3")).unwrap();
@@ -251,7 +220,7 @@ mod tests {
                 "secret stored in clear"
             );
         }
-        let c = Catalog::open(dir.path()).unwrap();
+        let c = SqliteCatalog::open(dir.path()).unwrap();
         let conn = c.conn();
         let (stored, text): (Vec<u8>, String) = conn
             .query_row("SELECT hash, hex(hash) FROM tokens WHERE id = ?1", [t.id], |r| {
@@ -278,7 +247,7 @@ mod tests {
             )
             .unwrap();
         }
-        let c = Catalog::open(dir.path()).unwrap();
+        let c = SqliteCatalog::open(dir.path()).unwrap();
         let version: i64 = c.conn().pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
         assert_eq!(version, crate::schema::VERSION);
         assert_eq!(c.jobs().unwrap().len(), 1, "v1 data survives");

@@ -9,9 +9,16 @@ const BUILT_MODELS_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../model
 
 #[derive(Args, Debug, Clone)]
 pub struct GlobalArgs {
-    /// Where Glint keeps its catalog, vectors and thumbnails.
+    /// Where Glint keeps its catalog, vectors and thumbnails. With --database it holds only the
+    /// files (thumbnails, seek proxies, keypoints, uploads): every server and worker of one
+    /// library must see the same folder (shared storage).
     #[arg(long, global = true, env = "GLINT_DATA_DIR", default_value_os_t = default_data_dir())]
     pub data_dir: PathBuf,
+    /// Keep the catalog and vectors in PostgreSQL with pgvector instead of the embedded
+    /// SQLite + local index, e.g. postgres://glint:secret@db.example:5432/glint, so that many
+    /// servers and workers on many machines share one library.
+    #[arg(long, global = true, env = "GLINT_DATABASE", hide_env_values = true)]
+    pub database: Option<String>,
     /// Folder holding models/manifest.json and the installed model files.
     #[arg(long, global = true, env = "GLINT_MODELS_DIR", default_value = BUILT_MODELS_DIR)]
     pub models_dir: PathBuf,
@@ -62,9 +69,26 @@ fn default_data_dir() -> PathBuf {
 }
 
 impl GlobalArgs {
-    /// The data directory's catalog and vector index.
+    /// The library: the database when --database is given, else the data directory's
+    /// embedded catalog and vector index.
     pub fn open_store(&self) -> anyhow::Result<glint_ingest::Store> {
-        Ok(glint_ingest::Store::open_with(&self.data_dir, self.graph_above_floats)?)
+        Ok(glint_ingest::Store::open_any(
+            self.database.as_deref(),
+            &self.data_dir,
+            self.graph_above_floats,
+        )?)
+    }
+
+    /// Where the library lives, for messages (never with a password).
+    pub fn library_location(&self) -> String {
+        match &self.database {
+            Some(url) => format!(
+                "{} (files in {})",
+                glint_postgres::without_password(url),
+                self.data_dir.display()
+            ),
+            None => self.data_dir.display().to_string(),
+        }
     }
 
     pub fn load_models(&self) -> anyhow::Result<glint_vision::Models> {

@@ -45,6 +45,10 @@ enum Command {
     Bench(commands::bench::BenchCommand),
     /// Serve the web UI and HTTP API (uploads are indexed in the background).
     Serve(commands::serve::ServeArgs),
+    /// Work the ingest queue of a shared library (--database) until stopped.
+    Worker(commands::worker::WorkerArgs),
+    /// Copy a library between the embedded default and PostgreSQL, without re-ingesting.
+    Migrate(commands::migrate::MigrateArgs),
     /// Create, list or revoke the bearer tokens of the HTTP API.
     #[command(subcommand)]
     Tokens(commands::tokens::TokensCommand),
@@ -74,6 +78,8 @@ fn main() -> std::process::ExitCode {
         Command::Search(args) => commands::search::run(&cli.global, args),
         Command::Eval(cmd) => commands::eval::run(&cli.global, cmd),
         Command::Serve(args) => commands::serve::run(&cli.global, args),
+        Command::Worker(args) => commands::worker::run(&cli.global, args),
+        Command::Migrate(args) => commands::migrate::run(&cli.global, args),
         Command::Tokens(cmd) => commands::tokens::run(&cli.global, cmd),
         Command::Optout(cmd) => commands::privacy::optout(&cli.global, cmd),
         Command::Audit(args) => commands::privacy::audit(&cli.global, args),

@@ -17,6 +17,8 @@
 //! [`FlatIndex`] is the built-in backend: an exact brute-force scan over one contiguous block of
 //! floats per space, persisted to one checksummed file per space (see [`FlatIndex::open`]).
 
+#[doc(hidden)]
+pub mod contract;
 mod error;
 mod filter;
 mod flat;
@@ -25,7 +27,7 @@ mod kernel;
 mod local;
 mod storage;
 mod topk;
-mod validate;
+pub mod validate;
 
 pub use error::IndexError;
 pub use filter::Filter;

@@ -1,5 +1,6 @@
 //! Checks shared by every backend, so that each one refuses the same inputs with the same
-//! errors: space names and dimensions, batches of vectors, queries and `k`. Also the lock helpers.
+//! errors: space names and dimensions, batches of vectors, queries and `k` (public: the
+//! PostgreSQL backend in `glint-postgres` applies them too). Also the lock helpers.
 
 use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
@@ -21,7 +22,7 @@ pub(crate) fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
 }
 
 /// Checks a vector's values and returns 1 / its norm, the scale that makes it unit length.
-pub(crate) fn unit_scale(v: &[f32]) -> Result<f64, String> {
+pub fn unit_scale(v: &[f32]) -> Result<f64, String> {
     if let Some(i) = v.iter().position(|x| !x.is_finite()) {
         return Err(format!("value {} at index {i} is not finite", v[i]));
     }
@@ -34,12 +35,12 @@ pub(crate) fn unit_scale(v: &[f32]) -> Result<f64, String> {
 }
 
 /// The unit-length form of `v`, given its [`unit_scale`].
-pub(crate) fn scaled(v: &[f32], scale: f64) -> Vec<f32> {
+pub fn scaled(v: &[f32], scale: f64) -> Vec<f32> {
     v.iter().map(|&x| (f64::from(x) * scale) as f32).collect()
 }
 
 /// A name and dimension that a new space may have.
-pub(crate) fn check_new_space(name: &str, dim: usize) -> Result<(), IndexError> {
+pub fn check_new_space(name: &str, dim: usize) -> Result<(), IndexError> {
     check_space_name(name)?;
     if dim == 0 || dim > MAX_DIM {
         return Err(IndexError::BadInput(format!(
@@ -50,7 +51,7 @@ pub(crate) fn check_new_space(name: &str, dim: usize) -> Result<(), IndexError> 
 }
 
 /// Creating an existing space again is fine with its own dimension and a conflict otherwise.
-pub(crate) fn same_dim(name: &str, existing: usize, requested: usize) -> Result<(), IndexError> {
+pub fn same_dim(name: &str, existing: usize, requested: usize) -> Result<(), IndexError> {
     if existing == requested {
         Ok(())
     } else {
@@ -82,7 +83,7 @@ fn check_space_name(name: &str) -> Result<(), IndexError> {
 }
 
 /// Checks a whole batch before anything is written and returns each vector's [`unit_scale`].
-pub(crate) fn batch_scales(space: &str, dim: usize, items: &[(u64, Vec<f32>)]) -> Result<Vec<f64>, IndexError> {
+pub fn batch_scales(space: &str, dim: usize, items: &[(u64, Vec<f32>)]) -> Result<Vec<f64>, IndexError> {
     let mut scales = Vec::with_capacity(items.len());
     for (id, vector) in items {
         if vector.len() != dim {
@@ -103,7 +104,7 @@ pub(crate) fn batch_scales(space: &str, dim: usize, items: &[(u64, Vec<f32>)]) -
     Ok(scales)
 }
 
-pub(crate) fn check_k(k: usize) -> Result<(), IndexError> {
+pub fn check_k(k: usize) -> Result<(), IndexError> {
     if k == 0 {
         return Err(IndexError::BadInput("k must be at least 1".into()));
     }
@@ -111,7 +112,7 @@ pub(crate) fn check_k(k: usize) -> Result<(), IndexError> {
 }
 
 /// The unit-length form of a query for a space of `dim`.
-pub(crate) fn unit_query(space: &str, dim: usize, query: &[f32]) -> Result<Vec<f32>, IndexError> {
+pub fn unit_query(space: &str, dim: usize, query: &[f32]) -> Result<Vec<f32>, IndexError> {
     if query.is_empty() {
         return Err(IndexError::BadInput("empty query vector".into()));
     }

@@ -13,6 +13,8 @@ pub enum IngestError {
     Keypoints(#[from] glint_keypoints::KeypointError),
     #[error("vector index: {0}")]
     Index(#[from] glint_index::IndexError),
+    #[error(transparent)]
+    Store(#[from] glint_store::StoreError),
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,

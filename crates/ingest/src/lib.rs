@@ -1,13 +1,14 @@
 //! Ingest: files become durable, searchable sightings.
 //!
-//! [`Store`] opens a data directory (the SQLite [`glint_catalog::Catalog`] plus the vector index
-//! kept consistent with it). [`Ingestor`] walks the paths it is given into durable jobs, then
+//! Ingest writes into a [`Store`] (crate `glint-store`: the catalog, the vector index and the
+//! files of a library, embedded or on PostgreSQL). [`Ingestor`] walks the paths it is given into durable jobs, then
 //! works the queue: [`pipeline::ingest_file`] hashes a file (its content is its identity),
 //! decodes it (a photo, or a video sampled at a fixed rate plus every shot start), runs the
 //! [`analyze`] step on each sampled frame (faces with identity vectors, item windows with
 //! appearance vectors), links observations across frames into tracks ([`tracker`]) and commits
-//! the media in one transaction before adding its vectors to the index. A file that fails fails
-//! its own job only; a killed run resumes where it stopped. A video's frames go through a
+//! the media in one transaction with [`Store::add_media`]. A file that fails fails its own job
+//! only; a killed run resumes where it stopped, and a killed worker's job is taken over by
+//! another once its lease runs out. A video's frames go through a
 //! pipeline of threads (`video`), and the queue can work several files at once
 //! ([`Ingestor::with_workers`]).
 
@@ -18,14 +19,13 @@ pub mod local;
 pub mod pipeline;
 mod queue;
 pub mod regions;
-mod store;
 pub mod tracker;
 mod video;
 
 pub use error::IngestError;
+pub use glint_store::{Store, StoreError};
 pub use pipeline::{content_hash, face_space, item_space, Outcome};
-pub use queue::{default_workers, remove_media, Ingestor, JobReport, RunSummary, MEDIA_EXTENSIONS};
-pub use store::Store;
+pub use queue::{default_workers, remove_media, Ingestor, JobReport, RunSummary, JOB_LEASE, MEDIA_EXTENSIONS};
 
 use std::path::Path;
 

@@ -6,7 +6,6 @@ use std::path::Path;
 use sha2::{Digest, Sha256};
 
 use glint_catalog::{MediaKind, MediaRecord, NewMedia};
-use glint_index::VectorWrite;
 use glint_media::{decode_image_bytes, RgbImage};
 use glint_vision::{DetectOptions, Models};
 
@@ -102,8 +101,8 @@ pub fn ingest_file(
     }
     let mut media = analysed.media;
     media.tracks = analysed.tracks.into_iter().map(|t| t.track).collect();
-    let (record, vectors) = match store.catalog.insert_media(&media) {
-        Ok(inserted) => inserted,
+    let record = match store.add_media(&media) {
+        Ok((record, _)) => record,
         Err(e) => {
             // Another worker committed the same content while this one analysed it.
             return match store.catalog.media_by_sha256(&sha256)? {
@@ -112,14 +111,6 @@ pub fn ingest_file(
             };
         }
     };
-    let mut by_space: std::collections::BTreeMap<&str, Vec<(u64, Vec<f32>)>> = Default::default();
-    for v in &vectors {
-        by_space.entry(&v.space).or_default().push((v.id, v.data.clone()));
-    }
-    for (space, items) in by_space {
-        store.index.create_space(space, items[0].1.len())?;
-        store.index.upsert(space, &items)?;
-    }
     // No flush here: rewriting the index files after every file would cost O(corpus) per file.
     // The queue flushes periodically and at the end; a crash before that is repaired from the
     // catalog when the store is next opened.

@@ -2,10 +2,10 @@
 
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{mpsc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
-use glint_index::VectorWrite;
 use glint_vision::Models;
 
 use crate::pipeline::{ingest_file, Outcome};
@@ -19,7 +19,11 @@ pub const MEDIA_EXTENSIONS: &[&str] = &[
 ];
 
 /// How often the vector index is made durable while a queue is worked.
-const FLUSH_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
+const FLUSH_EVERY: Duration = Duration::from_secs(30);
+
+/// How long a claimed job stays a worker's without a heartbeat, by default: a killed worker's
+/// job is taken over by another this long after its last heartbeat.
+pub const JOB_LEASE: Duration = Duration::from_secs(30);
 
 /// How one job ended.
 #[derive(Debug, Clone)]
@@ -67,6 +71,7 @@ pub struct Ingestor {
     models: Models,
     config: IngestConfig,
     workers: usize,
+    lease: Duration,
 }
 
 impl Ingestor {
@@ -77,6 +82,7 @@ impl Ingestor {
             models,
             config,
             workers: 1,
+            lease: JOB_LEASE,
         }
     }
 
@@ -85,6 +91,12 @@ impl Ingestor {
     /// as a pipeline of threads ([`crate::video`]).
     pub fn with_workers(mut self, workers: usize) -> Self {
         self.workers = workers.max(1);
+        self
+    }
+
+    /// How long a claimed job stays this worker's between heartbeats (at least 2 s).
+    pub fn with_lease(mut self, lease: Duration) -> Self {
+        self.lease = lease.max(Duration::from_secs(2));
         self
     }
 
@@ -125,10 +137,16 @@ impl Ingestor {
     /// Works the queue until it is empty, resuming jobs a previous run left unfinished. A file
     /// that fails (or even panics inside a decoder) fails its own job; the batch goes on. The
     /// summary lists jobs in queue order.
+    ///
+    /// On a library only this process writes (embedded), jobs left running by a killed run are
+    /// queued again at once; on a shared database other workers' running jobs are theirs, and a
+    /// dead worker's job comes back when its lease ends ([`JOB_LEASE`]).
     pub fn run(&self, progress: &dyn Progress) -> Result<RunSummary, IngestError> {
-        let resumed = self.store.catalog.requeue_interrupted()?;
-        if resumed > 0 {
-            tracing::info!(resumed, "resuming interrupted jobs");
+        if !self.store.is_shared() {
+            let resumed = self.store.catalog.requeue_interrupted()?;
+            if resumed > 0 {
+                tracing::info!(resumed, "resuming interrupted jobs");
+            }
         }
         let done = Mutex::new(Vec::new());
         let last_flush = Mutex::new(Instant::now());
@@ -159,15 +177,19 @@ impl Ingestor {
         done: &Mutex<Vec<JobReport>>,
         last_flush: &Mutex<Instant>,
     ) -> Result<(), IngestError> {
-        while let Some(job) = self.store.catalog.claim_next_job()? {
+        let worker = worker_name();
+        while let Some(job) = self.store.catalog.claim_next_job(&worker, self.lease)? {
+            tracing::debug!(job = job.id, path = %job.path, worker = %worker, "claimed");
             let config = IngestConfig {
                 fps: job.fps,
                 ..self.config.clone()
             };
             let path = PathBuf::from(&job.path);
-            let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
-                ingest_file(&self.store, &self.models, &config, &path, progress)
-            }));
+            let result = self.with_heartbeat(job.id, &worker, || {
+                std::panic::catch_unwind(AssertUnwindSafe(|| {
+                    ingest_file(&self.store, &self.models, &config, &path, progress)
+                }))
+            });
             let result = match result {
                 Ok(Ok(outcome)) => Ok(outcome),
                 Ok(Err(e)) => Err(e.to_string()),
@@ -203,6 +225,51 @@ impl Ingestor {
         Ok(())
     }
 
+    /// Runs `work` while a thread renews this worker's lease on job `id`.
+    fn with_heartbeat<T>(&self, id: i64, worker: &str, work: impl FnOnce() -> T) -> T {
+        // Renewed six times per lease, so a slow machine or a busy database does not lose it.
+        let every = self.lease / 6;
+        let (stop, stopped) = mpsc::channel::<()>();
+        std::thread::scope(|scope| {
+            scope.spawn(move || {
+                while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(every) {
+                    match self.store.catalog.heartbeat(id, worker, self.lease) {
+                        Ok(true) => {}
+                        // Committing stays safe (one transaction keyed by the content hash);
+                        // the other worker's copy ends as "already indexed".
+                        Ok(false) => tracing::warn!(job = id, "lost the lease on a job; another worker took it"),
+                        Err(e) => tracing::warn!(job = id, error = %e, "cannot renew a job lease"),
+                    }
+                }
+            });
+            let out = work();
+            drop(stop);
+            out
+        })
+    }
+
+    /// Works the queue until `stop` is set: jobs as they come, from any process that queues
+    /// them (what `glint worker` runs against a shared database). Polls every `poll` when idle.
+    pub fn serve(&self, progress: &dyn Progress, poll: Duration, stop: &AtomicBool) -> Result<(), IngestError> {
+        while !stop.load(Ordering::Relaxed) {
+            let summary = self.run(progress)?;
+            if !summary.jobs.is_empty() {
+                tracing::info!(
+                    ingested = summary.ingested(),
+                    skipped = summary.skipped(),
+                    failed = summary.failed().len(),
+                    "jobs done"
+                );
+                continue;
+            }
+            let idle_until = Instant::now() + poll;
+            while Instant::now() < idle_until && !stop.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+        Ok(())
+    }
+
     /// Deletes a media, its vectors and its thumbnails.
     pub fn remove_media(&self, uid: &str) -> Result<(), IngestError> {
         remove_media(&self.store, uid)
@@ -211,20 +278,23 @@ impl Ingestor {
 
 /// Deletes a media from the catalog, then its vectors from the index and its thumbnails.
 pub fn remove_media(store: &Store, uid: &str) -> Result<(), IngestError> {
-    let vectors = store.catalog.remove_media(uid)?;
-    let mut by_space: std::collections::BTreeMap<String, Vec<u64>> = Default::default();
-    for (space, id) in vectors {
-        by_space.entry(space).or_default().push(id);
-    }
-    for (space, ids) in by_space {
-        store.index.remove(&space, &ids)?;
-    }
-    store.index.flush()?;
+    store.remove_media(uid)?;
     let thumbs = store.thumbs_dir(uid);
     if thumbs.exists() {
         std::fs::remove_dir_all(&thumbs).map_err(|e| IngestError::io(&thumbs, e))?;
     }
     Ok(())
+}
+
+/// This worker thread's name in job leases: host, process and thread, unique across machines.
+fn worker_name() -> String {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "host".into());
+    format!("{host}:{}:{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), IngestError> {

@@ -4,7 +4,6 @@
 
 use std::path::{Path, PathBuf};
 
-use glint_index::VectorRead;
 use glint_ingest::local::{self, extract_video_frame, FRAME_KEYPOINTS};
 use glint_ingest::{IngestConfig, Ingestor, NoProgress, Store};
 use glint_media::{SampleOptions, VideoFrames};

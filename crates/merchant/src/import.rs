@@ -10,7 +10,6 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use glint_catalog::{Catalog, CatalogFeed, ImageStatus};
-use glint_index::VectorWrite;
 use glint_ingest::{content_hash, pipeline::ingest_file, IngestConfig, NoProgress, Outcome, Store};
 use glint_vision::Models;
 
@@ -85,7 +84,7 @@ impl PreparedImport {
     }
 
     /// Writes the feed in one catalog transaction.
-    pub fn commit(self, catalog: &Catalog) -> Result<ImportReport, MerchantError> {
+    pub fn commit(self, catalog: &dyn Catalog) -> Result<ImportReport, MerchantError> {
         let counts = catalog.apply_feed(&self.feed, self.full)?;
         let mut report = self.report;
         report.stores_created = counts.stores_created;
@@ -115,7 +114,7 @@ pub fn import(
     feed_path: &Path,
     options: &ImportOptions,
 ) -> Result<ImportReport, MerchantError> {
-    prepare(store, models, feed_path, options)?.commit(&store.catalog)
+    prepare(store, models, feed_path, options)?.commit(store.catalog.as_ref())
 }
 
 /// Reads and validates the feed and indexes its local images; writes no catalog row.

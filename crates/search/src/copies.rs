@@ -24,7 +24,7 @@ use std::collections::{HashMap, HashSet};
 use serde::Serialize;
 
 use glint_catalog::{TrackKind, TrackRecord};
-use glint_index::{Filter, VectorRead};
+use glint_index::Filter;
 use glint_ingest::local::FrameFeatures;
 use glint_ingest::Store;
 use glint_keypoints::{matches, verify, Affine};

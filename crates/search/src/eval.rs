@@ -128,7 +128,7 @@ pub fn retrieval(models: &Models, data_dir: &Path, spec: &RetrievalSpec) -> Resu
     files.sort();
     files.dedup();
 
-    let store = Store::open(data_dir).map_err(ingest_error)?;
+    let store = Store::open(data_dir).map_err(|e| ingest_error(e.into()))?;
     let ingestor =
         Ingestor::new(store.clone(), models.clone(), IngestConfig::default()).with_workers(default_workers());
     ingestor.enqueue(&files).map_err(ingest_error)?;

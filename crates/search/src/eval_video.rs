@@ -56,7 +56,7 @@ pub fn video(models: &Models, eval_dir: &Path, data_dir: &Path) -> Result<VideoR
     if let Some(missing) = files.iter().find(|f| !f.is_file()) {
         return Err(SearchError::BadQuery(format!("{} is missing", missing.display())));
     }
-    let store = Store::open(data_dir).map_err(indexing)?;
+    let store = Store::open(data_dir).map_err(|e| indexing(e.into()))?;
     let ingestor =
         Ingestor::new(store.clone(), models.clone(), IngestConfig::default()).with_workers(default_workers());
     // Every clip of the folder: the copies protocol needs them all, and the others gain

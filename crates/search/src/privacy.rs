@@ -7,7 +7,6 @@
 
 use std::collections::HashSet;
 
-use glint_index::VectorRead;
 use glint_ingest::Store;
 use glint_media::RgbImage;
 use glint_vision::{DetectOptions, Models};

@@ -3,7 +3,7 @@
 use std::collections::{HashMap, HashSet};
 
 use glint_catalog::TrackRecord;
-use glint_index::{Filter, VectorRead};
+use glint_index::Filter;
 use glint_ingest::Store;
 
 use crate::calibration::FACE_MIN_SCORE;

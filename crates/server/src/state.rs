@@ -44,6 +44,9 @@ pub struct ServerConfig {
     pub loopback: bool,
     /// Whether searches may use face identity (privacy switch; face indexing is `ingest.faces`).
     pub face_search: bool,
+    /// Whether uploads are ingested by a thread of this server (else by `glint worker`
+    /// processes sharing the database).
+    pub ingest_worker: bool,
 }
 
 impl Default for ServerConfig {
@@ -66,6 +69,7 @@ impl Default for ServerConfig {
             read_public: true,
             loopback: false,
             face_search: true,
+            ingest_worker: true,
         }
     }
 }
@@ -97,7 +101,11 @@ impl AppState {
         // The searcher and the worker share the store's catalog and index (both behind `Arc`),
         // so what the worker ingests is searchable at once.
         let searcher = Searcher::new(store.clone(), models.clone());
-        let worker = Worker::start(store.clone(), models.clone(), config.ingest.clone())?;
+        let worker = if config.ingest_worker {
+            Worker::start(store.clone(), models.clone(), config.ingest.clone())?
+        } else {
+            Worker::elsewhere()
+        };
         let limits = Limits::new(&config);
         Ok(Self {
             inner: Arc::new(Inner {

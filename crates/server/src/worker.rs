@@ -59,9 +59,19 @@ impl Worker {
         Ok(Self { wake, current })
     }
 
+    /// No thread here: jobs are worked by `glint worker` processes sharing the database.
+    pub(crate) fn elsewhere() -> Self {
+        let (wake, _) = mpsc::channel();
+        Self {
+            wake,
+            current: Arc::new(Mutex::new(None)),
+        }
+    }
+
     /// Tells the thread that the queue has new jobs.
     pub fn wake(&self) {
-        // The thread only ends once every sender is gone, so this cannot fail while `self` lives.
+        // The thread only ends once every sender is gone, so this cannot fail while `self` lives;
+        // without a thread (`elsewhere`) the workers poll the queue.
         let _ = self.wake.send(());
     }
 

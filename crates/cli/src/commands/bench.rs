@@ -12,7 +12,6 @@ use std::time::Instant;
 use clap::{Args, Subcommand};
 use serde_json::json;
 
-use glint_index::VectorWrite;
 use glint_ingest::{pipeline::ingest_file, IngestConfig, Ingestor, NoProgress, Store};
 use glint_media::{SampleOptions, VideoFrames};
 

@@ -50,7 +50,7 @@ pub fn run(global: &GlobalArgs, args: IngestArgs) -> anyhow::Result<()> {
     let queued = ingestor.enqueue(&args.paths)?;
     let bar = BarProgress::new(!args.json, queued);
     if !args.json {
-        eprintln!("queued {queued} file(s); indexing into {}", global.data_dir.display());
+        eprintln!("queued {queued} file(s); indexing into {}", global.library_location());
     }
     let summary = ingestor.run(&bar)?;
     bar.bar.finish_and_clear();

@@ -35,6 +35,11 @@ pub struct ServeArgs {
     /// Longest time one uploaded video may take to decode and index, in minutes.
     #[arg(long, default_value_t = 240.0)]
     pub max_analysis_min: f64,
+    /// Whether this server ingests uploads itself, on one background thread. Default: yes on
+    /// the embedded library; no with --database, where `glint worker` processes do it and API
+    /// servers stay stateless.
+    #[arg(long, env = "GLINT_SERVE_INGEST", action = clap::ArgAction::Set)]
+    pub ingest_worker: Option<bool>,
 }
 
 pub fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
@@ -46,6 +51,7 @@ pub fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
         read_public: !args.private,
         loopback: args.bind.ip().is_loopback(),
         face_search: global.faces.search(),
+        ingest_worker: args.ingest_worker.unwrap_or(global.database.is_none()),
         ingest: IngestConfig {
             faces: global.faces.indexing(),
             seek_proxies: global.seek_proxies,
@@ -59,7 +65,7 @@ pub fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
     glint_server::run(state, args.bind, |addr| {
         println!(
             "Glint is running at http://{addr}/  (data: {})",
-            global.data_dir.display()
+            global.library_location()
         );
         println!("Press Ctrl-C to stop.");
     })?;

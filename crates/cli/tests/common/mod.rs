@@ -2,6 +2,8 @@
 
 #![allow(dead_code)] // Each test binary uses its own subset.
 
+pub mod http;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

@@ -1,0 +1,416 @@
+//! The behaviour every catalog backend must show, as functions over `&dyn Catalog`.
+//!
+//! Each function takes a fresh, empty catalog and panics on the first difference. The SQLite
+//! backend runs them in `tests/contract.rs`, the PostgreSQL backend (crate `glint-postgres`)
+//! in its own tests against a private cluster: one contract, every backend. [`ALL`] lists them so
+//! that a backend cannot silently skip one.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use glint_types::BBox;
+
+use crate::{
+    Availability, Catalog, CatalogError, CatalogFeed, FeedImage, FeedOffer, FeedProduct, FeedStore, ImageStatus,
+    JobState, MediaKind, NewMedia, NewTrack, Scope, Shot, Sighting, TrackKind,
+};
+
+/// A contract check: its name and the function, to be called with a fresh catalog.
+pub type Check = (&'static str, fn(&dyn Catalog));
+
+/// Every check, in a stable order.
+pub const ALL: &[Check] = &[
+    (
+        "insert_list_lookup_and_remove_round_trip",
+        insert_list_lookup_and_remove_round_trip,
+    ),
+    (
+        "the_same_content_cannot_be_inserted_twice",
+        the_same_content_cannot_be_inserted_twice,
+    ),
+    ("track_vectors_and_ids_of_media", track_vectors_and_ids_of_media),
+    ("jobs_flow_through_their_states", jobs_flow_through_their_states),
+    ("an_expired_lease_is_claimed_again", an_expired_lease_is_claimed_again),
+    ("opt_outs_round_trip", opt_outs_round_trip),
+    ("face_search_log_lists_newest_first", face_search_log_lists_newest_first),
+    (
+        "tokens_are_created_verified_and_revoked",
+        tokens_are_created_verified_and_revoked,
+    ),
+    ("reapplying_a_feed_changes_nothing", reapplying_a_feed_changes_nothing),
+    (
+        "offers_come_in_stock_first_then_cheapest",
+        offers_come_in_stock_first_then_cheapest,
+    ),
+    (
+        "full_deletes_missing_products_partial_keeps_them",
+        full_deletes_missing_products_partial_keeps_them,
+    ),
+    (
+        "a_change_updates_and_a_failing_feed_changes_nothing",
+        a_change_updates_and_a_failing_feed_changes_nothing,
+    ),
+    ("stores_and_products_are_removed", stores_and_products_are_removed),
+];
+
+const LEASE: Duration = Duration::from_secs(60);
+
+pub fn sample(sha: &str) -> NewMedia {
+    NewMedia {
+        sha256: sha.to_string(),
+        path: "/videos/a.mp4".into(),
+        kind: MediaKind::Video,
+        width: 640,
+        height: 360,
+        duration_s: Some(10.0),
+        fps: Some(25.0),
+        frames_sampled: 20,
+        decode_errors: 0,
+        shots: vec![
+            Shot {
+                start_s: 0.0,
+                start_frame: 0,
+            },
+            Shot {
+                start_s: 4.0,
+                start_frame: 100,
+            },
+        ],
+        tracks: vec![NewTrack {
+            kind: TrackKind::Face,
+            shot_idx: 1,
+            score: 0.9,
+            sightings: vec![
+                Sighting {
+                    t: Some(4.5),
+                    bbox: BBox::new(1.0, 2.0, 3.0, 4.0),
+                },
+                Sighting {
+                    t: Some(4.0),
+                    bbox: BBox::new(1.0, 2.0, 3.0, 4.0),
+                },
+            ],
+            vectors: vec![("face:test".into(), vec![0.5, -0.25])],
+        }],
+    }
+}
+
+pub fn insert_list_lookup_and_remove_round_trip(c: &dyn Catalog) {
+    let sha = "ab".repeat(32);
+    let (rec, vectors) = c.insert_media(&sample(&sha)).unwrap();
+    assert_eq!(rec.id, &sha[..16]);
+    assert_eq!(rec.shots, vec![0.0, 4.0]);
+    assert_eq!(c.shots(&rec.id).unwrap(), sample(&sha).shots);
+    assert_eq!((rec.tracks, rec.face_tracks, rec.vectors), (1, 1, 1));
+    assert_eq!(vectors.len(), 1);
+    assert_eq!(c.media_by_sha256(&sha).unwrap().as_deref(), Some(&sha[..16]));
+    let track = c.track_of_vector(vectors[0].id).unwrap().unwrap();
+    assert_eq!(track.media_id, rec.id);
+    assert_eq!(
+        track.sightings.iter().map(|s| s.t.unwrap()).collect::<Vec<_>>(),
+        vec![4.0, 4.5]
+    );
+    let mut seen = Vec::new();
+    c.for_each_vector(&mut |v| seen.push(v)).unwrap();
+    assert_eq!(seen[0].data, vec![0.5, -0.25]);
+    assert_eq!(c.vector_counts().unwrap(), vec![("face:test".to_string(), 1)]);
+    let removed = c.remove_media(&rec.id).unwrap();
+    assert_eq!(removed, vec![("face:test".to_string(), vectors[0].id)]);
+    assert!(c.list_media().unwrap().is_empty());
+    assert!(c.track_of_vector(vectors[0].id).unwrap().is_none());
+    assert!(matches!(c.remove_media(&rec.id), Err(CatalogError::UnknownMedia(_))));
+}
+
+pub fn the_same_content_cannot_be_inserted_twice(c: &dyn Catalog) {
+    let sha = "cd".repeat(32);
+    c.insert_media(&sample(&sha)).unwrap();
+    assert!(c.insert_media(&sample(&sha)).is_err());
+    assert_eq!(c.list_media().unwrap().len(), 1);
+}
+
+fn store(id: &str) -> FeedStore {
+    FeedStore {
+        store_id: id.into(),
+        name: format!("Store {id}"),
+        url: Some(format!("https://example.com/{id}")),
+        country: Some("SE".into()),
+        verified: false,
+    }
+}
+
+fn product(store_id: &str, id: &str, price: f64, availability: Availability, media: &str) -> FeedProduct {
+    FeedProduct {
+        store_id: store_id.into(),
+        product_id: id.into(),
+        title: format!("Product {id}"),
+        description: None,
+        category: Some("Juice".into()),
+        brand: None,
+        images: vec![FeedImage {
+            source: format!("images/{id}.jpg"),
+            status: ImageStatus::Indexed,
+            media_uid: Some(media.into()),
+        }],
+        offers: vec![FeedOffer {
+            store_id: store_id.into(),
+            price,
+            currency: "SEK".into(),
+            url: format!("https://example.com/{store_id}/{id}"),
+            availability,
+            updated_at: None,
+        }],
+    }
+}
+
+pub fn feed() -> CatalogFeed {
+    CatalogFeed {
+        stores: vec![store("a"), store("b")],
+        products: vec![
+            product("a", "juice", 20.0, Availability::InStock, "m1"),
+            product("b", "juice", 15.0, Availability::OutOfStock, "m1"),
+            product("a", "milk", 12.0, Availability::InStock, "m2"),
+        ],
+        keep: Vec::new(),
+    }
+}
+
+pub fn reapplying_a_feed_changes_nothing(c: &dyn Catalog) {
+    let first = c.apply_feed(&feed(), false).unwrap();
+    assert_eq!((first.stores_created, first.created, first.offers), (2, 3, 3));
+    let before = c.products_for_media("m1").unwrap();
+    let again = c.apply_feed(&feed(), true).unwrap();
+    assert_eq!(
+        (again.created, again.updated, again.unchanged, again.deleted),
+        (0, 0, 3, 0)
+    );
+    assert_eq!(again.stores_unchanged, 2);
+    assert_eq!(c.products_for_media("m1").unwrap(), before, "times kept too");
+}
+
+pub fn offers_come_in_stock_first_then_cheapest(c: &dyn Catalog) {
+    let mut f = feed();
+    let base = f.products[0].offers[0].clone();
+    f.products[0].offers.push(FeedOffer {
+        price: 9.0,
+        availability: Availability::Preorder,
+        ..base.clone()
+    });
+    f.products[0].offers.push(FeedOffer {
+        price: 5.0,
+        availability: Availability::Unknown,
+        ..base.clone()
+    });
+    f.products[0].offers.push(FeedOffer {
+        price: 18.0,
+        ..base.clone()
+    });
+    c.apply_feed(&f, false).unwrap();
+    let found = c.products_for_media("m1").unwrap();
+    assert_eq!(found.len(), 2);
+    let order: Vec<(Availability, f64)> = found[0].offers.iter().map(|o| (o.availability, o.price)).collect();
+    assert_eq!(
+        order,
+        vec![
+            (Availability::InStock, 18.0),
+            (Availability::InStock, 20.0),
+            (Availability::Preorder, 9.0),
+            (Availability::Unknown, 5.0)
+        ]
+    );
+    assert_eq!(found[0].offers[0].store_name, "Store a");
+    assert!(c.is_product_media("m2").unwrap());
+    assert!(!c.is_product_media("m3").unwrap());
+    assert_eq!(
+        c.product_media_uids().unwrap(),
+        HashSet::from(["m1".to_string(), "m2".to_string()])
+    );
+}
+
+pub fn full_deletes_missing_products_partial_keeps_them(c: &dyn Catalog) {
+    c.apply_feed(&feed(), false).unwrap();
+    let mut smaller = feed();
+    smaller.products.truncate(2); // without a/milk
+    let partial = c.apply_feed(&smaller, false).unwrap();
+    assert_eq!(partial.deleted, 0);
+    assert_eq!(c.list_products(Some("a")).unwrap().len(), 2);
+    let mut kept = smaller.clone();
+    kept.keep.push(("a".into(), "milk".into()));
+    assert_eq!(
+        c.apply_feed(&kept, true).unwrap().deleted,
+        0,
+        "a rejected row protects its product"
+    );
+    let full = c.apply_feed(&smaller, true).unwrap();
+    assert_eq!(full.deleted, 1);
+    assert_eq!(c.list_products(Some("a")).unwrap().len(), 1);
+    assert!(!c.is_product_media("m2").unwrap());
+}
+
+pub fn a_change_updates_and_a_failing_feed_changes_nothing(c: &dyn Catalog) {
+    c.apply_feed(&feed(), false).unwrap();
+    let mut changed = feed();
+    changed.products[0].offers[0].price = 21.0;
+    let counts = c.apply_feed(&changed, false).unwrap();
+    assert_eq!((counts.updated, counts.unchanged), (1, 2));
+    // A transaction that fails midway (the currency CHECK of the last product) rolls back
+    // the stores and products it had already written.
+    let mut broken = changed.clone();
+    broken.stores[0].name = "Renamed".into();
+    broken.products[0].offers[0].price = 99.0;
+    broken.products[2].offers[0].currency = "sek".into();
+    assert!(c.apply_feed(&broken, true).is_err());
+    assert_eq!(c.list_stores().unwrap()[0].name, "Store a");
+    let juice = &c.products_for_media("m1").unwrap()[0];
+    assert_eq!(juice.offers[0].price, 21.0);
+    assert_eq!(c.list_products(None).unwrap().len(), 3);
+}
+
+pub fn stores_and_products_are_removed(c: &dyn Catalog) {
+    c.apply_feed(&feed(), false).unwrap();
+    assert_eq!(c.list_stores().unwrap()[0].products, 2);
+    c.remove_product("a", "milk").unwrap();
+    assert!(matches!(
+        c.remove_product("a", "milk"),
+        Err(CatalogError::UnknownProduct { .. })
+    ));
+    assert_eq!(c.remove_store("b").unwrap(), 1);
+    assert!(matches!(c.remove_store("b"), Err(CatalogError::UnknownStore(_))));
+    assert_eq!(c.products_for_media("m1").unwrap().len(), 1);
+}
+
+pub fn track_vectors_and_ids_of_media(c: &dyn Catalog) {
+    let mut m = sample(&"ef".repeat(32));
+    m.tracks[0].vectors.push(("face:test".into(), vec![0.0, 1.0]));
+    m.tracks[0].vectors.push(("item:test".into(), vec![1.0, 1.0, 0.0]));
+    let (rec, vectors) = c.insert_media(&m).unwrap();
+    let other = c.insert_media(&sample(&"01".repeat(32))).unwrap();
+    assert_eq!(vectors.len(), 3);
+    let track = c.track_of_vector(vectors[2].id).unwrap().unwrap();
+    assert_eq!(
+        c.track_vectors(track.id, "face:test").unwrap(),
+        vec![vec![0.5, -0.25], vec![0.0, 1.0]]
+    );
+    assert_eq!(
+        c.track_vectors(track.id, "item:test").unwrap(),
+        vec![vec![1.0, 1.0, 0.0]]
+    );
+    assert_eq!(c.tracks(&rec.id).unwrap().len(), 1);
+    assert_eq!(c.track(track.id).unwrap().unwrap().sightings.len(), 2);
+    let ids = c.vector_ids_of_media(std::slice::from_ref(&rec.id)).unwrap();
+    assert_eq!(ids, vectors.iter().map(|v| v.id).collect::<HashSet<_>>());
+    assert!(!ids.contains(&other.1[0].id));
+    assert_eq!(
+        c.vector_counts().unwrap(),
+        vec![("face:test".to_string(), 3), ("item:test".to_string(), 1)]
+    );
+    assert_eq!(c.media(&rec.id).unwrap().unwrap().vectors, 3);
+    assert!(c.media("nope").unwrap().is_none());
+}
+
+pub fn jobs_flow_through_their_states(c: &dyn Catalog) {
+    let ids = c.enqueue(&["a.mp4".into(), "b.jpg".into()], 2.0).unwrap();
+    let first = c.claim_next_job("w1", LEASE).unwrap().unwrap();
+    assert_eq!((first.id, first.state), (ids[0], JobState::Running));
+    // What a restart of a single-process library does with a job left running.
+    assert_eq!(c.requeue_interrupted().unwrap(), 1);
+    let again = c.claim_next_job("w1", LEASE).unwrap().unwrap();
+    assert_eq!(again.id, ids[0]);
+    assert!(c.heartbeat(again.id, "w1", LEASE).unwrap());
+    c.finish_job(again.id, "ingested", "0123456789abcdef").unwrap();
+    assert!(
+        !c.heartbeat(again.id, "w1", LEASE).unwrap(),
+        "a finished job has no lease"
+    );
+    let second = c.claim_next_job("w2", LEASE).unwrap().unwrap();
+    assert_eq!(second.id, ids[1]);
+    assert!(!c.heartbeat(second.id, "w1", LEASE).unwrap(), "not w1's job");
+    c.fail_job(second.id, "corrupt").unwrap();
+    assert!(c.claim_next_job("w1", LEASE).unwrap().is_none());
+    let jobs = c.jobs().unwrap();
+    assert_eq!(jobs[0].state, JobState::Failed);
+    assert_eq!(jobs[0].error.as_deref(), Some("corrupt"));
+    assert_eq!(jobs[1].media_id.as_deref(), Some("0123456789abcdef"));
+    assert_eq!(c.job(ids[1]).unwrap().unwrap().state, JobState::Failed);
+    assert!(c.job(9999).unwrap().is_none());
+}
+
+pub fn an_expired_lease_is_claimed_again(c: &dyn Catalog) {
+    let ids = c.enqueue(&["a.mp4".into()], 2.0).unwrap();
+    let taken = c.claim_next_job("dead", Duration::ZERO).unwrap().unwrap();
+    assert_eq!(taken.id, ids[0]);
+    // Leases are whole seconds in every backend: wait past this one.
+    std::thread::sleep(Duration::from_millis(1100));
+    let retaken = c
+        .claim_next_job("alive", LEASE)
+        .unwrap()
+        .expect("expired lease is claimable");
+    assert_eq!(retaken.id, ids[0]);
+    assert!(!c.heartbeat(ids[0], "dead", LEASE).unwrap(), "the dead worker lost it");
+    assert!(c.heartbeat(ids[0], "alive", LEASE).unwrap());
+    assert!(
+        c.claim_next_job("third", LEASE).unwrap().is_none(),
+        "a live lease is not taken"
+    );
+}
+
+pub fn opt_outs_round_trip(c: &dyn Catalog) {
+    assert!(matches!(c.add_opt_out(&[], None), Err(CatalogError::EmptyOptOut)));
+    let id = c
+        .add_opt_out(&[vec![1.0, 0.0], vec![0.0, 1.0]], Some("asked by mail"))
+        .unwrap();
+    let listed = c.list_opt_outs().unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!((listed[0].id, listed[0].faces), (id, 2));
+    assert_eq!(listed[0].note.as_deref(), Some("asked by mail"));
+    assert_eq!(c.opt_out_faces().unwrap(), vec![vec![1.0, 0.0], vec![0.0, 1.0]]);
+    c.remove_opt_out(id).unwrap();
+    assert!(c.opt_out_faces().unwrap().is_empty());
+    assert!(matches!(c.remove_opt_out(id), Err(CatalogError::UnknownOptOut(_))));
+}
+
+pub fn face_search_log_lists_newest_first(c: &dyn Catalog) {
+    c.log_face_search("person", "image", 3).unwrap();
+    c.log_face_search("person+item", "media", 0).unwrap();
+    let log = c.face_search_log(10).unwrap();
+    assert_eq!(log.len(), 2);
+    assert_eq!((log[0].route.as_str(), log[0].results), ("person+item", 0));
+    assert_eq!(c.face_search_log(1).unwrap().len(), 1);
+}
+
+pub fn tokens_are_created_verified_and_revoked(c: &dyn Catalog) {
+    assert!(!c.has_tokens().unwrap());
+    let (w, secret) = c.create_token(" ci ", &[Scope::Write, Scope::Write]).unwrap();
+    assert_eq!((w.name.as_str(), w.scopes.as_slice()), ("ci", &[Scope::Write][..]));
+    assert!(secret.starts_with("glint_") && secret.len() == 6 + 32, "{secret}");
+    assert!(secret[6..].chars().all(|c| c.is_ascii_hexdigit()));
+    let (r, read_secret) = c.create_token("viewer", &[Scope::Read]).unwrap();
+    assert_ne!(secret, read_secret);
+    assert!(c.has_tokens().unwrap());
+
+    assert_eq!(c.verify_token(&secret).unwrap(), Some(w.clone()));
+    assert_eq!(c.verify_token(&read_secret).unwrap().map(|t| t.id), Some(r.id));
+    assert_eq!(c.verify_token("glint_00000000000000000000000000000000").unwrap(), None);
+    assert_eq!(c.verify_token("").unwrap(), None);
+    assert_eq!(c.verify_token(&secret[..20]).unwrap(), None);
+
+    assert!(w.allows(Scope::Read) && w.allows(Scope::Write) && !w.allows(Scope::Admin));
+    assert!(r.allows(Scope::Read) && !r.allows(Scope::Write));
+    let (a, _) = c.create_token("root", &[Scope::Admin]).unwrap();
+    assert!(a.allows(Scope::Write) && a.allows(Scope::Read));
+
+    let revoked = c.revoke_token(w.id).unwrap();
+    assert!(revoked.is_revoked());
+    assert_eq!(c.verify_token(&secret).unwrap(), None);
+    assert_eq!(c.revoke_token(w.id).unwrap().revoked_at, revoked.revoked_at);
+    assert!(matches!(c.revoke_token(999), Err(CatalogError::UnknownToken(999))));
+    let all = c.list_tokens().unwrap();
+    assert_eq!(all.iter().map(|t| t.id).collect::<Vec<_>>(), vec![w.id, r.id, a.id]);
+    assert!(all[0].is_revoked() && !all[1].is_revoked());
+
+    assert!(matches!(c.create_token("x", &[]), Err(CatalogError::BadToken)));
+    assert!(matches!(
+        c.create_token("  ", &[Scope::Read]),
+        Err(CatalogError::BadToken)
+    ));
+    assert!("ADMIN".parse::<Scope>().is_ok() && "root".parse::<Scope>().is_err());
+}
