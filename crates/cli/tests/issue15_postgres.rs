@@ -292,12 +292,7 @@ fn issue15_migrate_copies_a_library_both_ways() {
     // The same search answers on both backends: the same media in the same order with the same
     // scores (the database's graph is approximate, but on a library this small its beam covers
     // every vector; track ids differ, the copy numbers them anew).
-    let photo = std::fs::read_dir(common::eval("faces_face_recognition_examples"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "jpg"))
-        .min()
-        .unwrap();
+    let photo = common::eval("faces_face_recognition_examples/examples/knn_examples/test/obama1.jpg");
     let search = |extra: &[&str]| -> Vec<(String, Vec<(String, f64)>)> {
         let v = common::json(common::glint(embedded.path()).args(extra).args([
             "search",

@@ -108,8 +108,8 @@ pub fn matches(row: &Row, filters: &[(String, String)]) -> bool {
     filters.iter().all(|(k, v)| row.get(k).is_some_and(|x| x == v))
 }
 
-/// Indexes the set's files (as needed) into `data_dir` and evaluates.
-pub fn retrieval(models: &Models, data_dir: &Path, spec: &RetrievalSpec) -> Result<RetrievalReport, SearchError> {
+/// Indexes the set's files (as needed) into `store` and evaluates.
+pub fn retrieval(models: &Models, store: &Store, spec: &RetrievalSpec) -> Result<RetrievalReport, SearchError> {
     let rows = read_groundtruth(&spec.set)?;
     let queries: Vec<&Row> = rows
         .iter()
@@ -128,7 +128,6 @@ pub fn retrieval(models: &Models, data_dir: &Path, spec: &RetrievalSpec) -> Resu
     files.sort();
     files.dedup();
 
-    let store = Store::open(data_dir).map_err(|e| ingest_error(e.into()))?;
     let ingestor =
         Ingestor::new(store.clone(), models.clone(), IngestConfig::default()).with_workers(default_workers());
     ingestor.enqueue(&files).map_err(ingest_error)?;
@@ -153,7 +152,7 @@ pub fn retrieval(models: &Models, data_dir: &Path, spec: &RetrievalSpec) -> Resu
         .collect();
     let gallery_ids: Vec<String> = gallery_groups.keys().map(|s| s.to_string()).collect();
 
-    let searcher = Searcher::new(store, models.clone());
+    let searcher = Searcher::new(store.clone(), models.clone());
     let threshold = match spec.route {
         Route::Person => FACE_MIN_SCORE,
         Route::Item => ITEM_MIN_SCORE,

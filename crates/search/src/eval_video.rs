@@ -47,8 +47,8 @@ pub struct VideoReport {
     pub passed: usize,
 }
 
-/// Runs every protocol over `eval_dir` (laid out like ../shared/eval), indexing into `data_dir`.
-pub fn video(models: &Models, eval_dir: &Path, data_dir: &Path) -> Result<VideoReport, SearchError> {
+/// Runs every protocol over `eval_dir` (laid out like ../shared/eval), indexing into `store`.
+pub fn video(models: &Models, eval_dir: &Path, store: &Store) -> Result<VideoReport, SearchError> {
     let files: Vec<_> = [BIKES, PRISTINE, DISTORTED, HAMILTON]
         .iter()
         .map(|f| eval_dir.join(f))
@@ -56,7 +56,6 @@ pub fn video(models: &Models, eval_dir: &Path, data_dir: &Path) -> Result<VideoR
     if let Some(missing) = files.iter().find(|f| !f.is_file()) {
         return Err(SearchError::BadQuery(format!("{} is missing", missing.display())));
     }
-    let store = Store::open(data_dir).map_err(|e| indexing(e.into()))?;
     let ingestor =
         Ingestor::new(store.clone(), models.clone(), IngestConfig::default()).with_workers(default_workers());
     // Every clip of the folder: the copies protocol needs them all, and the others gain

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use clap::Args;
 use serde::Serialize;
 
-use glint_ingest::{IngestConfig, Store};
+use glint_ingest::IngestConfig;
 use glint_media::{load_image, DecodeLimits};
 use glint_merchant::ImportOptions;
 use glint_search::eval::{matches, read_groundtruth};
@@ -57,7 +57,7 @@ pub fn run(global: &GlobalArgs, args: ProductsArgs) -> anyhow::Result<()> {
     let models = global.load_models()?;
     let tmp = tempfile::tempdir()?;
     let data_dir = args.index_dir.clone().unwrap_or_else(|| tmp.path().to_path_buf());
-    let store = Store::open(&data_dir)?;
+    let store = super::eval::eval_store(global, &data_dir)?;
     let options = ImportOptions {
         full: false,
         local_images: true,
