@@ -105,7 +105,7 @@ pub fn run(global: &GlobalArgs, args: BenchScaleArgs) -> anyhow::Result<()> {
 /// Ingests the seed files into `library` and adds synthetic media until it holds `regions`
 /// vectors; returns how many it holds.
 fn grow(global: &GlobalArgs, library: &Path, args: &BenchScaleArgs, say: &dyn Fn(String)) -> anyhow::Result<usize> {
-    let store = Store::open_with(library, global.graph_above_floats)?;
+    let store = Store::open_any(global.database.as_deref(), library, global.graph_above_floats)?;
     let models = global.load_models()?;
     let ingestor =
         Ingestor::new(store.clone(), models, IngestConfig::default()).with_workers(glint_ingest::default_workers());
@@ -308,6 +308,9 @@ fn measure_in_child(global: &GlobalArgs, library: &Path, args: &BenchScaleArgs) 
     if let Some(encoder) = &global.encoder {
         command.arg("--encoder").arg(encoder);
     }
+    if let Some(url) = &global.database {
+        command.arg("--database").arg(url);
+    }
     let output = command.stderr(std::process::Stdio::inherit()).output()?;
     if !output.status.success() {
         bail!("measuring the grown library failed ({})", output.status);
@@ -320,7 +323,7 @@ fn measure_in_child(global: &GlobalArgs, library: &Path, args: &BenchScaleArgs) 
 /// Opens the library, then times the region queries.
 fn measure(global: &GlobalArgs, library: &Path, args: &BenchScaleArgs) -> anyhow::Result<Value> {
     let t = Instant::now();
-    let store = Store::open_with(library, global.graph_above_floats)?;
+    let store = Store::open_any(global.database.as_deref(), library, global.graph_above_floats)?;
     let open_s = t.elapsed().as_secs_f64();
     let held = regions(&store);
     let open_rss_mb = rss_mb("VmRSS");

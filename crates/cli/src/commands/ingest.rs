@@ -30,6 +30,10 @@ pub struct IngestArgs {
     /// Files ingested at once (default: one per core).
     #[arg(long, env = "GLINT_INGEST_WORKERS")]
     pub workers: Option<usize>,
+    /// Only queue the files and exit: `glint worker` processes (or a later `glint ingest`)
+    /// ingest them.
+    #[arg(long)]
+    pub queue_only: bool,
 }
 
 pub fn run(global: &GlobalArgs, args: IngestArgs) -> anyhow::Result<()> {
@@ -48,6 +52,14 @@ pub fn run(global: &GlobalArgs, args: IngestArgs) -> anyhow::Result<()> {
     let ingestor =
         Ingestor::new(store, models, config).with_workers(args.workers.unwrap_or_else(glint_ingest::default_workers));
     let queued = ingestor.enqueue(&args.paths)?;
+    if args.queue_only {
+        if args.json {
+            println!("{}", json!({"queued": queued}));
+        } else {
+            println!("queued {queued} file(s) in {}", global.library_location());
+        }
+        return Ok(());
+    }
     let bar = BarProgress::new(!args.json, queued);
     if !args.json {
         eprintln!("queued {queued} file(s); indexing into {}", global.library_location());
