@@ -92,6 +92,10 @@ pub trait JobQueue {
     fn job(&self, id: i64) -> Result<Option<Job>, CatalogError>;
 }
 
+/// An opt-out with the identity vectors of its faces, as [`PrivacyCatalog::export_opt_outs`]
+/// lists them.
+type OptOutWithFaces = (OptOut, Vec<Vec<f32>>);
+
 /// Face-search opt-outs and the audit log of face searches.
 pub trait PrivacyCatalog {
     /// Registers an opt-out with the identity vectors of the submitted faces; returns its id.
@@ -109,8 +113,21 @@ pub trait PrivacyCatalog {
     /// Appends one face search to the audit log.
     fn log_face_search(&self, route: &str, query_kind: &str, results: u32) -> Result<(), CatalogError>;
 
-    /// The last `limit` face searches, newest first.
+    /// The last `limit` face searches, newest first; `usize::MAX` reads the whole log.
     fn face_search_log(&self, limit: usize) -> Result<Vec<FaceSearchLogEntry>, CatalogError>;
+
+    /// Every opt-out with the identity vectors of its faces (in the order they were added),
+    /// oldest first: what a copy of the library must carry over, since an opt-out lost on the
+    /// way would make an opted-out person searchable again.
+    fn export_opt_outs(&self) -> Result<Vec<OptOutWithFaces>, CatalogError>;
+
+    /// Registers an opt-out copied from another catalog, keeping its creation time and note;
+    /// returns its id in this catalog (a new one). [`CatalogError::EmptyOptOut`] without faces.
+    fn import_opt_out(&self, created_at: i64, note: Option<&str>, faces: &[Vec<f32>]) -> Result<i64, CatalogError>;
+
+    /// Appends an audit log entry copied from another catalog, keeping its time (`at`). Entries
+    /// imported oldest first keep their order.
+    fn import_face_search(&self, entry: &FaceSearchLogEntry) -> Result<(), CatalogError>;
 }
 
 /// The merchant catalog: stores, products, their images and offers.
@@ -144,6 +161,12 @@ pub trait ShopCatalog {
 
     /// Removes one product with its images rows and offers.
     fn remove_product(&self, store_id: &str, product_id: &str) -> Result<(), CatalogError>;
+
+    /// The whole merchant catalog as a feed: every store and every product (by store then
+    /// product id) with its images in position order (status and media uid included) and its
+    /// offers with their stored times (`updated_at: Some(..)`), `keep` empty. Applying it with
+    /// `apply_feed(&feed, false)` to an empty catalog recreates the same rows.
+    fn export_feed(&self) -> Result<CatalogFeed, CatalogError>;
 }
 
 /// API tokens, kept as SHA-256 hashes only.
@@ -163,6 +186,18 @@ pub trait TokenCatalog {
 
     /// The live (not revoked) token whose secret this is, if any.
     fn verify_token(&self, secret: &str) -> Result<Option<TokenRecord>, CatalogError>;
+
+    /// Every token with its stored SHA-256 hash (never a secret, which is not kept), oldest
+    /// first, revoked ones included: what a copy of the library must carry over so that the
+    /// secrets handed out keep working.
+    fn export_tokens(&self) -> Result<Vec<(TokenRecord, Vec<u8>)>, CatalogError>;
+
+    /// Stores a token copied from another catalog under a new id, keeping its name, scopes,
+    /// creation and revocation times and hash. Returns false and writes nothing when a token
+    /// with that hash is already here. A hash that is not 32 bytes is refused
+    /// ([`CatalogError::Database`], as the schema would), an empty name or no scopes is
+    /// [`CatalogError::BadToken`].
+    fn import_token(&self, token: &TokenRecord, hash: &[u8]) -> Result<bool, CatalogError>;
 }
 
 /// A whole catalog backend. Shared as `Arc<dyn Catalog>` by ingest, search and the server.

@@ -6,4 +6,7 @@
 
 pub use crate::media::{blob_to_f32s, f32s_to_blob, now};
 pub use crate::shop::{check_feed, listed_products, same_offer, same_product, sort_offers};
-pub use crate::tokens::{hash as hash_secret, new_secret, parse_scopes, same_hash, token_request, SECRET_PREFIX};
+pub use crate::tokens::{
+    check_hash as check_token_hash, hash as hash_secret, new_secret, parse_scopes, same_hash, token_request,
+    SECRET_PREFIX,
+};

@@ -3,7 +3,9 @@
 //! Each function takes a fresh, empty catalog and panics on the first difference. The SQLite
 //! backend runs them in `tests/contract.rs`, the PostgreSQL backend (crate `glint-postgres`)
 //! in its own tests against a private cluster: one contract, every backend. [`ALL`] lists them so
-//! that a backend cannot silently skip one.
+//! that a backend cannot silently skip one. [`PAIRS`] lists the checks that take two fresh
+//! catalogs (what one exports, the other imports, as `glint migrate` does); they run on two
+//! catalogs of each backend and across backends.
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -11,8 +13,8 @@ use std::time::Duration;
 use glint_types::BBox;
 
 use crate::{
-    Availability, Catalog, CatalogError, CatalogFeed, FeedImage, FeedOffer, FeedProduct, FeedStore, ImageStatus,
-    JobState, MediaKind, NewMedia, NewTrack, Scope, Shot, Sighting, TrackKind,
+    Availability, Catalog, CatalogError, CatalogFeed, FaceSearchLogEntry, FeedImage, FeedOffer, FeedProduct, FeedStore,
+    ImageStatus, JobState, MediaKind, NewMedia, NewTrack, Scope, Shot, Sighting, TokenRecord, TrackKind,
 };
 
 /// A contract check: its name and the function, to be called with a fresh catalog.
@@ -51,7 +53,21 @@ pub const ALL: &[Check] = &[
         a_change_updates_and_a_failing_feed_changes_nothing,
     ),
     ("stores_and_products_are_removed", stores_and_products_are_removed),
+    (
+        "exports_and_imports_keep_their_rules",
+        exports_and_imports_keep_their_rules,
+    ),
 ];
+
+/// A contract check over two catalogs: its name and the function, to be called with two fresh
+/// catalogs (the source, then the target; of one backend or of two).
+pub type PairCheck = (&'static str, fn(&dyn Catalog, &dyn Catalog));
+
+/// Every two-catalog check, in a stable order.
+pub const PAIRS: &[PairCheck] = &[(
+    "a_catalog_exports_what_another_imports",
+    a_catalog_exports_what_another_imports,
+)];
 
 const LEASE: Duration = Duration::from_secs(60);
 
@@ -413,4 +429,258 @@ pub fn tokens_are_created_verified_and_revoked(c: &dyn Catalog) {
         Err(CatalogError::BadToken)
     ));
     assert!("ADMIN".parse::<Scope>().is_ok() && "root".parse::<Scope>().is_err());
+}
+
+/// A secret in the shape `create_token` hands out, fixed so that a check can verify it.
+fn known_secret(n: u8) -> String {
+    format!("glint_{}", format!("{n:02x}").repeat(16))
+}
+
+pub fn exports_and_imports_keep_their_rules(c: &dyn Catalog) {
+    // Tokens: a copied hash verifies its secret, a second copy of it is skipped, a hash that is
+    // not a SHA-256 is refused.
+    assert!(c.export_tokens().unwrap().is_empty());
+    let secret = known_secret(7);
+    let copied = TokenRecord {
+        id: 999,
+        name: "copied".into(),
+        scopes: vec![Scope::Read, Scope::Write],
+        created_at: 1_000,
+        revoked_at: None,
+    };
+    let hash = crate::backend::hash_secret(&secret);
+    assert!(c.import_token(&copied, &hash).unwrap());
+    assert!(
+        !c.import_token(&copied, &hash).unwrap(),
+        "the same hash again is skipped"
+    );
+    assert!(matches!(c.import_token(&copied, &hash[..31]), Err(CatalogError::BadTokenHash(31))));
+    assert!(c.import_token(&copied, &[0u8; 33]).is_err());
+    let no_scope = TokenRecord {
+        scopes: Vec::new(),
+        ..copied.clone()
+    };
+    assert!(matches!(
+        c.import_token(&no_scope, &[1u8; 32]),
+        Err(CatalogError::BadToken)
+    ));
+    let found = c.verify_token(&secret).unwrap().expect("a copied token verifies");
+    assert_ne!(found.id, 999, "a copied token gets an id of this catalog");
+    assert_eq!(
+        (found.name.as_str(), found.scopes.as_slice(), found.created_at),
+        ("copied", &[Scope::Read, Scope::Write][..], 1_000)
+    );
+    let (made, made_secret) = c.create_token("made", &[Scope::Admin]).unwrap();
+    let made_hash = crate::backend::hash_secret(&made_secret);
+    assert!(
+        !c.import_token(&made, &made_hash).unwrap(),
+        "a created token's hash is there"
+    );
+    let exported = c.export_tokens().unwrap();
+    assert_eq!(exported.len(), 2);
+    assert_eq!(exported[0].0, found);
+    assert_eq!(exported[0].1, hash.to_vec());
+    assert_eq!(exported[1], (made, made_hash.to_vec()));
+
+    // Opt-outs keep their time, note and faces.
+    assert!(matches!(c.import_opt_out(5, None, &[]), Err(CatalogError::EmptyOptOut)));
+    assert!(c.export_opt_outs().unwrap().is_empty());
+    let id = c
+        .import_opt_out(5, Some("by mail"), &[vec![0.5, 0.25], vec![-1.0, 0.0]])
+        .unwrap();
+    let opt_outs = c.export_opt_outs().unwrap();
+    assert_eq!(opt_outs.len(), 1);
+    assert_eq!(
+        (
+            opt_outs[0].0.id,
+            opt_outs[0].0.created_at,
+            opt_outs[0].0.note.as_deref(),
+            opt_outs[0].0.faces
+        ),
+        (id, 5, Some("by mail"), 2)
+    );
+    assert_eq!(opt_outs[0].1, vec![vec![0.5, 0.25], vec![-1.0, 0.0]]);
+    assert_eq!(c.opt_out_faces().unwrap(), opt_outs[0].1);
+
+    // Log entries keep their time; usize::MAX reads the whole log.
+    let old = FaceSearchLogEntry {
+        at: 7,
+        route: "person".into(),
+        query_kind: "image".into(),
+        results: 4,
+    };
+    c.import_face_search(&old).unwrap();
+    c.log_face_search("person+item", "media", 1).unwrap();
+    let log = c.face_search_log(usize::MAX).unwrap();
+    assert_eq!(log.len(), 2);
+    assert_eq!(log[1], old);
+    assert_eq!(c.face_search_log(usize::MAX - 1).unwrap(), log);
+
+    // The exported feed is the catalog: applied again, it changes nothing.
+    assert_eq!(c.export_feed().unwrap(), CatalogFeed::default());
+    c.apply_feed(&feed(), false).unwrap();
+    let exported = c.export_feed().unwrap();
+    assert_eq!(exported.stores, feed().stores);
+    assert_eq!(exported.products.len(), 3);
+    assert!(exported.keep.is_empty());
+    assert!(exported
+        .products
+        .iter()
+        .flat_map(|p| &p.offers)
+        .all(|o| o.updated_at.is_some()));
+    let again = c.apply_feed(&exported, true).unwrap();
+    assert_eq!(
+        (again.created, again.updated, again.unchanged, again.deleted),
+        (0, 0, 3, 0)
+    );
+    assert_eq!(c.export_feed().unwrap(), exported);
+}
+
+/// A merchant catalog that uses every column: a verified store without a URL, an image that is
+/// a URL and one that failed, an offer with its own time, and an offer one store makes on
+/// another store's product.
+fn rich_feed() -> CatalogFeed {
+    let mut f = feed();
+    f.stores.push(FeedStore {
+        store_id: "c".into(),
+        name: "Store c".into(),
+        url: None,
+        country: None,
+        verified: true,
+    });
+    let mut p = product("c", "bread", 30.5, Availability::Preorder, "m3");
+    p.description = Some("Rye, 500 g".into());
+    p.brand = Some("Baker".into());
+    p.images.push(FeedImage {
+        source: "https://cdn.example/bread.jpg".into(),
+        status: ImageStatus::NotFetched,
+        media_uid: None,
+    });
+    p.images.push(FeedImage {
+        source: "images/broken.jpg".into(),
+        status: ImageStatus::Failed,
+        media_uid: None,
+    });
+    p.offers[0].updated_at = Some(1_234);
+    p.offers.push(FeedOffer {
+        store_id: "a".into(),
+        price: 29.0,
+        currency: "EUR".into(),
+        url: "https://example.com/a/bread".into(),
+        availability: Availability::InStock,
+        updated_at: Some(5_678),
+    });
+    f.products.push(p);
+    f
+}
+
+/// What a copy must keep of a token: everything but its id.
+fn token_without_id((t, hash): &(TokenRecord, Vec<u8>)) -> (String, Vec<Scope>, i64, Option<i64>, Vec<u8>) {
+    (
+        t.name.clone(),
+        t.scopes.clone(),
+        t.created_at,
+        t.revoked_at,
+        hash.clone(),
+    )
+}
+
+pub fn a_catalog_exports_what_another_imports(from: &dyn Catalog, to: &dyn Catalog) {
+    // The source: tokens (one revoked), two opt-outs, an audit log, a merchant catalog.
+    let (_, ci) = from.create_token("ci", &[Scope::Write]).unwrap();
+    let (_, viewer) = from.create_token("viewer", &[Scope::Read]).unwrap();
+    let (gone, gone_secret) = from.create_token("gone", &[Scope::Admin, Scope::Read]).unwrap();
+    from.revoke_token(gone.id).unwrap();
+    from.add_opt_out(&[vec![1.0, 0.0, 0.5], vec![0.0, 1.0, -0.5]], Some("ticket 12"))
+        .unwrap();
+    from.add_opt_out(&[vec![0.25, 0.25, 0.25]], None).unwrap();
+    from.import_face_search(&FaceSearchLogEntry {
+        at: 100,
+        route: "person".into(),
+        query_kind: "image".into(),
+        results: 2,
+    })
+    .unwrap();
+    from.log_face_search("person", "sighting", 0).unwrap();
+    from.log_face_search("person+item", "media", 5).unwrap();
+    from.apply_feed(&rich_feed(), false).unwrap();
+
+    // The copy, as `glint migrate` makes it.
+    let tokens = from.export_tokens().unwrap();
+    for (t, hash) in &tokens {
+        assert!(to.import_token(t, hash).unwrap());
+    }
+    let opt_outs = from.export_opt_outs().unwrap();
+    for (o, faces) in &opt_outs {
+        to.import_opt_out(o.created_at, o.note.as_deref(), faces).unwrap();
+    }
+    let log = from.face_search_log(usize::MAX).unwrap();
+    for entry in log.iter().rev() {
+        to.import_face_search(entry).unwrap();
+    }
+    let shop = from.export_feed().unwrap();
+    let counts = to.apply_feed(&shop, false).unwrap();
+    assert_eq!((counts.stores_created, counts.created, counts.offers), (3, 4, 5));
+
+    // Tokens: the same records and hashes; the secrets work (or not) as before.
+    assert_eq!(tokens.len(), 3);
+    let copied = to.export_tokens().unwrap();
+    assert_eq!(
+        copied.iter().map(token_without_id).collect::<Vec<_>>(),
+        tokens.iter().map(token_without_id).collect::<Vec<_>>()
+    );
+    assert_eq!(to.verify_token(&ci).unwrap().map(|t| t.name), Some("ci".to_string()));
+    let v = to.verify_token(&viewer).unwrap().expect("viewer verifies");
+    assert!(v.allows(Scope::Read) && !v.allows(Scope::Write));
+    assert_eq!(to.verify_token(&gone_secret).unwrap(), None, "revoked stays revoked");
+    let revoked = to
+        .list_tokens()
+        .unwrap()
+        .into_iter()
+        .find(|t| t.name == "gone")
+        .unwrap();
+    assert_eq!(revoked.revoked_at, from.list_tokens().unwrap()[2].revoked_at);
+    for (t, hash) in &tokens {
+        assert!(!to.import_token(t, hash).unwrap(), "copying again adds nothing");
+    }
+    assert_eq!(to.list_tokens().unwrap().len(), 3);
+
+    // Opt-outs: the same times, notes and faces; the same faces are refused by search.
+    type Kept = (i64, Option<String>, u32, Vec<Vec<f32>>);
+    let strip = |list: &[(crate::OptOut, Vec<Vec<f32>>)]| -> Vec<Kept> {
+        list.iter()
+            .map(|(o, f)| (o.created_at, o.note.clone(), o.faces, f.clone()))
+            .collect()
+    };
+    assert_eq!(opt_outs.len(), 2);
+    assert_eq!(strip(&to.export_opt_outs().unwrap()), strip(&opt_outs));
+    assert_eq!(to.opt_out_faces().unwrap(), from.opt_out_faces().unwrap());
+
+    // The audit log: every entry, in order, with its time.
+    assert_eq!(log.len(), 3);
+    assert_eq!(log[2].at, 100);
+    assert_eq!(to.face_search_log(usize::MAX).unwrap(), log);
+
+    // The merchant catalog: the same rows, answering the same.
+    assert_eq!(to.export_feed().unwrap(), shop);
+    assert_eq!(shop.products.len(), 4);
+    for uid in ["m1", "m2", "m3", "none"] {
+        assert_eq!(
+            to.products_for_media(uid).unwrap(),
+            from.products_for_media(uid).unwrap(),
+            "products of {uid}"
+        );
+    }
+    let bread = &to.products_for_media("m3").unwrap()[0];
+    assert_eq!(
+        bread
+            .offers
+            .iter()
+            .map(|o| (o.store_id.as_str(), o.updated_at))
+            .collect::<Vec<_>>(),
+        vec![("a", 5_678), ("c", 1_234)]
+    );
+    assert_eq!(to.list_stores().unwrap(), from.list_stores().unwrap());
+    assert_eq!(to.list_products(None).unwrap(), from.list_products(None).unwrap());
+    assert_eq!(to.product_media_uids().unwrap(), from.product_media_uids().unwrap());
 }

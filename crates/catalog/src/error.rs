@@ -25,6 +25,8 @@ pub enum CatalogError {
     BadScope(String),
     #[error("a token needs a name and at least one scope")]
     BadToken,
+    #[error("a token hash is 32 bytes (SHA-256), not {0}")]
+    BadTokenHash(usize),
     #[error("cannot read random bytes from the OS: {0}")]
     Random(String),
     #[error("no store with id {0}")]

@@ -33,44 +33,29 @@ pub struct FaceSearchLogEntry {
     pub results: u32,
 }
 
+const OPT_OUT_SELECT: &str = "SELECT o.id, o.created_at, o.note, \
+     (SELECT COUNT(*) FROM opt_out_faces f WHERE f.opt_out_id = o.id) FROM opt_outs o";
+
+fn opt_out_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OptOut> {
+    Ok(OptOut {
+        id: r.get(0)?,
+        created_at: r.get(1)?,
+        note: r.get(2)?,
+        faces: r.get(3)?,
+    })
+}
+
 impl PrivacyCatalog for SqliteCatalog {
     /// Registers an opt-out with the identity vectors of the submitted faces; returns its id.
     fn add_opt_out(&self, faces: &[Vec<f32>], note: Option<&str>) -> Result<i64, CatalogError> {
-        if faces.is_empty() {
-            return Err(CatalogError::EmptyOptOut);
-        }
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        tx.execute(
-            "INSERT INTO opt_outs (created_at, note) VALUES (?1, ?2)",
-            params![now(), note],
-        )?;
-        let id = tx.last_insert_rowid();
-        for face in faces {
-            tx.execute(
-                "INSERT INTO opt_out_faces (opt_out_id, embedding) VALUES (?1, ?2)",
-                params![id, f32s_to_blob(face)],
-            )?;
-        }
-        tx.commit()?;
-        Ok(id)
+        self.import_opt_out(now(), note, faces)
     }
 
     /// Every opt-out, oldest first.
     fn list_opt_outs(&self) -> Result<Vec<OptOut>, CatalogError> {
         let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT o.id, o.created_at, o.note, \
-             (SELECT COUNT(*) FROM opt_out_faces f WHERE f.opt_out_id = o.id) FROM opt_outs o ORDER BY o.id",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok(OptOut {
-                id: r.get(0)?,
-                created_at: r.get(1)?,
-                note: r.get(2)?,
-                faces: r.get(3)?,
-            })
-        })?;
+        let mut stmt = conn.prepare(&format!("{OPT_OUT_SELECT} ORDER BY o.id"))?;
+        let rows = stmt.query_map([], opt_out_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -92,7 +77,7 @@ impl PrivacyCatalog for SqliteCatalog {
     /// The identity vectors of every opted-out face (what the person route must never return).
     fn opt_out_faces(&self) -> Result<Vec<Vec<f32>>, CatalogError> {
         let conn = self.conn();
-        let mut stmt = conn.prepare("SELECT embedding FROM opt_out_faces")?;
+        let mut stmt = conn.prepare("SELECT embedding FROM opt_out_faces ORDER BY rowid")?;
         let rows = stmt.query_map([], |r| r.get::<_, Vec<u8>>(0))?;
         Ok(rows.map(|b| b.map(|b| blob_to_f32s(&b))).collect::<Result<_, _>>()?)
     }
@@ -111,7 +96,9 @@ impl PrivacyCatalog for SqliteCatalog {
         let conn = self.conn();
         let mut stmt =
             conn.prepare("SELECT at, route, query_kind, results FROM face_search_log ORDER BY id DESC LIMIT ?1")?;
-        let rows = stmt.query_map([limit as i64], |r| {
+        // `usize::MAX as i64` would be -1, which SQLite reads as "no limit" only by accident.
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt.query_map([limit], |r| {
             Ok(FaceSearchLogEntry {
                 at: r.get(0)?,
                 route: r.get(1)?,
@@ -120,6 +107,59 @@ impl PrivacyCatalog for SqliteCatalog {
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Every opt-out with its faces, oldest first.
+    fn export_opt_outs(&self) -> Result<Vec<(OptOut, Vec<Vec<f32>>)>, CatalogError> {
+        let mut conn = self.conn();
+        // One read transaction: the opt-outs and their faces from the same snapshot.
+        let tx = conn.transaction()?;
+        let opt_outs = {
+            let mut stmt = tx.prepare(&format!("{OPT_OUT_SELECT} ORDER BY o.id"))?;
+            let rows = stmt.query_map([], opt_out_row)?;
+            rows.collect::<Result<Vec<_>, _>>()?
+        };
+        let mut stmt = tx.prepare("SELECT embedding FROM opt_out_faces WHERE opt_out_id = ?1 ORDER BY rowid")?;
+        let mut out = Vec::with_capacity(opt_outs.len());
+        for o in opt_outs {
+            let faces = stmt
+                .query_map([o.id], |r| r.get::<_, Vec<u8>>(0))?
+                .map(|b| b.map(|b| blob_to_f32s(&b)))
+                .collect::<Result<Vec<_>, _>>()?;
+            out.push((o, faces));
+        }
+        Ok(out)
+    }
+
+    /// Registers a copied opt-out, keeping its creation time; returns its new id.
+    fn import_opt_out(&self, created_at: i64, note: Option<&str>, faces: &[Vec<f32>]) -> Result<i64, CatalogError> {
+        if faces.is_empty() {
+            return Err(CatalogError::EmptyOptOut);
+        }
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute(
+            "INSERT INTO opt_outs (created_at, note) VALUES (?1, ?2)",
+            params![created_at, note],
+        )?;
+        let id = tx.last_insert_rowid();
+        for face in faces {
+            tx.execute(
+                "INSERT INTO opt_out_faces (opt_out_id, embedding) VALUES (?1, ?2)",
+                params![id, f32s_to_blob(face)],
+            )?;
+        }
+        tx.commit()?;
+        Ok(id)
+    }
+
+    /// Appends a copied audit log entry, keeping its time.
+    fn import_face_search(&self, entry: &FaceSearchLogEntry) -> Result<(), CatalogError> {
+        self.conn().execute(
+            "INSERT INTO face_search_log (at, route, query_kind, results) VALUES (?1, ?2, ?3, ?4)",
+            params![entry.at, entry.route, entry.query_kind, entry.results],
+        )?;
+        Ok(())
     }
 }
 

@@ -392,6 +392,40 @@ impl ShopCatalog for SqliteCatalog {
         tx.commit()?;
         Ok(())
     }
+
+    /// The whole merchant catalog as a feed that recreates it.
+    fn export_feed(&self) -> Result<CatalogFeed, CatalogError> {
+        let mut conn = self.conn();
+        // One read transaction: stores and products from the same snapshot.
+        let tx = conn.transaction()?;
+        let stores = {
+            let mut stmt = tx.prepare("SELECT store_id, name, url, country, verified FROM stores ORDER BY store_id")?;
+            let rows = stmt.query_map([], |r| {
+                Ok(FeedStore {
+                    store_id: r.get(0)?,
+                    name: r.get(1)?,
+                    url: r.get(2)?,
+                    country: r.get(3)?,
+                    verified: r.get(4)?,
+                })
+            })?;
+            rows.collect::<Result<Vec<_>, _>>()?
+        };
+        let ids: Vec<i64> = {
+            let mut stmt = tx.prepare("SELECT id FROM products ORDER BY store_id, product_id")?;
+            let rows = stmt.query_map([], |r| r.get(0))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        let products = ids
+            .into_iter()
+            .map(|id| load_product(&tx, id))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(CatalogFeed {
+            stores,
+            products,
+            keep: Vec::new(),
+        })
+    }
 }
 
 enum Change {

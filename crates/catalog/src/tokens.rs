@@ -199,6 +199,35 @@ impl TokenCatalog for SqliteCatalog {
         }
         Ok(found)
     }
+
+    /// Every token with its stored hash, oldest first.
+    fn export_tokens(&self) -> Result<Vec<(TokenRecord, Vec<u8>)>, CatalogError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!("SELECT {TOKEN_COLUMNS}, hash FROM tokens ORDER BY id"))?;
+        let rows = stmt.query_map([], |r| Ok((token_row(r)?, r.get::<_, Vec<u8>>(5)?)))?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
+    /// Stores a copied token under a new id; false when its hash is already here.
+    fn import_token(&self, token: &TokenRecord, hash: &[u8]) -> Result<bool, CatalogError> {
+        check_hash(hash)?;
+        let (name, _, joined) = token_request(&token.name, &token.scopes)?;
+        // Only a clash on the hash is skipped; any other constraint still fails.
+        let inserted = self.conn().execute(
+            "INSERT INTO tokens (name, scopes, hash, created_at, revoked_at) VALUES (?1, ?2, ?3, ?4, ?5) \
+             ON CONFLICT (hash) DO NOTHING",
+            params![name, joined, hash, token.created_at, token.revoked_at],
+        )?;
+        Ok(inserted == 1)
+    }
+}
+
+/// Refuses a stored hash that cannot be a SHA-256 (what the schema's CHECK would refuse).
+pub fn check_hash(hash: &[u8]) -> Result<(), CatalogError> {
+    if hash.len() != 32 {
+        return Err(CatalogError::BadTokenHash(hash.len()));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

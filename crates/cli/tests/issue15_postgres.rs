@@ -252,6 +252,55 @@ fn issue15_a_worker_killed_mid_job_loses_nothing() {
 
 #[test]
 fn issue15_migrate_copies_a_library_both_ways() {
+    use glint_catalog::{Catalog, CatalogFeed, FaceSearchLogEntry, Scope, SqliteCatalog, TokenCatalog};
+
+    /// What a library holds beside media, without the ids each catalog numbers anew: tokens with
+    /// their hashes, opt-outs with their faces, the audit log, the merchant catalog.
+    type Rest = (
+        Vec<(String, Vec<Scope>, i64, Option<i64>, Vec<u8>)>,
+        Vec<(i64, Option<String>, u32, Vec<Vec<f32>>)>,
+        Vec<FaceSearchLogEntry>,
+        CatalogFeed,
+    );
+    fn rest(c: &dyn Catalog) -> Rest {
+        let tokens = c.export_tokens().unwrap();
+        let opt_outs = c.export_opt_outs().unwrap();
+        (
+            tokens
+                .into_iter()
+                .map(|(t, h)| (t.name, t.scopes, t.created_at, t.revoked_at, h))
+                .collect(),
+            opt_outs
+                .into_iter()
+                .map(|(o, f)| (o.created_at, o.note, o.faces, f))
+                .collect(),
+            c.face_search_log(usize::MAX).unwrap(),
+            c.export_feed().unwrap(),
+        )
+    }
+    /// The listings of the CLI, ids left out where each catalog numbers its own rows.
+    fn listings(data: &Path, database: Option<&str>) -> Vec<Value> {
+        let run = |args: &[&str]| {
+            let mut cmd = common::glint(data);
+            if let Some(url) = database {
+                cmd.args(["--database", url]);
+            }
+            common::json(cmd.args(args))
+        };
+        let without_ids = |mut v: Value| {
+            for row in v.as_array_mut().unwrap() {
+                row.as_object_mut().unwrap().remove("id");
+            }
+            v
+        };
+        vec![
+            without_ids(run(&["tokens", "list", "--json"])),
+            without_ids(run(&["optout", "list", "--json"])),
+            run(&["audit", "--last", "1000", "--json"]),
+            run(&["catalog", "list", "--json"]),
+        ]
+    }
+
     let url = glint_postgres::testing::fresh_database();
     let embedded = tempfile::tempdir().unwrap();
     let ingest = common::json(common::glint(embedded.path()).args([
@@ -261,7 +310,106 @@ fn issue15_migrate_copies_a_library_both_ways() {
         common::eval("faces_face_recognition_examples").to_str().unwrap(),
     ]));
     assert_eq!(ingest["failed"].as_array().unwrap().len(), 0, "{ingest}");
+
+    // Beside media: two tokens (one revoked), an opt-out, a merchant catalog with a local image,
+    // a URL image and offers from two stores, and (below) a face search in the audit log.
+    let token = |name: &str, scope: &str| {
+        let t =
+            common::json(common::glint(embedded.path()).args(["tokens", "create", name, "--scope", scope, "--json"]));
+        (
+            t["token"]["id"].as_i64().unwrap(),
+            t["secret"].as_str().unwrap().to_string(),
+        )
+    };
+    let (_, secret) = token("ci", "write");
+    let (old_id, old_secret) = token("old", "read");
+    let revoked = common::glint(embedded.path())
+        .args(["tokens", "revoke", &old_id.to_string()])
+        .status()
+        .unwrap();
+    assert!(revoked.success());
+    // Biden, not the person searched for below, so that the person route still has hits to compare.
+    let biden = common::eval("faces_face_recognition_examples/examples/knn_examples/train/biden");
+    let opt_out = common::json(common::glint(embedded.path()).args([
+        "optout",
+        "add",
+        biden.join("biden.jpg").to_str().unwrap(),
+        "--note",
+        "request 7",
+        "--json",
+    ]));
+    assert_eq!(opt_out["faces"], 1, "{opt_out}");
+    let shop = tempfile::tempdir().unwrap();
+    std::fs::create_dir(shop.path().join("images")).unwrap();
+    std::fs::copy(
+        common::eval(
+            "products_grocery_store/dataset/iconic-images-and-descriptions/Fruit/Apple/Granny-Smith/Granny-Smith_Iconic.jpg",
+        ),
+        shop.path().join("images/granny.jpg"),
+    )
+    .unwrap();
+    let feed = shop.path().join("feed.csv");
+    std::fs::write(
+        &feed,
+        "store_id,store_name,store_url,country,verified,product_id,title,description,category,brand,image,price,currency,url,availability,updated_at\n\
+         corner,Corner Shop,https://corner.example,SE,true,granny,Granny Smith,Green apple,Fruit/Apple,,images/granny.jpg|https://cdn.example/granny-2.jpg,3.50,SEK,https://corner.example/p/granny,in_stock,1700000000\n\
+         corner,Corner Shop,https://corner.example,SE,true,granny,Granny Smith,Green apple,Fruit/Apple,,images/granny.jpg,3.95,SEK,https://corner.example/p/granny-big,out_of_stock,\n\
+         kiosk,Kiosk,,,false,apple,Apple,,Fruit/Apple,Orchard,images/granny.jpg,0.40,EUR,https://kiosk.example/apple,preorder,1600000000\n",
+    )
+    .unwrap();
+    let imported = common::json(
+        common::glint(embedded.path())
+            .args(["catalog", "import"])
+            .arg(&feed)
+            .arg("--json"),
+    );
+    assert_eq!(imported["errors"].as_array().unwrap().len(), 0, "{imported}");
+    assert_eq!(imported["products_created"], 2, "{imported}");
     let before = common::media_list(embedded.path());
+
+    // The same search answers on both backends: the same media in the same order with the same
+    // scores (the database's graph is approximate, but on a library this small its beam covers
+    // every vector; track ids differ, the copy numbers them anew). Each face search is logged.
+    let photo = common::eval("faces_face_recognition_examples/examples/knn_examples/test/obama1.jpg");
+    let search = |extra: &[&str], photo: &Path| -> Vec<(String, Vec<(String, f64)>)> {
+        let v = common::json(common::glint(embedded.path()).args(extra).args([
+            "search",
+            "--image",
+            photo.to_str().unwrap(),
+            "--json",
+        ]));
+        v["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| {
+                let hits = g["hits"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|h| {
+                        (
+                            h["media_id"].as_str().unwrap().to_string(),
+                            h["score"].as_f64().unwrap(),
+                        )
+                    })
+                    .collect();
+                (g["route"].as_str().unwrap().to_string(), hits)
+            })
+            .collect()
+    };
+    let local = search(&[], &photo);
+    let source_rest = {
+        let c = SqliteCatalog::open(embedded.path()).unwrap();
+        assert!(c.verify_token(&secret).unwrap().is_some());
+        rest(&c)
+    };
+    assert_eq!(
+        (source_rest.0.len(), source_rest.1.len(), source_rest.2.len()),
+        (2, 1, 1),
+        "{source_rest:?}"
+    );
+    let source_listings = listings(embedded.path(), None);
 
     let out = common::glint(embedded.path())
         .args(["migrate", "--to", &url])
@@ -289,38 +437,18 @@ fn issue15_migrate_copies_a_library_both_ways() {
     };
     assert_eq!(counts(&before), counts(on_pg.as_array().unwrap()));
 
-    // The same search answers on both backends: the same media in the same order with the same
-    // scores (the database's graph is approximate, but on a library this small its beam covers
-    // every vector; track ids differ, the copy numbers them anew).
-    let photo = common::eval("faces_face_recognition_examples/examples/knn_examples/test/obama1.jpg");
-    let search = |extra: &[&str]| -> Vec<(String, Vec<(String, f64)>)> {
-        let v = common::json(common::glint(embedded.path()).args(extra).args([
-            "search",
-            "--image",
-            photo.to_str().unwrap(),
-            "--json",
-        ]));
-        v["groups"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|g| {
-                let hits = g["hits"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|h| {
-                        (
-                            h["media_id"].as_str().unwrap().to_string(),
-                            h["score"].as_f64().unwrap(),
-                        )
-                    })
-                    .collect();
-                (g["route"].as_str().unwrap().to_string(), hits)
-            })
-            .collect()
-    };
-    let (local, remote) = (search(&[]), search(&["--database", &url]));
+    // Tokens, opt-out, audit log and merchant catalog arrived whole: the secret works there, the
+    // revoked one does not.
+    let pg = glint_postgres::Database::open(&url).unwrap().catalog();
+    assert_eq!(rest(&pg), source_rest);
+    assert_eq!(
+        pg.verify_token(&secret).unwrap().map(|t| t.name),
+        Some("ci".to_string())
+    );
+    assert_eq!(pg.verify_token(&old_secret).unwrap(), None);
+    assert_eq!(listings(embedded.path(), Some(&url)), source_listings);
+
+    let remote = search(&["--database", &url], &photo);
     assert_eq!(local.len(), remote.len(), "{local:?}\n{remote:?}");
     assert!(
         local.iter().any(|(_, hits)| !hits.is_empty()),
@@ -334,8 +462,17 @@ fn issue15_migrate_copies_a_library_both_ways() {
             assert!((a - b).abs() < 1e-3, "{local:?}\n{remote:?}");
         }
     }
+    // The opt-out is enforced on the database as on the embedded library: the person route finds
+    // nobody for the opted-out photo.
+    for extra in [&["--database", url.as_str()][..], &[]] {
+        let opted_out = search(extra, &biden.join("biden.jpg"));
+        let person: Vec<_> = opted_out.iter().filter(|(route, _)| route == "person").collect();
+        assert!(person.len() == 1 && person[0].1.is_empty(), "{extra:?}: {opted_out:?}");
+    }
 
-    // And back into a new embedded library.
+    // And back into a new embedded library (with the database's own face searches logged).
+    let pg_rest = rest(&pg);
+    assert_eq!(pg_rest.2.len(), 3, "two more face searches on the database");
     let back = tempfile::tempdir().unwrap();
     let out = common::glint(back.path())
         .args(["migrate", "--from", &url])
@@ -343,10 +480,28 @@ fn issue15_migrate_copies_a_library_both_ways() {
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(counts(&before), counts(&common::media_list(back.path())));
+    let back_rest = || {
+        let c = SqliteCatalog::open(back.path()).unwrap();
+        assert!(c.verify_token(&secret).unwrap().is_some());
+        assert!(c.verify_token(&old_secret).unwrap().is_none());
+        rest(&c)
+    };
+    assert_eq!(back_rest(), pg_rest);
+    assert_eq!(listings(back.path(), None), listings(embedded.path(), Some(&url)));
     // Running it again copies nothing more.
     let again = common::glint(back.path())
         .args(["migrate", "--from", &url])
         .output()
         .unwrap();
-    assert!(String::from_utf8_lossy(&again.stdout).contains("copied 0 media"));
+    assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
+    let said = String::from_utf8_lossy(&again.stdout);
+    assert!(said.contains("copied 0 media"), "{said}");
+    assert!(
+        said.contains(
+            "copied 0 API tokens (2 already there), 0 opt-outs (1 already there), 0 audit log entries \
+             (3 already there), 0 stores (2 already there), 0 products (2 already there)"
+        ),
+        "{said}"
+    );
+    assert_eq!(back_rest(), pg_rest);
 }

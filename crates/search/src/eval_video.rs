@@ -69,16 +69,16 @@ pub fn video(models: &Models, eval_dir: &Path, store: &Store) -> Result<VideoRep
     ingestor.enqueue(&files).map_err(indexing)?;
     ingestor.run(&NoProgress).map_err(indexing)?;
     let media = |rel: &str| -> Result<MediaRecord, SearchError> {
-        indexed(&store, &eval_dir.join(rel))?.ok_or_else(|| SearchError::BadQuery(format!("{rel} was not indexed")))
+        indexed(store, &eval_dir.join(rel))?.ok_or_else(|| SearchError::BadQuery(format!("{rel} was not indexed")))
     };
     let searcher = Searcher::new(store.clone(), models.clone());
     let (bikes, pristine, distorted, hamilton) = (media(BIKES)?, media(PRISTINE)?, media(DISTORTED)?, media(HAMILTON)?);
     let protocols = vec![
         bikes_shots(&bikes),
         bikes_object(&searcher, &bikes)?,
-        carphone_face(&searcher, &store, &pristine, &distorted)?,
-        hamilton_face(&searcher, &store, &hamilton)?,
-        crate::eval_copies::protocol(&searcher, &store, eval_dir)?,
+        carphone_face(&searcher, store, &pristine, &distorted)?,
+        hamilton_face(&searcher, store, &hamilton)?,
+        crate::eval_copies::protocol(&searcher, store, eval_dir)?,
     ];
     Ok(VideoReport {
         passed: protocols.iter().filter(|p| p.pass).count(),

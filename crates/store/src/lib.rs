@@ -23,7 +23,7 @@ use std::sync::Arc;
 use glint_catalog::{Catalog, CatalogError, MediaRecord, NewMedia, SqliteCatalog, StoredVector};
 use glint_index::{HnswParams, IndexError, LocalIndex, VectorWrite, GRAPH_ABOVE_FLOATS};
 
-pub use copy::{copy_media, CopyMismatch, CopyReport};
+pub use copy::{copy_media, Copied, CopyMismatch, CopyReport, CopyShortfall};
 
 /// Why a library could not be opened or written.
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +36,9 @@ pub enum StoreError {
     Database(#[from] glint_postgres::PgError),
     #[error(transparent)]
     Copy(#[from] CopyMismatch),
+    /// A copy whose target lacks tokens, opt-outs, log entries or merchant rows of the source.
+    #[error(transparent)]
+    CopyShort(#[from] CopyShortfall),
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,

@@ -6,10 +6,13 @@ use glint_store::{copy_media, Store};
 
 use crate::config::GlobalArgs;
 
-/// Copies every media (shots, tracks, sightings, vectors) without re-ingesting, then checks
-/// that each one arrived whole. Media already in the target are skipped, so an interrupted
-/// copy can be run again. Tokens, opt-outs, the audit log and merchant catalogs are not copied:
-/// create tokens and opt-outs again, and re-import catalogs (`glint catalog import`).
+/// Copies every media (shots, tracks, sightings, vectors) without re-ingesting, then the API
+/// tokens (their hashes: the secrets handed out keep working, revoked ones stay revoked), the
+/// face-search opt-outs with their face vectors, the face-search audit log and the merchant
+/// catalog (stores, products, images, offers), and checks that everything arrived. Media, tokens
+/// and opt-outs already in the target are skipped, so an interrupted copy can be run again; the
+/// audit log and the merchant catalog are copied only into a target that has none of its own (or
+/// the start of the same log), never merged or doubled.
 #[derive(Args)]
 #[command(group = clap::ArgGroup::new("direction").required(true).args(["to", "from"]))]
 pub struct MigrateArgs {
@@ -58,5 +61,17 @@ pub fn run(global: &GlobalArgs, args: MigrateArgs) -> anyhow::Result<()> {
         report.tracks,
         report.vectors
     );
+    let kinds = [
+        ("API tokens", report.tokens),
+        ("opt-outs", report.opt_outs),
+        ("audit log entries", report.log_entries),
+        ("stores", report.stores),
+        ("products", report.products),
+    ];
+    let parts: Vec<String> = kinds
+        .iter()
+        .map(|(what, n)| format!("{} {what} ({} already there)", n.copied, n.present))
+        .collect();
+    println!("copied {}; all found on the target", parts.join(", "));
     Ok(())
 }

@@ -8,7 +8,8 @@ use glint_catalog::{
     CatalogError, MediaCatalog, MediaKind, MediaRecord, NewMedia, Shot, Sighting, StoredVector, TrackKind, TrackRecord,
 };
 use glint_types::BBox;
-use postgres::{GenericClient, Row};
+use postgres::types::Type;
+use postgres::Row;
 
 use super::{db, PgCatalog};
 use crate::vectors::{self, all_spaces, ensure_space};
@@ -17,9 +18,16 @@ const MEDIA_COLUMNS: &str = "m.id, m.uid, m.sha256, m.path, m.kind, m.width, m.h
      m.frames_sampled, m.decode_errors, m.added_at, \
      (SELECT COUNT(*) FROM tracks t WHERE t.media_id = m.id), \
      (SELECT COUNT(*) FROM tracks t WHERE t.media_id = m.id AND t.kind = 'face'), \
-     (SELECT COUNT(*) FROM vectors v JOIN tracks t ON v.track_id = t.id WHERE t.media_id = m.id)";
+     (SELECT COUNT(*) FROM vectors v JOIN tracks t ON v.track_id = t.id WHERE t.media_id = m.id), \
+     ARRAY(SELECT s.start_s FROM shots s WHERE s.media_id = m.id ORDER BY s.idx)";
 
-const TRACK_COLUMNS: &str = "t.id, m.uid, t.ordinal, t.kind, t.shot_idx, t.score";
+/// A track with its sightings in time order, as aligned arrays: one round trip per track
+/// (search looks up hundreds of tracks per query, and each round trip costs more than SQLite's
+/// whole lookup).
+const TRACK_COLUMNS: &str = "t.id, m.uid, t.ordinal, t.kind, t.shot_idx, t.score, \
+     ARRAY(SELECT s.t FROM sightings s WHERE s.track_id = t.id ORDER BY s.t, s.ctid), \
+     ARRAY(SELECT u.v FROM sightings s, LATERAL unnest(ARRAY[s.x, s.y, s.w, s.h]) WITH ORDINALITY AS u(v, k) \
+           WHERE s.track_id = t.id ORDER BY s.t, s.ctid, u.k)";
 
 fn index_error(e: glint_index::IndexError) -> CatalogError {
     CatalogError::Database(e.to_string())
@@ -132,10 +140,10 @@ impl MediaCatalog for PgCatalog {
     }
 
     fn media(&self, uid: &str) -> Result<Option<MediaRecord>, CatalogError> {
-        let mut conn = self.conn()?;
         let sql = format!("SELECT {MEDIA_COLUMNS} FROM media m WHERE m.uid = $1");
-        let row = conn.query_opt(&sql, &[&uid]).map_err(db)?;
-        row.map(|r| with_shots(&mut *conn, media_row(&r))).transpose()
+        // Typed: sent with its parameter types, so no separate prepare round trip.
+        let row = self.conn()?.query_typed_opt(&sql, &[(&uid, Type::TEXT)]).map_err(db)?;
+        Ok(row.map(|r| media_row(&r)))
     }
 
     fn shots(&self, uid: &str) -> Result<Vec<Shot>, CatalogError> {
@@ -157,10 +165,9 @@ impl MediaCatalog for PgCatalog {
     }
 
     fn list_media(&self) -> Result<Vec<MediaRecord>, CatalogError> {
-        let mut conn = self.conn()?;
         let sql = format!("SELECT {MEDIA_COLUMNS} FROM media m ORDER BY m.id");
-        let rows = conn.query(&sql, &[]).map_err(db)?;
-        rows.iter().map(|r| with_shots(&mut *conn, media_row(r))).collect()
+        let rows = self.conn()?.query(&sql, &[]).map_err(db)?;
+        Ok(rows.iter().map(media_row).collect())
     }
 
     fn remove_media(&self, uid: &str) -> Result<Vec<(String, u64)>, CatalogError> {
@@ -251,29 +258,32 @@ impl MediaCatalog for PgCatalog {
     }
 
     fn track_of_vector(&self, vector_id: u64) -> Result<Option<TrackRecord>, CatalogError> {
-        let mut conn = self.conn()?;
         let sql = format!(
             "SELECT {TRACK_COLUMNS} FROM vectors v JOIN tracks t ON v.track_id = t.id \
              JOIN media m ON t.media_id = m.id WHERE v.id = $1"
         );
-        let row = conn.query_opt(&sql, &[&(vector_id as i64)]).map_err(db)?;
-        row.map(|r| with_sightings(&mut *conn, track_row(&r))).transpose()
+        let row = self
+            .conn()?
+            .query_typed_opt(&sql, &[(&(vector_id as i64), Type::INT8)])
+            .map_err(db)?;
+        Ok(row.map(|r| track_row(&r)))
     }
 
     fn track(&self, track_id: u64) -> Result<Option<TrackRecord>, CatalogError> {
-        let mut conn = self.conn()?;
         let sql = format!("SELECT {TRACK_COLUMNS} FROM tracks t JOIN media m ON t.media_id = m.id WHERE t.id = $1");
-        let row = conn.query_opt(&sql, &[&(track_id as i64)]).map_err(db)?;
-        row.map(|r| with_sightings(&mut *conn, track_row(&r))).transpose()
+        let row = self
+            .conn()?
+            .query_typed_opt(&sql, &[(&(track_id as i64), Type::INT8)])
+            .map_err(db)?;
+        Ok(row.map(|r| track_row(&r)))
     }
 
     fn tracks(&self, uid: &str) -> Result<Vec<TrackRecord>, CatalogError> {
-        let mut conn = self.conn()?;
         let sql = format!(
             "SELECT {TRACK_COLUMNS} FROM tracks t JOIN media m ON t.media_id = m.id WHERE m.uid = $1 ORDER BY t.ordinal"
         );
-        let rows = conn.query(&sql, &[&uid]).map_err(db)?;
-        rows.iter().map(|r| with_sightings(&mut *conn, track_row(r))).collect()
+        let rows = self.conn()?.query(&sql, &[&uid]).map_err(db)?;
+        Ok(rows.iter().map(track_row).collect())
     }
 
     fn track_vectors(&self, track_id: u64, space: &str) -> Result<Vec<Vec<f32>>, CatalogError> {
@@ -302,37 +312,24 @@ impl MediaCatalog for PgCatalog {
     }
 }
 
-fn media_row(r: &Row) -> (i64, MediaRecord) {
-    (
-        r.get(0),
-        MediaRecord {
-            id: r.get(1),
-            sha256: r.get(2),
-            path: r.get(3),
-            kind: MediaKind::parse(r.get::<_, &str>(4)),
-            width: r.get::<_, i64>(5) as u32,
-            height: r.get::<_, i64>(6) as u32,
-            duration_s: r.get(7),
-            fps: r.get(8),
-            frames_sampled: r.get::<_, i64>(9) as u64,
-            decode_errors: r.get::<_, i64>(10) as u64,
-            added_at: r.get(11),
-            tracks: r.get::<_, i64>(12) as u64,
-            face_tracks: r.get::<_, i64>(13) as u64,
-            vectors: r.get::<_, i64>(14) as u64,
-            shots: Vec::new(),
-        },
-    )
-}
-
-fn with_shots(conn: &mut impl GenericClient, (id, rec): (i64, MediaRecord)) -> Result<MediaRecord, CatalogError> {
-    let shots = conn
-        .query("SELECT start_s FROM shots WHERE media_id = $1 ORDER BY idx", &[&id])
-        .map_err(db)?
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
-    Ok(MediaRecord { shots, ..rec })
+fn media_row(r: &Row) -> MediaRecord {
+    MediaRecord {
+        id: r.get(1),
+        sha256: r.get(2),
+        path: r.get(3),
+        kind: MediaKind::parse(r.get::<_, &str>(4)),
+        width: r.get::<_, i64>(5) as u32,
+        height: r.get::<_, i64>(6) as u32,
+        duration_s: r.get(7),
+        fps: r.get(8),
+        frames_sampled: r.get::<_, i64>(9) as u64,
+        decode_errors: r.get::<_, i64>(10) as u64,
+        added_at: r.get(11),
+        tracks: r.get::<_, i64>(12) as u64,
+        face_tracks: r.get::<_, i64>(13) as u64,
+        vectors: r.get::<_, i64>(14) as u64,
+        shots: r.get(15),
+    }
 }
 
 fn track_row(r: &Row) -> TrackRecord {
@@ -343,22 +340,14 @@ fn track_row(r: &Row) -> TrackRecord {
         kind: TrackKind::parse(r.get::<_, &str>(3)),
         shot_idx: r.get::<_, i64>(4) as u32,
         score: r.get(5),
-        sightings: Vec::new(),
+        sightings: r
+            .get::<_, Vec<Option<f64>>>(6)
+            .into_iter()
+            .zip(r.get::<_, Vec<f32>>(7).chunks_exact(4))
+            .map(|(t, b)| Sighting {
+                t,
+                bbox: BBox::new(b[0], b[1], b[2], b[3]),
+            })
+            .collect(),
     }
-}
-
-fn with_sightings(conn: &mut impl GenericClient, track: TrackRecord) -> Result<TrackRecord, CatalogError> {
-    let sightings = conn
-        .query(
-            "SELECT t, x, y, w, h FROM sightings WHERE track_id = $1 ORDER BY t",
-            &[&(track.id as i64)],
-        )
-        .map_err(db)?
-        .iter()
-        .map(|r| Sighting {
-            t: r.get(0),
-            bbox: BBox::new(r.get(1), r.get(2), r.get(3), r.get(4)),
-        })
-        .collect();
-    Ok(TrackRecord { sightings, ..track })
 }

@@ -13,7 +13,7 @@ use glint_catalog::{
     Availability, CatalogError, CatalogFeed, FeedImage, FeedOffer, FeedProduct, FeedStore, ImageStatus, ImportCounts,
     Offer, ProductOffers, ProductSummary, ShopCatalog, StoreSummary,
 };
-use postgres::{Row, Transaction};
+use postgres::{IsolationLevel, Row, Transaction};
 
 use super::{db, PgCatalog};
 
@@ -218,6 +218,52 @@ impl ShopCatalog for PgCatalog {
             });
         }
         Ok(())
+    }
+
+    fn export_feed(&self) -> Result<CatalogFeed, CatalogError> {
+        let mut conn = self.conn()?;
+        // One snapshot for stores and products. Ids sort bytewise (COLLATE "C"), as SQLite's
+        // do, whatever the database's collation, so both backends export in the same order.
+        let mut tx = conn
+            .build_transaction()
+            .isolation_level(IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .map_err(db)?;
+        let stores = tx
+            .query(
+                "SELECT store_id, name, url, country, verified FROM stores ORDER BY store_id COLLATE \"C\"",
+                &[],
+            )
+            .map_err(db)?
+            .iter()
+            .map(|r| FeedStore {
+                store_id: r.get(0),
+                name: r.get(1),
+                url: r.get(2),
+                country: r.get(3),
+                verified: r.get(4),
+            })
+            .collect();
+        let ids: Vec<i64> = tx
+            .query(
+                "SELECT id FROM products ORDER BY store_id COLLATE \"C\", product_id COLLATE \"C\"",
+                &[],
+            )
+            .map_err(db)?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        let mut products = Vec::with_capacity(ids.len());
+        for id in ids {
+            products.push(load_product(&mut tx, id)?);
+        }
+        tx.commit().map_err(db)?;
+        Ok(CatalogFeed {
+            stores,
+            products,
+            keep: Vec::new(),
+        })
     }
 }
 

@@ -1,7 +1,9 @@
 //! API tokens in PostgreSQL: a name, its scopes and the SHA-256 of its secret (`BYTEA`); the
 //! secret itself is returned once and never stored.
 
-use glint_catalog::backend::{hash_secret, new_secret, now, parse_scopes, same_hash, token_request, SECRET_PREFIX};
+use glint_catalog::backend::{
+    check_token_hash, hash_secret, new_secret, now, parse_scopes, same_hash, token_request, SECRET_PREFIX,
+};
 use glint_catalog::{CatalogError, Scope, TokenCatalog, TokenRecord};
 use postgres::Row;
 
@@ -93,5 +95,28 @@ impl TokenCatalog for PgCatalog {
             }
         }
         Ok(found)
+    }
+
+    fn export_tokens(&self) -> Result<Vec<(TokenRecord, Vec<u8>)>, CatalogError> {
+        let rows = self
+            .conn()?
+            .query(&format!("SELECT {TOKEN_COLUMNS}, hash FROM tokens ORDER BY id"), &[])
+            .map_err(db)?;
+        Ok(rows.iter().map(|r| (token_row(r), r.get::<_, Vec<u8>>(5))).collect())
+    }
+
+    fn import_token(&self, token: &TokenRecord, hash: &[u8]) -> Result<bool, CatalogError> {
+        check_token_hash(hash)?;
+        let (name, _, joined) = token_request(&token.name, &token.scopes)?;
+        // Only a clash on the hash is skipped; any other constraint still fails.
+        let inserted = self
+            .conn()?
+            .execute(
+                "INSERT INTO tokens (name, scopes, hash, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (hash) DO NOTHING",
+                &[&name, &joined, &hash, &token.created_at, &token.revoked_at],
+            )
+            .map_err(db)?;
+        Ok(inserted == 1)
     }
 }
