@@ -50,6 +50,13 @@ pub trait MediaCatalog {
     /// The track a vector belongs to, with its sightings in time order.
     fn track_of_vector(&self, vector_id: u64) -> Result<Option<TrackRecord>, CatalogError>;
 
+    /// The tracks of many vectors at once (search ranks hundreds per query), in the order of
+    /// `vector_ids`, None where a vector is gone. A database backend answers it in one round
+    /// trip; the default asks [`MediaCatalog::track_of_vector`] for each.
+    fn tracks_of_vectors(&self, vector_ids: &[u64]) -> Result<Vec<Option<TrackRecord>>, CatalogError> {
+        vector_ids.iter().map(|&id| self.track_of_vector(id)).collect()
+    }
+
     /// One track with its sightings in time order.
     fn track(&self, track_id: u64) -> Result<Option<TrackRecord>, CatalogError>;
 

@@ -203,8 +203,9 @@ fn candidates(
     hits.sort_by(|a, b| b.score.total_cmp(&a.score));
     let mut order: Vec<String> = Vec::new();
     let mut times: HashMap<String, Vec<f64>> = HashMap::new();
-    for hit in hits {
-        let Some(track) = store.catalog.track_of_vector(hit.id)? else {
+    let ids: Vec<u64> = hits.iter().map(|h| h.id).collect();
+    for track in store.catalog.tracks_of_vectors(&ids)? {
+        let Some(track) = track else {
             continue;
         };
         if track.media_id == moment.media_id || scope.exclude_media.contains(&track.media_id) {

@@ -68,8 +68,10 @@ fn candidates(
     let mut seen = HashSet::new();
     let mut media: HashSet<String> = HashSet::new();
     let mut out = Vec::new();
-    for (id, score) in hits {
-        let Some(track) = ctx.store.catalog.track_of_vector(id)? else {
+    let ids: Vec<u64> = hits.iter().map(|(id, _)| *id).collect();
+    let tracks = ctx.store.catalog.tracks_of_vectors(&ids)?;
+    for ((_, score), track) in hits.into_iter().zip(tracks) {
+        let Some(track) = track else {
             continue; // Removed since the index was searched.
         };
         if ctx.own_tracks.contains(&track.id) || ctx.exclude_media.contains(&track.media_id) {

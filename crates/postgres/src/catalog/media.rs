@@ -269,6 +269,27 @@ impl MediaCatalog for PgCatalog {
         Ok(row.map(|r| track_row(&r)))
     }
 
+    fn tracks_of_vectors(&self, vector_ids: &[u64]) -> Result<Vec<Option<TrackRecord>>, CatalogError> {
+        let ids: Vec<i64> = vector_ids.iter().map(|&id| id as i64).collect();
+        let sql = format!(
+            "SELECT v.id, {TRACK_COLUMNS} FROM vectors v JOIN tracks t ON v.track_id = t.id \
+             JOIN media m ON t.media_id = m.id WHERE v.id = ANY($1)"
+        );
+        let rows = self
+            .conn()?
+            .query_typed(&sql, &[(&ids, Type::INT8_ARRAY)])
+            .map_err(db)?;
+        // Keyed by vector id: each vector has one track (two views of a face are two rows).
+        let mut found: std::collections::HashMap<i64, TrackRecord> = rows
+            .iter()
+            .map(|r| (r.get::<_, i64>(0), track_row_at(r, 1)))
+            .collect();
+        Ok(ids
+            .iter()
+            .map(|id| found.remove(id))
+            .collect())
+    }
+
     fn track(&self, track_id: u64) -> Result<Option<TrackRecord>, CatalogError> {
         let sql = format!("SELECT {TRACK_COLUMNS} FROM tracks t JOIN media m ON t.media_id = m.id WHERE t.id = $1");
         let row = self
@@ -333,17 +354,22 @@ fn media_row(r: &Row) -> MediaRecord {
 }
 
 fn track_row(r: &Row) -> TrackRecord {
+    track_row_at(r, 0)
+}
+
+/// A track from the [`TRACK_COLUMNS`] starting at column `at`.
+fn track_row_at(r: &Row, at: usize) -> TrackRecord {
     TrackRecord {
-        id: r.get::<_, i64>(0) as u64,
-        media_id: r.get(1),
-        ordinal: r.get::<_, i64>(2) as u32,
-        kind: TrackKind::parse(r.get::<_, &str>(3)),
-        shot_idx: r.get::<_, i64>(4) as u32,
-        score: r.get(5),
+        id: r.get::<_, i64>(at) as u64,
+        media_id: r.get(at + 1),
+        ordinal: r.get::<_, i64>(at + 2) as u32,
+        kind: TrackKind::parse(r.get::<_, &str>(at + 3)),
+        shot_idx: r.get::<_, i64>(at + 4) as u32,
+        score: r.get(at + 5),
         sightings: r
-            .get::<_, Vec<Option<f64>>>(6)
+            .get::<_, Vec<Option<f64>>>(at + 6)
             .into_iter()
-            .zip(r.get::<_, Vec<f32>>(7).chunks_exact(4))
+            .zip(r.get::<_, Vec<f32>>(at + 7).chunks_exact(4))
             .map(|(t, b)| Sighting {
                 t,
                 bbox: BBox::new(b[0], b[1], b[2], b[3]),
