@@ -67,6 +67,11 @@ start() {
   fi
   [ "$(id -u)" -eq 0 ] && chown -R glint-pg "$dir"
   chmod 700 "$dir"
+  if ! as_owner test -w "$dir"; then
+    echo "the unprivileged user glint-pg cannot reach $dir (a parent folder is closed to it, e.g. /root):" >&2
+    echo "use a folder under /tmp, or open the parents with chmod o+x" >&2
+    exit 1
+  fi
   if [ ! -f "$dir/data/PG_VERSION" ]; then
     echo "initialising a cluster in $dir/data" >&2
     rm -rf "$dir/data"

@@ -311,11 +311,16 @@ pub fn track_vectors_and_ids_of_media(c: &dyn Catalog) {
         vec![vec![1.0, 1.0, 0.0]]
     );
     assert_eq!(c.tracks(&rec.id).unwrap().len(), 1);
-    let batch = c.tracks_of_vectors(&[vectors[2].id, 987_654_321, vectors[0].id]).unwrap();
+    let batch = c
+        .tracks_of_vectors(&[vectors[2].id, 987_654_321, vectors[0].id])
+        .unwrap();
     assert_eq!(batch.len(), 3);
     assert_eq!(batch[0].as_ref().map(|t| t.id), Some(track.id));
     assert!(batch[1].is_none());
-    assert_eq!(batch[2].as_ref().map(|t| (t.id, t.sightings.len())), Some((track.id, 2)));
+    assert_eq!(
+        batch[2].as_ref().map(|t| (t.id, t.sightings.len())),
+        Some((track.id, 2))
+    );
     assert_eq!(c.track(track.id).unwrap().unwrap().sightings.len(), 2);
     let ids = c.vector_ids_of_media(std::slice::from_ref(&rec.id)).unwrap();
     assert_eq!(ids, vectors.iter().map(|v| v.id).collect::<HashSet<_>>());
@@ -459,7 +464,10 @@ pub fn exports_and_imports_keep_their_rules(c: &dyn Catalog) {
         !c.import_token(&copied, &hash).unwrap(),
         "the same hash again is skipped"
     );
-    assert!(matches!(c.import_token(&copied, &hash[..31]), Err(CatalogError::BadTokenHash(31))));
+    assert!(matches!(
+        c.import_token(&copied, &hash[..31]),
+        Err(CatalogError::BadTokenHash(31))
+    ));
     assert!(c.import_token(&copied, &[0u8; 33]).is_err());
     let no_scope = TokenRecord {
         scopes: Vec::new(),

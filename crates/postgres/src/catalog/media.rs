@@ -280,14 +280,9 @@ impl MediaCatalog for PgCatalog {
             .query_typed(&sql, &[(&ids, Type::INT8_ARRAY)])
             .map_err(db)?;
         // Keyed by vector id: each vector has one track (two views of a face are two rows).
-        let mut found: std::collections::HashMap<i64, TrackRecord> = rows
-            .iter()
-            .map(|r| (r.get::<_, i64>(0), track_row_at(r, 1)))
-            .collect();
-        Ok(ids
-            .iter()
-            .map(|id| found.remove(id))
-            .collect())
+        let mut found: std::collections::HashMap<i64, TrackRecord> =
+            rows.iter().map(|r| (r.get::<_, i64>(0), track_row_at(r, 1))).collect();
+        Ok(ids.iter().map(|id| found.remove(id)).collect())
     }
 
     fn track(&self, track_id: u64) -> Result<Option<TrackRecord>, CatalogError> {
