@@ -400,15 +400,7 @@ impl ShopCatalog for SqliteCatalog {
         let tx = conn.transaction()?;
         let stores = {
             let mut stmt = tx.prepare("SELECT store_id, name, url, country, verified FROM stores ORDER BY store_id")?;
-            let rows = stmt.query_map([], |r| {
-                Ok(FeedStore {
-                    store_id: r.get(0)?,
-                    name: r.get(1)?,
-                    url: r.get(2)?,
-                    country: r.get(3)?,
-                    verified: r.get(4)?,
-                })
-            })?;
+            let rows = stmt.query_map([], store_row)?;
             rows.collect::<Result<Vec<_>, _>>()?
         };
         let ids: Vec<i64> = {
@@ -463,20 +455,23 @@ pub fn check_feed(feed: &CatalogFeed) -> Result<(), CatalogError> {
     Ok(())
 }
 
+/// A store from `SELECT store_id, name, url, country, verified`.
+fn store_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<FeedStore> {
+    Ok(FeedStore {
+        store_id: r.get(0)?,
+        name: r.get(1)?,
+        url: r.get(2)?,
+        country: r.get(3)?,
+        verified: r.get(4)?,
+    })
+}
+
 fn upsert_store(tx: &Transaction<'_>, s: &FeedStore) -> Result<Change, CatalogError> {
     let stored: Option<FeedStore> = tx
         .query_row(
             "SELECT store_id, name, url, country, verified FROM stores WHERE store_id = ?1",
             [&s.store_id],
-            |r| {
-                Ok(FeedStore {
-                    store_id: r.get(0)?,
-                    name: r.get(1)?,
-                    url: r.get(2)?,
-                    country: r.get(3)?,
-                    verified: r.get(4)?,
-                })
-            },
+            store_row,
         )
         .optional()?;
     match stored {

@@ -199,58 +199,58 @@ fn as_i64s(ids: &std::collections::HashSet<u64>) -> Vec<i64> {
     ids.iter().map(|&id| id as i64).collect()
 }
 
+/// The `k` rows of `table` nearest to `query` in the given order, with the filter applied in SQL.
+fn nearest(
+    client: &mut impl GenericClient,
+    table: &str,
+    order: &str,
+    query: &Vector,
+    k: usize,
+    filter: Option<Filter<'_>>,
+) -> Result<Vec<postgres::Row>, IndexError> {
+    let select = format!("SELECT id, 1 - (embedding <=> $1) FROM {table}");
+    let limit = k as i64;
+    match filter {
+        Some(Filter::Only(ids)) => client.query(
+            &format!("{select} WHERE id = ANY($3) {order} LIMIT $2"),
+            &[query, &limit, &as_i64s(ids)],
+        ),
+        Some(Filter::Except(ids)) => client.query(
+            &format!("{select} WHERE id <> ALL($3) {order} LIMIT $2"),
+            &[query, &limit, &as_i64s(ids)],
+        ),
+        None => client.query(&format!("{select} {order} LIMIT $2"), &[query, &limit]),
+    }
+    .map_err(backend)
+}
+
 impl VectorRead for PgVectors {
     fn search(&self, space: &str, query: &[f32], k: usize, filter: Option<Filter<'_>>) -> Result<Vec<Hit>, IndexError> {
         check_k(k)?;
         let mut conn = self.conn()?;
         let s = self.existing(&mut *conn, space)?;
         let query = Vector::from(unit_query(space, s.dim, query)?);
-        let limit = k as i64;
         let exact_only = match filter {
             Some(Filter::Only(ids)) => ids.len() <= EXACT_FILTER_MAX || s.dim > HNSW_MAX_DIM,
             _ => s.dim > HNSW_MAX_DIM,
         };
-        let table = &s.table;
         let rows = if exact_only {
             // `+ 0` keeps the planner off the HNSW index: these candidates are scored exactly.
-            let order = "ORDER BY (embedding <=> $1) + 0, id LIMIT $2";
-            match filter {
-                Some(Filter::Only(ids)) => conn.query(
-                    &format!("SELECT id, 1 - (embedding <=> $1) FROM {table} WHERE id = ANY($3) {order}"),
-                    &[&query, &limit, &as_i64s(ids)],
-                ),
-                Some(Filter::Except(ids)) => conn.query(
-                    &format!("SELECT id, 1 - (embedding <=> $1) FROM {table} WHERE id <> ALL($3) {order}"),
-                    &[&query, &limit, &as_i64s(ids)],
-                ),
-                None => conn.query(
-                    &format!("SELECT id, 1 - (embedding <=> $1) FROM {table} {order}"),
-                    &[&query, &limit],
-                ),
-            }
-            .map_err(backend)?
+            nearest(
+                &mut *conn,
+                &s.table,
+                "ORDER BY (embedding <=> $1) + 0, id",
+                &query,
+                k,
+                filter,
+            )?
         } else {
             let mut tx = conn.transaction().map_err(backend)?;
             tx.batch_execute(&format!(
                 "SET LOCAL hnsw.ef_search = {EF_SEARCH}; SET LOCAL hnsw.iterative_scan = relaxed_order"
             ))
             .map_err(backend)?;
-            let order = "ORDER BY embedding <=> $1 LIMIT $2";
-            let rows = match filter {
-                Some(Filter::Only(ids)) => tx.query(
-                    &format!("SELECT id, 1 - (embedding <=> $1) FROM {table} WHERE id = ANY($3) {order}"),
-                    &[&query, &limit, &as_i64s(ids)],
-                ),
-                Some(Filter::Except(ids)) => tx.query(
-                    &format!("SELECT id, 1 - (embedding <=> $1) FROM {table} WHERE id <> ALL($3) {order}"),
-                    &[&query, &limit, &as_i64s(ids)],
-                ),
-                None => tx.query(
-                    &format!("SELECT id, 1 - (embedding <=> $1) FROM {table} {order}"),
-                    &[&query, &limit],
-                ),
-            }
-            .map_err(backend)?;
+            let rows = nearest(&mut tx, &s.table, "ORDER BY embedding <=> $1", &query, k, filter)?;
             tx.commit().map_err(backend)?;
             rows
         };

@@ -30,6 +30,15 @@ impl PgCatalog {
     }
 }
 
+/// A read-only transaction that sees one snapshot throughout (exports read several tables).
+pub(crate) fn snapshot(conn: &mut Conn) -> Result<postgres::Transaction<'_>, CatalogError> {
+    conn.build_transaction()
+        .isolation_level(postgres::IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .map_err(db)
+}
+
 /// A driver error as a catalog error.
 pub(crate) fn db(e: postgres::Error) -> CatalogError {
     CatalogError::Database(e.to_string())

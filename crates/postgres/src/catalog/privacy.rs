@@ -3,9 +3,9 @@
 
 use glint_catalog::backend::{blob_to_f32s, f32s_to_blob, now};
 use glint_catalog::{CatalogError, FaceSearchLogEntry, OptOut, PrivacyCatalog};
-use postgres::{IsolationLevel, Row};
+use postgres::Row;
 
-use super::{db, PgCatalog};
+use super::{db, snapshot, PgCatalog};
 
 const OPT_OUT_SELECT: &str = "SELECT o.id, o.created_at, o.note, \
      (SELECT COUNT(*) FROM opt_out_faces f WHERE f.opt_out_id = o.id) FROM opt_outs o";
@@ -58,12 +58,7 @@ impl PrivacyCatalog for PgCatalog {
     fn export_opt_outs(&self) -> Result<Vec<(OptOut, Vec<Vec<f32>>)>, CatalogError> {
         let mut conn = self.conn()?;
         // One snapshot for the opt-outs and their faces.
-        let mut tx = conn
-            .build_transaction()
-            .isolation_level(IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()
-            .map_err(db)?;
+        let mut tx = snapshot(&mut conn)?;
         let opt_outs: Vec<OptOut> = tx
             .query(&format!("{OPT_OUT_SELECT} ORDER BY o.id"), &[])
             .map_err(db)?

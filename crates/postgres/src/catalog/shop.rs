@@ -13,9 +13,9 @@ use glint_catalog::{
     Availability, CatalogError, CatalogFeed, FeedImage, FeedOffer, FeedProduct, FeedStore, ImageStatus, ImportCounts,
     Offer, ProductOffers, ProductSummary, ShopCatalog, StoreSummary,
 };
-use postgres::{IsolationLevel, Row, Transaction};
+use postgres::{Row, Transaction};
 
-use super::{db, PgCatalog};
+use super::{db, snapshot, PgCatalog};
 
 /// Advisory lock key under which feeds are applied one at a time ("glshop" in ASCII). Without
 /// it two feeds creating the same store or product at once would both find it missing and the
@@ -224,12 +224,7 @@ impl ShopCatalog for PgCatalog {
         let mut conn = self.conn()?;
         // One snapshot for stores and products. Ids sort bytewise (COLLATE "C"), as SQLite's
         // do, whatever the database's collation, so both backends export in the same order.
-        let mut tx = conn
-            .build_transaction()
-            .isolation_level(IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()
-            .map_err(db)?;
+        let mut tx = snapshot(&mut conn)?;
         let stores = tx
             .query(
                 "SELECT store_id, name, url, country, verified FROM stores ORDER BY store_id COLLATE \"C\"",
