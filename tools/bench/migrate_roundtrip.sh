@@ -16,7 +16,7 @@ trap cleanup EXIT
 url="$(bash "$root/scripts/postgres.sh" start "$work/pg" | tail -1)"
 back="$work/back"
 echo "== migrate --to"; /usr/bin/time -f "%e s" "$glint" --data-dir "$src" migrate --to "$url"
-echo "== migrate --from"; /usr/bin/time -f "%e s" "$glint" --data-dir "$back" migrate --from "$url"
+echo "== migrate --from"; /usr/bin/time -f "%e s" "$glint" --data-dir "$back" migrate --from "$url" --files "$src"
 python3 - "$glint" "$src" "$url" "$back" <<'PY'
 import json, subprocess, sys
 glint, src, url, back = sys.argv[1:]

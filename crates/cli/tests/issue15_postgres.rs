@@ -371,13 +371,13 @@ fn issue15_migrate_copies_a_library_both_ways() {
     // scores (the database's graph is approximate, but on a library this small its beam covers
     // every vector; track ids differ, the copy numbers them anew). Each face search is logged.
     let photo = common::eval("faces_face_recognition_examples/examples/knn_examples/test/obama1.jpg");
-    let search = |extra: &[&str], photo: &Path| -> Vec<(String, Vec<(String, f64)>)> {
-        let v = common::json(common::glint(embedded.path()).args(extra).args([
-            "search",
-            "--image",
-            photo.to_str().unwrap(),
-            "--json",
-        ]));
+    let search_in = |dir: &Path, extra: &[&str], photo: &Path| -> Vec<(String, Vec<(String, f64)>)> {
+        let v =
+            common::json(
+                common::glint(dir)
+                    .args(extra)
+                    .args(["search", "--image", photo.to_str().unwrap(), "--json"]),
+            );
         v["groups"]
             .as_array()
             .unwrap()
@@ -398,6 +398,7 @@ fn issue15_migrate_copies_a_library_both_ways() {
             })
             .collect()
     };
+    let search = |extra: &[&str], photo: &Path| search_in(embedded.path(), extra, photo);
     let local = search(&[], &photo);
     let source_rest = {
         let c = SqliteCatalog::open(embedded.path()).unwrap();
@@ -449,19 +450,11 @@ fn issue15_migrate_copies_a_library_both_ways() {
     assert_eq!(listings(embedded.path(), Some(&url)), source_listings);
 
     let remote = search(&["--database", &url], &photo);
-    assert_eq!(local.len(), remote.len(), "{local:?}\n{remote:?}");
     assert!(
         local.iter().any(|(_, hits)| !hits.is_empty()),
         "the photo finds something: {local:?}"
     );
-    for ((route_l, hits_l), (route_r, hits_r)) in local.iter().zip(&remote) {
-        assert_eq!(route_l, route_r);
-        let ids = |h: &[(String, f64)]| h.iter().map(|(id, _)| id.clone()).collect::<Vec<_>>();
-        assert_eq!(ids(hits_l), ids(hits_r), "{local:?}\n{remote:?}");
-        for ((_, a), (_, b)) in hits_l.iter().zip(hits_r) {
-            assert!((a - b).abs() < 1e-3, "{local:?}\n{remote:?}");
-        }
-    }
+    same_answers(&local, &remote);
     // The opt-out is enforced on the database as on the embedded library: the person route finds
     // nobody for the opted-out photo.
     for extra in [&["--database", url.as_str()][..], &[]] {
@@ -475,11 +468,16 @@ fn issue15_migrate_copies_a_library_both_ways() {
     assert_eq!(pg_rest.2.len(), 3, "two more face searches on the database");
     let back = tempfile::tempdir().unwrap();
     let out = common::glint(back.path())
-        .args(["migrate", "--from", &url])
+        .args(["migrate", "--from", &url, "--files"])
+        .arg(embedded.path())
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(counts(&before), counts(&common::media_list(back.path())));
+    // The files came along (keypoints for geometric verification among them): the same answer.
+    let bikes = common::media_id(back.path(), "bikes.mp4");
+    assert!(back.path().join("thumbs").join(&bikes).join("local.bin").is_file());
+    same_answers(&local, &search_in(back.path(), &[], &photo));
     let back_rest = || {
         let c = SqliteCatalog::open(back.path()).unwrap();
         assert!(c.verify_token(&secret).unwrap().is_some());
@@ -504,4 +502,17 @@ fn issue15_migrate_copies_a_library_both_ways() {
         "{said}"
     );
     assert_eq!(back_rest(), pg_rest);
+}
+
+/// Two answers list the same media in the same order with the same scores (to 1e-3).
+fn same_answers(a: &[(String, Vec<(String, f64)>)], b: &[(String, Vec<(String, f64)>)]) {
+    assert_eq!(a.len(), b.len(), "{a:?}\n{b:?}");
+    for ((route_a, hits_a), (route_b, hits_b)) in a.iter().zip(b) {
+        assert_eq!(route_a, route_b);
+        let ids = |h: &[(String, f64)]| h.iter().map(|(id, _)| id.clone()).collect::<Vec<_>>();
+        assert_eq!(ids(hits_a), ids(hits_b), "{a:?}\n{b:?}");
+        for ((_, x), (_, y)) in hits_a.iter().zip(hits_b) {
+            assert!((x - y).abs() < 1e-3, "{a:?}\n{b:?}");
+        }
+    }
 }

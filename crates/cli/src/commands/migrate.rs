@@ -22,14 +22,20 @@ pub struct MigrateArgs {
     /// Copy this PostgreSQL database into the embedded library in --data-dir.
     #[arg(long, value_name = "URL")]
     pub from: Option<String>,
+    /// The database library's files folder (the --data-dir its servers and workers share):
+    /// thumbnails, seek proxies and keypoints are copied from it (--from) or into it (--to).
+    /// Default: --data-dir itself, where nothing needs copying.
+    #[arg(long, value_name = "DIR")]
+    pub files: Option<std::path::PathBuf>,
 }
 
 pub fn run(global: &GlobalArgs, args: MigrateArgs) -> anyhow::Result<()> {
     let embedded = Store::open_with(&global.data_dir, global.graph_above_floats)?;
+    let files = args.files.as_deref().unwrap_or(&global.data_dir);
     let (from, to, direction) = match (&args.to, &args.from) {
         (Some(url), None) => (
             embedded,
-            Store::open_database(url, &global.data_dir)?,
+            Store::open_database(url, files)?,
             format!(
                 "{} -> {}",
                 global.data_dir.display(),
@@ -37,7 +43,7 @@ pub fn run(global: &GlobalArgs, args: MigrateArgs) -> anyhow::Result<()> {
             ),
         ),
         (None, Some(url)) => (
-            Store::open_database(url, &global.data_dir)?,
+            Store::open_database(url, files)?,
             embedded,
             format!(
                 "{} -> {}",
