@@ -65,6 +65,8 @@ impl Database {
         let manager = PostgresConnectionManager::new(config, NoTls);
         let pool = r2d2_postgres::r2d2::Pool::builder()
             .max_size(pool_size())
+            // Connections open as they are needed: many processes share one server's limit.
+            .min_idle(Some(1))
             .connection_timeout(Duration::from_secs(10))
             .build(manager)
             .map_err(|e| PgError::Connect {
