@@ -15,6 +15,8 @@ pub enum IngestError {
     Index(#[from] glint_index::IndexError),
     #[error(transparent)]
     Store(#[from] glint_store::StoreError),
+    #[error(transparent)]
+    Describe(#[from] glint_describe::DescribeError),
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,

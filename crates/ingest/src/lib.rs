@@ -12,19 +12,20 @@
 //! pipeline of threads (`video`), and the queue can work several files at once
 //! ([`Ingestor::with_workers`]).
 
-pub mod analyze;
-pub mod colour;
 mod error;
-pub mod local;
 pub mod pipeline;
 mod queue;
-pub mod regions;
 pub mod tracker;
 mod video;
 
 pub use error::IngestError;
 pub use glint_store::{Store, StoreError};
-pub use pipeline::{content_hash, face_space, item_space, Outcome};
+// The description of frames and boxes lives in glint-describe (search uses it too); these
+// re-exports keep ingest's own paths (`crate::analyze`, ...) and its callers' unchanged.
+pub use glint_describe::{
+    analyze, colour, face_space, item_space, local, regions, video_analysis_scale, DEFAULT_DECODE_SIDE,
+};
+pub use pipeline::{content_hash, Outcome};
 pub use queue::{default_workers, remove_media, Ingestor, JobReport, RunSummary, JOB_LEASE, MEDIA_EXTENSIONS};
 
 use std::path::Path;
@@ -52,15 +53,6 @@ pub struct IngestConfig {
     /// (`glint_media::SampleOptions::keyframes_only`), with no seek proxy. Several times faster
     /// (docs/benchmarks.md); a video with keyframes far apart is then seen only that often.
     pub keyframes_only: bool,
-}
-
-/// The longest side videos are analysed at by default (see [`IngestConfig::max_decode_side`]).
-pub const DEFAULT_DECODE_SIDE: u32 = 640;
-
-/// The scale at which ingest (default configuration) analyses the frames of a `width` x
-/// `height` video: shrunk to [`DEFAULT_DECODE_SIDE`], never enlarged.
-pub fn video_analysis_scale(width: u32, height: u32) -> f32 {
-    (DEFAULT_DECODE_SIDE as f32 / width.max(height).max(1) as f32).min(1.0)
 }
 
 impl Default for IngestConfig {

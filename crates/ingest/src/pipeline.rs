@@ -12,23 +12,7 @@ use glint_vision::{DetectOptions, Models};
 use crate::analyze::{faces, items, shrink, Observations};
 use crate::local::{self, FrameFeatures};
 use crate::tracker::{TrackOut, Tracker};
-use crate::{IngestConfig, IngestError, Progress, Store};
-
-/// The identity space of the face embedder's vectors: named after the embedder, so that
-/// switching embedders never mixes incomparable vectors.
-pub fn face_space(models: &Models) -> String {
-    format!("face:{}", models.face_embedder.name())
-}
-
-/// The space of an encoder's item vectors: named after the encoder, so that switching encoders
-/// never mixes incomparable vectors.
-pub fn item_space(models: &Models) -> String {
-    format!(
-        "item:{}+{}",
-        models.image_encoder.name(),
-        crate::colour::COLOUR_SPACE_TAG
-    )
-}
+use crate::{face_space, item_space, IngestConfig, IngestError, Progress, Store};
 
 /// Longest side of a media thumbnail.
 pub(crate) const MEDIA_THUMB_SIDE: u32 = 320;
@@ -95,7 +79,7 @@ pub fn ingest_file(
     // Thumbnails first: a crash after them but before the commit only leaves files that the
     // retry overwrites.
     save_jpeg(&analysed.thumb, &thumbs.join("media.jpg"))?;
-    local::save(&local::path(store, &uid), &analysed.local)?;
+    local::save(&store.local_features_path(&uid), &analysed.local)?;
     for (ordinal, t) in analysed.tracks.iter().enumerate() {
         save_jpeg(&t.thumb, &thumbs.join(format!("t{ordinal}.jpg")))?;
     }

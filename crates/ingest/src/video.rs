@@ -20,8 +20,9 @@ use glint_vision::{DetectOptions, Models};
 
 use crate::analyze::{faces, items, shrink, FaceObservation, Observations};
 use crate::local::{self, FrameFeatures};
-use crate::pipeline::{face_space, item_space, Analysed, MEDIA_THUMB_SIDE};
+use crate::pipeline::{Analysed, MEDIA_THUMB_SIDE};
 use crate::tracker::Tracker;
+use crate::{face_space, item_space};
 use crate::{IngestConfig, IngestError, Progress};
 
 /// Frames each channel holds: enough to ride out one slow frame, few enough that frames in

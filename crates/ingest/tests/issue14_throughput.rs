@@ -54,7 +54,7 @@ fn issue14_the_video_pipeline_keeps_every_sampled_frame_in_order() {
     let frames: Vec<_> = VideoFrames::open(&video, SampleOptions::default()).unwrap().collect();
     assert_eq!(media.frames_sampled, frames.len() as u64);
     assert_eq!(media.shots.len(), 6, "{:?}", media.shots);
-    let stored = local::load(&local::path(&store, &media.id)).unwrap();
+    let stored = local::load(&store.local_features_path(&media.id)).unwrap();
     assert_eq!(stored.len(), frames.len());
     for (s, f) in stored.iter().zip(&frames) {
         assert_eq!(s.t, Some(f.t));

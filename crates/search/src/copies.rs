@@ -24,10 +24,10 @@ use std::collections::{HashMap, HashSet};
 use serde::Serialize;
 
 use glint_catalog::{TrackKind, TrackRecord};
+use glint_describe::local::FrameFeatures;
 use glint_index::Filter;
-use glint_ingest::local::FrameFeatures;
-use glint_ingest::Store;
 use glint_keypoints::{matches, verify, Affine};
+use glint_store::Store;
 use glint_types::BBox;
 
 use crate::verify::{same_moment, FeatureCache};
@@ -35,7 +35,7 @@ use crate::SearchError;
 
 /// Inliers each of the two frame pairs needs. Measured by `glint eval video` over the 15 clips
 /// of ../shared/eval: copies 13–147, other clips at most 7 (the weaker pair at most 4).
-pub(crate) const MIN_INLIERS: usize = 10;
+pub const MIN_INLIERS: usize = 10;
 /// RANSAC tolerance, as a share of the copy's longer side: the one geometric verification of
 /// items uses (a heavily compressed copy moves keypoints by a few pixels; tighter tolerances
 /// lost true copies and gained nothing against other clips).
@@ -66,7 +66,7 @@ pub struct CopyHit {
 }
 
 /// The queried moment of a video.
-pub(crate) struct Moment<'a> {
+pub struct Moment<'a> {
     pub media_id: &'a str,
     pub t: f64,
     pub bbox: BBox,
@@ -76,7 +76,7 @@ pub(crate) struct Moment<'a> {
 
 /// The item track of the whole frame (ingest describes every sampled frame whole) nearest `t`
 /// among `tracks` of a `size` video: its vector stands for the queried moment's footage.
-pub(crate) fn whole_frame_track(tracks: &[TrackRecord], t: f64, size: (u32, u32)) -> Option<u64> {
+pub fn whole_frame_track(tracks: &[TrackRecord], t: f64, size: (u32, u32)) -> Option<u64> {
     let (w, h) = (size.0 as f32, size.1 as f32);
     tracks
         .iter()

@@ -10,7 +10,7 @@
 
 use std::collections::HashSet;
 
-use glint_ingest::Store;
+use glint_store::Store;
 use glint_types::{dot, l2_normalize};
 
 use crate::calibration::FACE_MIN_SCORE;

@@ -7,18 +7,17 @@
 //! region vectors), asks the vector index for candidates and groups them by media, each media
 //! once with its sightings in time order (`rank`). Hits below the route's calibrated threshold
 //! ([`calibration`]) are dropped, so an empty answer means "nothing comparable is indexed".
-//! [`eval`] measures all of this on any folder laid out like ../shared/eval.
+//! The search describes a box as ingest describes frames (`glint-describe`), reads the library
+//! through `glint-store`, and needs nothing of ingest; the evaluation harness that indexes
+//! evaluation sets and measures all of this is the `glint-eval` crate.
 //!
 //! Face privacy ([`privacy`]): with [`SearchOptions::face_search`] off the person route is never
 //! used; people in the catalog's opt-out registry are never returned by it (and a query showing
 //! one of them gets no person hits at all); every search that used it is written to the audit log.
 
 pub mod calibration;
-mod copies;
+pub mod copies;
 mod error;
-pub mod eval;
-mod eval_copies;
-pub mod eval_video;
 mod expansion;
 pub mod privacy;
 mod products;
@@ -33,8 +32,8 @@ use std::time::Instant;
 use serde::Serialize;
 
 use glint_catalog::MediaKind;
-use glint_ingest::Store;
 use glint_media::RgbImage;
+use glint_store::Store;
 use glint_types::BBox;
 use glint_vision::Models;
 
@@ -215,7 +214,7 @@ impl Searcher {
             (routes, item_query.map(|h| h.join()), copies.map(|h| h.join()))
         });
         let mut routes = routes?;
-        let face_space = glint_ingest::face_space(&self.models);
+        let face_space = glint_describe::face_space(&self.models);
         if let Some(face) = routes.face.as_mut() {
             *face = expansion::expand_face(&self.store, &face_space, &prepared.own_tracks, face)?;
         }
@@ -307,14 +306,14 @@ impl Searcher {
         copies::find(
             &self.store,
             &self.features,
-            &glint_ingest::item_space(&self.models),
+            &glint_describe::item_space(&self.models),
             &moment,
             &scope,
         )
     }
 
     /// Every video checked as a copy of `moment`, with its evidence (calibration).
-    pub(crate) fn copy_probes(&self, moment: &copies::Moment<'_>) -> Result<Vec<copies::Probe>, SearchError> {
+    pub fn copy_probes(&self, moment: &copies::Moment<'_>) -> Result<Vec<copies::Probe>, SearchError> {
         let scope = copies::Scope {
             allowed: None,
             exclude_media: &[],
@@ -322,7 +321,7 @@ impl Searcher {
         copies::probe(
             &self.store,
             &self.features,
-            &glint_ingest::item_space(&self.models),
+            &glint_describe::item_space(&self.models),
             moment,
             &scope,
         )
@@ -339,10 +338,12 @@ impl Searcher {
         let (region, keypoint_region) = match prepared.video {
             Some(_) => {
                 let (w, h) = prepared.source_size;
-                let analysis = glint_ingest::video_analysis_scale(w, h);
+                let analysis = glint_describe::video_analysis_scale(w, h);
                 let region = route::shrunk(&region, analysis / prepared.scale).unwrap_or(region);
-                let factor =
-                    glint_ingest::local::video_frame_factor((w as f32 * analysis) as u32, (h as f32 * analysis) as u32);
+                let factor = glint_describe::local::video_frame_factor(
+                    (w as f32 * analysis) as u32,
+                    (h as f32 * analysis) as u32,
+                );
                 let keypoint_region = route::shrunk(&region, factor);
                 (region, keypoint_region)
             }
@@ -351,7 +352,7 @@ impl Searcher {
         let keypoint_region = keypoint_region.as_ref().unwrap_or(&region);
         let (vectors, keypoints) = std::thread::scope(|scope| {
             let keypoints =
-                scope.spawn(|| glint_ingest::local::extract_frame(keypoint_region, 1.0, verify::QUERY_KEYPOINTS));
+                scope.spawn(|| glint_describe::local::extract_frame(keypoint_region, 1.0, verify::QUERY_KEYPOINTS));
             let vectors = route::item_vectors(&self.models, &region);
             (vectors, keypoints.join())
         });
@@ -373,7 +374,7 @@ impl Searcher {
         query: ItemQuery,
         options: &SearchOptions,
     ) -> Result<Vec<MediaHit>, SearchError> {
-        let mut hits = rank::items(ctx, &glint_ingest::item_space(&self.models), &query.vectors)?;
+        let mut hits = rank::items(ctx, &glint_describe::item_space(&self.models), &query.vectors)?;
         verify::rerank(&self.store, &self.features, &query.keypoints, query.size, &mut hits)?;
         if options.apply_thresholds {
             hits.retain(|h| h.score >= calibration::ITEM_MIN_SCORE);

@@ -7,8 +7,8 @@
 
 use std::collections::HashSet;
 
-use glint_ingest::Store;
 use glint_media::RgbImage;
+use glint_store::Store;
 use glint_vision::{DetectOptions, Models};
 
 use crate::calibration::FACE_MIN_SCORE;

@@ -8,7 +8,7 @@
 //! cheapest). Offers within a product come sorted the same way from the catalog.
 
 use glint_catalog::{Availability, ProductOffers};
-use glint_ingest::Store;
+use glint_store::Store;
 use serde::Serialize;
 
 use crate::{MediaHit, SearchError};

@@ -3,8 +3,8 @@
 use std::collections::HashSet;
 
 use glint_catalog::MediaKind;
-use glint_ingest::Store;
 use glint_media::{load_image, DecodeLimits, RgbImage};
+use glint_store::Store;
 use glint_types::BBox;
 
 use crate::{Prepared, SearchError, VideoMoment};

@@ -4,7 +4,7 @@ use std::collections::{HashMap, HashSet};
 
 use glint_catalog::TrackRecord;
 use glint_index::Filter;
-use glint_ingest::Store;
+use glint_store::Store;
 
 use crate::calibration::FACE_MIN_SCORE;
 use crate::{HitSighting, MediaHit, SearchError};

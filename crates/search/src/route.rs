@@ -91,7 +91,7 @@ pub(crate) fn plan(
 /// frame, so that an item filling only part of the box still meets the stored window that
 /// frames it.
 pub(crate) fn item_vectors(models: &Models, region: &RgbImage) -> Result<Vec<Vec<f32>>, SearchError> {
-    Ok(glint_ingest::analyze::windows(models, region)?
+    Ok(glint_describe::analyze::windows(models, region)?
         .into_iter()
         .map(|(_, v)| v)
         .collect())

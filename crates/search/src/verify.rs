@@ -13,9 +13,9 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use glint_ingest::local::{self, FrameFeatures};
-use glint_ingest::Store;
+use glint_describe::local::{self, FrameFeatures};
 use glint_keypoints::{matches, verify, LocalFeatures};
+use glint_store::Store;
 
 use crate::{MediaHit, SearchError};
 
@@ -53,7 +53,8 @@ impl FeatureCache {
         if let Some(hit) = lock(&self.media) {
             return Ok(hit);
         }
-        let frames = Arc::new(local::load(&local::path(store, uid)).map_err(|e| SearchError::Internal(e.to_string()))?);
+        let frames =
+            Arc::new(local::load(&store.local_features_path(uid)).map_err(|e| SearchError::Internal(e.to_string()))?);
         let mut media = self.media.lock().unwrap_or_else(|p| p.into_inner());
         if media.len() >= CACHE_MEDIA {
             media.clear(); // Crude but bounded; refilling costs one small file read per media.

@@ -149,6 +149,11 @@ impl Store {
         self.data_dir.join("thumbs").join(uid)
     }
 
+    /// Where the keypoints of media `uid` live (`glint_describe::local`'s file).
+    pub fn local_features_path(&self, uid: &str) -> PathBuf {
+        self.thumbs_dir(uid).join("local.bin")
+    }
+
     /// Where the seek proxy of video `uid` lives when ingest kept one (removed with the
     /// thumbnails; see `glint_media`'s proxy module).
     pub fn proxy_path(&self, uid: &str) -> PathBuf {

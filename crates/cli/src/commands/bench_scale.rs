@@ -340,14 +340,14 @@ fn measure(global: &GlobalArgs, library: &Path, args: &BenchScaleArgs) -> anyhow
             searcher.search(&q, &options)?;
             ms.push(t.elapsed().as_secs_f64() * 1e3);
         }
-        let pct = glint_search::eval::percentile;
+        let pct = glint_eval::retrieval::percentile;
         kinds.insert(
             kind.to_string(),
             json!({"queries": ms.len(), "p50_ms": pct(&ms, 0.5), "p95_ms": pct(&ms, 0.95)}),
         );
         all.extend(ms);
     }
-    let pct = glint_search::eval::percentile;
+    let pct = glint_eval::retrieval::percentile;
     Ok(json!({
         "regions": held,
         "p50_ms": pct(&all, 0.5),

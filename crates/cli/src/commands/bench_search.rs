@@ -75,7 +75,7 @@ pub fn run(global: &GlobalArgs, args: BenchSearchArgs) -> anyhow::Result<()> {
         cold.push(first.latency_ms);
         warm.push(second.latency_ms);
     }
-    let pct = glint_search::eval::percentile;
+    let pct = glint_eval::retrieval::percentile;
     let report = json!({
         "queries": queries.len(),
         "cold_p50_ms": pct(&cold, 0.5),

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand, ValueEnum};
 
-use glint_search::eval::{retrieval, RetrievalSpec};
+use glint_eval::retrieval::{retrieval, RetrievalSpec};
 use glint_search::Route;
 
 use crate::config::GlobalArgs;
@@ -133,7 +133,7 @@ fn run_video(global: &GlobalArgs, args: VideoArgs) -> anyhow::Result<()> {
     let models = global.load_models()?;
     let tmp = tempfile::tempdir()?;
     let data_dir = args.index_dir.clone().unwrap_or_else(|| tmp.path().to_path_buf());
-    let r = glint_search::eval_video::video(&models, &args.set, &eval_store(global, &data_dir)?)?;
+    let r = glint_eval::video::video(&models, &args.set, &eval_store(global, &data_dir)?)?;
     if args.json {
         println!("{}", serde_json::to_string(&r)?);
     } else {

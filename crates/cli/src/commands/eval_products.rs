@@ -11,10 +11,10 @@ use std::path::PathBuf;
 use clap::Args;
 use serde::Serialize;
 
+use glint_eval::retrieval::{matches, read_groundtruth};
 use glint_ingest::IngestConfig;
 use glint_media::{load_image, DecodeLimits};
 use glint_merchant::ImportOptions;
-use glint_search::eval::{matches, read_groundtruth};
 use glint_search::{Query, SearchOptions, Searcher};
 
 use crate::config::GlobalArgs;
@@ -103,7 +103,7 @@ pub fn run(global: &GlobalArgs, args: ProductsArgs) -> anyhow::Result<()> {
         hit1 += usize::from(rank_of_right == Some(1));
         hit5 += usize::from(rank_of_right.is_some_and(|r| r <= 5));
     }
-    let pct = |p: f64| glint_search::eval::percentile(&latencies, p);
+    let pct = |p: f64| glint_eval::retrieval::percentile(&latencies, p);
     let n = queries.len();
     let report = ProductsReport {
         queries: n,

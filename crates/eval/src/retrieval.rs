@@ -16,8 +16,8 @@ use glint_ingest::{content_hash, default_workers, IngestConfig, Ingestor, NoProg
 use glint_media::{load_image, DecodeLimits};
 use glint_vision::Models;
 
-use crate::calibration::{FACE_MIN_SCORE, ITEM_MIN_SCORE};
-use crate::{Query, Route, SearchError, SearchOptions, Searcher};
+use glint_search::calibration::{FACE_MIN_SCORE, ITEM_MIN_SCORE};
+use glint_search::{Query, Route, SearchError, SearchOptions, Searcher};
 
 /// One row of groundtruth.csv, by column name.
 pub type Row = HashMap<String, String>;

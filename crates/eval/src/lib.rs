@@ -1,0 +1,11 @@
+//! The evaluation harness: indexes an evaluation set (laid out like ../shared/eval) with the
+//! real ingest, queries it with the real search, and scores the answers against ground truth.
+//!
+//! [`retrieval`] scores photo and region retrieval (recall@k, mAP, open-set TPIR/FPIR, latency)
+//! on any folder with a groundtruth.csv; [`video`] runs the video protocols (shot cuts, the
+//! bikes object, carphone and hamilton faces) and [`copies`] the copy-detection protocol. It
+//! sits above both ingest and search, so neither depends on the other.
+
+pub mod copies;
+pub mod retrieval;
+pub mod video;
