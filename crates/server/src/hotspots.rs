@@ -9,8 +9,8 @@ use std::path::Path;
 use serde::Serialize;
 
 use glint_catalog::{MediaKind, MediaRecord, TrackKind, TrackRecord};
-use glint_ingest::Store;
 use glint_media::{load_image, DecodeLimits};
+use glint_store::Store;
 use glint_types::BBox;
 use glint_vision::{DetectOptions, Models};
 

@@ -1,10 +1,13 @@
 //! The HTTP API and web UI of Glint, served by the `glint serve` command.
 //!
-//! [`AppState`] is what every request shares: the [`Store`](glint_ingest::Store) (catalog and
-//! vector index), the loaded [`Models`](glint_vision::Models), a
+//! [`AppState`] is what every request shares: the [`Store`](glint_store::Store) (catalog and
+//! vector index, embedded or on PostgreSQL), the loaded [`Models`](glint_vision::Models), a
 //! [`Searcher`](glint_search::Searcher) over the same store, the [`ServerConfig`], and the
-//! handle of the one background [`worker`] thread that works the durable ingest queue (woken
-//! whenever an upload adds a job; it reports progress that `GET /api/jobs` shows). [`app`]
+//! handle of the background [`worker`] thread that works the durable ingest queue (woken
+//! whenever an upload adds a job; it reports progress that `GET /api/jobs` shows). With a shared
+//! database the server may run no worker at all (`ServerConfig::ingest_worker`): uploads are
+//! then only queued, for `glint worker` processes. Ingest is a dependency for that thread and
+//! for merchant catalog imports, which index product images; reads never go through it. [`app`]
 //! builds the router from the one table of endpoints in `routes`; each handler parses its
 //! input, runs the heavy part (search, decoding, file reads) on the blocking pool and answers
 //! JSON, or an [`ApiError`] whose status and code come from one table in `error`. The OpenAPI

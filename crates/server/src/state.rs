@@ -4,8 +4,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use glint_ingest::{IngestConfig, Store};
+use glint_ingest::IngestConfig;
 use glint_search::Searcher;
+use glint_store::Store;
 use glint_vision::Models;
 
 use crate::limits::{Limits, RateLimit};
