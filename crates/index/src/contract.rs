@@ -275,11 +275,13 @@ pub fn bad_inputs_are_the_same_clear_errors(b: &Backend<'_>) {
             .unwrap_err();
         assert!(matches!(err, IndexError::BadVector { id: 2, .. }), "{}: {err}", b.name);
         assert_eq!(b.index.len("s"), 0, "{}: a bad batch writes nothing", b.name);
+        assert!(b.index.is_empty("s") && b.index.is_empty("nope"), "{}", b.name);
         assert!(matches!(
             b.index.upsert("s", &[(1, vec![0.0; 4])]),
             Err(IndexError::BadVector { .. })
         ));
         b.index.upsert("s", &[(1, vec![1.0, 0.0, 0.0, 0.0])]).unwrap();
+        assert!(!b.index.is_empty("s"), "{}", b.name);
         let q = [1.0, 0.0, 0.0, 0.0];
         assert!(
             matches!(b.index.search("s", &q, 0, None), Err(IndexError::BadInput(_))),

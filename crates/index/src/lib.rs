@@ -65,6 +65,12 @@ pub trait VectorRead: Send + Sync {
     /// Number of vectors in `space`; 0 for a space that does not exist.
     fn len(&self, space: &str) -> usize;
 
+    /// Whether `space` holds no vector (or does not exist). Searches ask this every time, so a
+    /// backend where counting costs (a database table of millions) answers it without counting.
+    fn is_empty(&self, space: &str) -> bool {
+        self.len(space) == 0
+    }
+
     /// Whether `space` holds a vector for `id`.
     fn contains(&self, space: &str, id: u64) -> bool;
 

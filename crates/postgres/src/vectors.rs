@@ -285,6 +285,23 @@ impl VectorRead for PgVectors {
         })
     }
 
+    fn is_empty(&self, space: &str) -> bool {
+        let empty = || -> Result<bool, IndexError> {
+            let mut conn = self.conn()?;
+            let Some(s) = self.space(&mut *conn, space)? else {
+                return Ok(true);
+            };
+            let row = conn
+                .query_opt(&format!("SELECT 1 FROM {} LIMIT 1", s.table), &[])
+                .map_err(backend)?;
+            Ok(row.is_none())
+        };
+        empty().unwrap_or_else(|e| {
+            tracing::warn!(space, error = %e, "cannot look into a vector space");
+            true
+        })
+    }
+
     fn contains(&self, space: &str, id: u64) -> bool {
         let found = || -> Result<bool, IndexError> {
             let mut conn = self.conn()?;

@@ -59,7 +59,7 @@ impl OptedOut {
     pub(crate) fn load(store: &Store, face_space: &str) -> Result<Self, SearchError> {
         let mut vectors = store.catalog.opt_out_faces()?;
         let mut tracks = HashSet::new();
-        if vectors.is_empty() || store.index.len(face_space) == 0 {
+        if vectors.is_empty() || store.index.is_empty(face_space) {
             return Ok(Self { vectors, tracks });
         }
         let mut seen_vectors: HashSet<u64> = HashSet::new();

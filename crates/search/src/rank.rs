@@ -51,7 +51,7 @@ fn candidates(
     queries: &[Vec<f32>],
     media_limit: usize,
 ) -> Result<Vec<(TrackRecord, f32)>, SearchError> {
-    if ctx.store.index.len(space) == 0 {
+    if ctx.store.index.is_empty(space) {
         return Ok(Vec::new());
     }
     let filter = ctx.allowed.map(Filter::Only);
