@@ -72,9 +72,15 @@ impl GlobalArgs {
     /// The library: the database when --database is given, else the data directory's
     /// embedded catalog and vector index.
     pub fn open_store(&self) -> anyhow::Result<glint_ingest::Store> {
+        self.open_store_in(&self.data_dir)
+    }
+
+    /// The library with its files in `dir` (an evaluation's or a benchmark's own folder): the
+    /// database when --database is given, else the embedded library in `dir`.
+    pub fn open_store_in(&self, dir: &std::path::Path) -> anyhow::Result<glint_ingest::Store> {
         Ok(glint_ingest::Store::open_any(
             self.database.as_deref(),
-            &self.data_dir,
+            dir,
             self.graph_above_floats,
         )?)
     }

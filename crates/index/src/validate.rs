@@ -84,24 +84,25 @@ fn check_space_name(name: &str) -> Result<(), IndexError> {
 
 /// Checks a whole batch before anything is written and returns each vector's [`unit_scale`].
 pub fn batch_scales(space: &str, dim: usize, items: &[(u64, Vec<f32>)]) -> Result<Vec<f64>, IndexError> {
-    let mut scales = Vec::with_capacity(items.len());
-    for (id, vector) in items {
-        if vector.len() != dim {
-            return Err(IndexError::DimMismatch {
-                space: space.to_string(),
-                id: Some(*id),
-                expected: dim,
-                actual: vector.len(),
-            });
-        }
-        let scale = unit_scale(vector).map_err(|reason| IndexError::BadVector {
+    items.iter().map(|(id, v)| vector_scale(space, dim, *id, v)).collect()
+}
+
+/// Checks one vector of a batch (its dimension and values) and returns its [`unit_scale`]; for
+/// backends that hold the vectors as slices (a catalog writing them in its own transaction).
+pub fn vector_scale(space: &str, dim: usize, id: u64, vector: &[f32]) -> Result<f64, IndexError> {
+    if vector.len() != dim {
+        return Err(IndexError::DimMismatch {
             space: space.to_string(),
-            id: *id,
-            reason,
-        })?;
-        scales.push(scale);
+            id: Some(id),
+            expected: dim,
+            actual: vector.len(),
+        });
     }
-    Ok(scales)
+    unit_scale(vector).map_err(|reason| IndexError::BadVector {
+        space: space.to_string(),
+        id,
+        reason,
+    })
 }
 
 pub fn check_k(k: usize) -> Result<(), IndexError> {

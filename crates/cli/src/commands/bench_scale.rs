@@ -105,7 +105,7 @@ pub fn run(global: &GlobalArgs, args: BenchScaleArgs) -> anyhow::Result<()> {
 /// Ingests the seed files into `library` and adds synthetic media until it holds `regions`
 /// vectors; returns how many it holds.
 fn grow(global: &GlobalArgs, library: &Path, args: &BenchScaleArgs, say: &dyn Fn(String)) -> anyhow::Result<usize> {
-    let store = Store::open_any(global.database.as_deref(), library, global.graph_above_floats)?;
+    let store = global.open_store_in(library)?;
     let models = global.load_models()?;
     let ingestor =
         Ingestor::new(store.clone(), models, IngestConfig::default()).with_workers(glint_ingest::default_workers());
@@ -323,7 +323,7 @@ fn measure_in_child(global: &GlobalArgs, library: &Path, args: &BenchScaleArgs) 
 /// Opens the library, then times the region queries.
 fn measure(global: &GlobalArgs, library: &Path, args: &BenchScaleArgs) -> anyhow::Result<Value> {
     let t = Instant::now();
-    let store = Store::open_any(global.database.as_deref(), library, global.graph_above_floats)?;
+    let store = global.open_store_in(library)?;
     let open_s = t.elapsed().as_secs_f64();
     let held = regions(&store);
     let open_rss_mb = rss_mb("VmRSS");

@@ -91,7 +91,7 @@ pub fn run(global: &GlobalArgs, cmd: EvalCommand) -> anyhow::Result<()> {
         absent_by: args.absent_by,
         negatives: args.negatives,
     };
-    let r = retrieval(&models, &eval_store(global, &data_dir)?, &spec)?;
+    let r = retrieval(&models, &global.open_store_in(&data_dir)?, &spec)?;
     if args.json {
         println!("{}", serde_json::to_string(&r)?);
     } else {
@@ -118,22 +118,11 @@ pub fn run(global: &GlobalArgs, cmd: EvalCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Where an evaluation indexes its set: a temporary embedded library (or `--index-dir`), or
-/// with `--database` that database (which should be empty: it becomes the evaluation's
-/// library), its files in the same folder.
-pub(crate) fn eval_store(global: &GlobalArgs, data_dir: &std::path::Path) -> anyhow::Result<glint_ingest::Store> {
-    Ok(glint_ingest::Store::open_any(
-        global.database.as_deref(),
-        data_dir,
-        global.graph_above_floats,
-    )?)
-}
-
 fn run_video(global: &GlobalArgs, args: VideoArgs) -> anyhow::Result<()> {
     let models = global.load_models()?;
     let tmp = tempfile::tempdir()?;
     let data_dir = args.index_dir.clone().unwrap_or_else(|| tmp.path().to_path_buf());
-    let r = glint_eval::video::video(&models, &args.set, &eval_store(global, &data_dir)?)?;
+    let r = glint_eval::video::video(&models, &args.set, &global.open_store_in(&data_dir)?)?;
     if args.json {
         println!("{}", serde_json::to_string(&r)?);
     } else {

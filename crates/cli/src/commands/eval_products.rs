@@ -57,7 +57,7 @@ pub fn run(global: &GlobalArgs, args: ProductsArgs) -> anyhow::Result<()> {
     let models = global.load_models()?;
     let tmp = tempfile::tempdir()?;
     let data_dir = args.index_dir.clone().unwrap_or_else(|| tmp.path().to_path_buf());
-    let store = super::eval::eval_store(global, &data_dir)?;
+    let store = global.open_store_in(&data_dir)?;
     let options = ImportOptions {
         full: false,
         local_images: true,

@@ -119,8 +119,9 @@ impl MediaCatalog for PgCatalog {
         }
         for (space, rows) in by_space {
             let s = ensure_space(&mut tx, space, rows[0].1.len()).map_err(index_error)?;
-            let items: Vec<(u64, Vec<f32>)> = rows.iter().map(|(id, v)| (*id as u64, v.to_vec())).collect();
-            glint_index::validate::batch_scales(space, s.dim, &items).map_err(index_error)?;
+            for (id, v) in &rows {
+                glint_index::validate::vector_scale(space, s.dim, *id as u64, v).map_err(index_error)?;
+            }
             vectors::write_rows(&mut tx, &s, &rows).map_err(db)?;
         }
         tx.commit().map_err(db)?;
