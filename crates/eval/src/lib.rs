@@ -3,9 +3,12 @@
 //!
 //! [`retrieval`] scores photo and region retrieval (recall@k, mAP, open-set TPIR/FPIR, latency)
 //! on any folder with a groundtruth.csv; [`video`] runs the video protocols (shot cuts, the
-//! bikes object, carphone and hamilton faces) and [`copies`] the copy-detection protocol. It
-//! sits above both ingest and search, so neither depends on the other.
+//! bikes object, carphone and hamilton faces) and [`copies`] the copy-detection protocol;
+//! [`composited`] runs the composited-video protocol (a photo boxed in one video must find the
+//! same person or product in other videos, and nothing when it is in none). It sits above
+//! both ingest and search, so neither depends on the other.
 
+pub mod composited;
 pub mod copies;
 pub mod retrieval;
 pub mod video;

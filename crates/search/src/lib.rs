@@ -216,11 +216,17 @@ impl Searcher {
         let mut routes = routes?;
         let face_space = glint_describe::face_space(&self.models);
         if let Some(face) = routes.face.as_mut() {
-            *face = expansion::expand_face(&self.store, &face_space, &prepared.own_tracks, face)?;
+            *face = expansion::expand_face(
+                &self.store,
+                &face_space,
+                &prepared.own_tracks,
+                face,
+                self.models.face_threshold,
+            )?;
         }
         // Read on every search so that an opt-out takes effect at the next query, on any process.
         let opted_out = match routes.face {
-            Some(_) => privacy::OptedOut::load(&self.store, &face_space)?,
+            Some(_) => privacy::OptedOut::load(&self.store, &face_space, self.models.face_threshold)?,
             None => privacy::OptedOut::default(),
         };
         let ctx = rank::Context {
@@ -231,6 +237,7 @@ impl Searcher {
             limit: options.limit,
             apply_thresholds: options.apply_thresholds,
             opted_out: &opted_out.tracks,
+            face_threshold: self.models.face_threshold,
         };
         let mut groups = Vec::new();
         let mut products = Vec::new();

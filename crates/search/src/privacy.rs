@@ -2,7 +2,7 @@
 //!
 //! Enforcement happens here rather than at ingest so that one opt-out covers what is already
 //! indexed and what is indexed later alike, with no re-index. The comparison uses the person
-//! route's own operating threshold ([`FACE_MIN_SCORE`]): a face that search would call "the same
+//! route's own operating threshold (`Models::face_threshold`): a face that search would call "the same
 //! person" as an opted-out face is treated as that person.
 
 use std::collections::HashSet;
@@ -11,7 +11,6 @@ use glint_media::RgbImage;
 use glint_store::Store;
 use glint_vision::{DetectOptions, Models};
 
-use crate::calibration::FACE_MIN_SCORE;
 use crate::SearchError;
 
 /// The identity vector of the largest face in a submitted photo, detected and embedded as ingest
@@ -52,15 +51,20 @@ const MAX_GROWN: usize = 20_000;
 pub(crate) struct OptedOut {
     pub vectors: Vec<Vec<f32>>,
     pub tracks: HashSet<u64>,
+    threshold: f32,
 }
 
 impl OptedOut {
     /// Reads the registry and grows it over the indexed faces (see the module notes).
-    pub(crate) fn load(store: &Store, face_space: &str) -> Result<Self, SearchError> {
+    pub(crate) fn load(store: &Store, face_space: &str, threshold: f32) -> Result<Self, SearchError> {
         let mut vectors = store.catalog.opt_out_faces()?;
         let mut tracks = HashSet::new();
         if vectors.is_empty() || store.index.is_empty(face_space) {
-            return Ok(Self { vectors, tracks });
+            return Ok(Self {
+                vectors,
+                tracks,
+                threshold,
+            });
         }
         let mut seen_vectors: HashSet<u64> = HashSet::new();
         let mut next = 0;
@@ -68,7 +72,7 @@ impl OptedOut {
             let hits = store.index.search(face_space, &vectors[next], NEIGHBOURS, None)?;
             next += 1;
             for hit in hits {
-                if hit.score < FACE_MIN_SCORE || !seen_vectors.insert(hit.id) {
+                if hit.score < threshold || !seen_vectors.insert(hit.id) {
                     continue;
                 }
                 let Some(track) = store.catalog.track_of_vector(hit.id)? else {
@@ -79,19 +83,23 @@ impl OptedOut {
                 }
             }
         }
-        Ok(Self { vectors, tracks })
+        Ok(Self {
+            vectors,
+            tracks,
+            threshold,
+        })
     }
 
     /// Whether `face` is, by the person route's threshold, an opted-out person.
     pub(crate) fn matches(&self, face: &[f32]) -> bool {
-        is_opted_out(&self.vectors, face)
+        is_opted_out(&self.vectors, face, self.threshold)
     }
 }
 
 /// Whether `face` is, by the person route's threshold, one of the opted-out faces. An opt-out
 /// recorded with another face model (another dimension) cannot be compared, so it fails closed:
 /// every face counts as opted out until the person's photo is submitted again.
-pub(crate) fn is_opted_out(opted_out: &[Vec<f32>], face: &[f32]) -> bool {
+pub(crate) fn is_opted_out(opted_out: &[Vec<f32>], face: &[f32], threshold: f32) -> bool {
     opted_out.iter().any(|o| {
         if o.len() != face.len() {
             tracing::warn!(
@@ -101,7 +109,7 @@ pub(crate) fn is_opted_out(opted_out: &[Vec<f32>], face: &[f32]) -> bool {
             );
             return true;
         }
-        cosine(o, face) >= FACE_MIN_SCORE
+        cosine(o, face) >= threshold
     })
 }
 
@@ -111,12 +119,13 @@ mod tests {
 
     #[test]
     fn matches_at_the_person_threshold_only() {
+        const T: f32 = 0.70;
         let opted = vec![vec![1.0, 0.0, 0.0]];
-        assert!(is_opted_out(&opted, &[2.0, 0.0, 0.0]));
-        assert!(is_opted_out(&opted, &[1.0, 0.1, 0.0])); // cosine 0.995
-        assert!(is_opted_out(&opted, &[1.0, 0.9, 0.0])); // cosine 0.743
-        assert!(!is_opted_out(&opted, &[1.0, 1.1, 0.0])); // cosine 0.673
-        assert!(is_opted_out(&opted, &[1.0, 0.0])); // another face model's opt-out: fails closed
-        assert!(!is_opted_out(&[], &[1.0, 0.0, 0.0]));
+        assert!(is_opted_out(&opted, &[2.0, 0.0, 0.0], T));
+        assert!(is_opted_out(&opted, &[1.0, 0.1, 0.0], T)); // cosine 0.995
+        assert!(is_opted_out(&opted, &[1.0, 0.9, 0.0], T)); // cosine 0.743
+        assert!(!is_opted_out(&opted, &[1.0, 1.1, 0.0], T)); // cosine 0.673
+        assert!(is_opted_out(&opted, &[1.0, 0.0], T)); // another face model's opt-out: fails closed
+        assert!(!is_opted_out(&[], &[1.0, 0.0, 0.0], T));
     }
 }

@@ -6,7 +6,6 @@ use glint_catalog::TrackRecord;
 use glint_index::Filter;
 use glint_store::Store;
 
-use crate::calibration::FACE_MIN_SCORE;
 use crate::{HitSighting, MediaHit, SearchError};
 
 /// Candidates asked of the index per space: enough for many sightings of many media.
@@ -23,13 +22,20 @@ pub(crate) struct Context<'a> {
     pub apply_thresholds: bool,
     /// Face tracks of opted-out people: never returned.
     pub opted_out: &'a HashSet<u64>,
+    /// The person route's calibrated threshold.
+    pub face_threshold: f32,
 }
 
 /// Person hits, by identity similarity; opted-out people are left out whatever their score.
 pub(crate) fn faces(ctx: &Context<'_>, space: &str, identity: &[f32]) -> Result<Vec<MediaHit>, SearchError> {
     let mut scored = candidates(ctx, space, &[identity.to_vec()], ctx.limit)?;
     scored.retain(|(track, _)| !ctx.opted_out.contains(&track.id));
-    group(ctx, scored, ctx.apply_thresholds.then_some(FACE_MIN_SCORE), ctx.limit)
+    group(
+        ctx,
+        scored,
+        ctx.apply_thresholds.then_some(ctx.face_threshold),
+        ctx.limit,
+    )
 }
 
 /// Item hits before geometric verification: each stored window scored by its best match among

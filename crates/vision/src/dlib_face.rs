@@ -5,7 +5,7 @@ use image::RgbImage;
 
 use glint_types::{Embedding, Face, Point};
 
-use crate::face_batch::{chip_batch, embedding_rows};
+use crate::face_batch::{chip_batch, embed_chips};
 use crate::manifest::Layout;
 use crate::runtime::OnnxModel;
 use crate::{FaceDistances, FaceEmbedder, VisionError};
@@ -29,19 +29,37 @@ pub const CHIP_TEMPLATE: [(f32, f32); 5] = [
 /// 0.6 in L2 distance.
 pub struct DlibFaceEmbedder {
     model: OnnxModel,
+    flip: bool,
+    /// `NAME`, or `NAME+flip`: flipped vectors live in a space of their own.
+    name: String,
 }
 
 impl DlibFaceEmbedder {
     pub const NAME: &'static str = "dlib-resnet-v1";
 
     pub fn new(model: OnnxModel) -> Self {
-        Self { model }
+        Self {
+            model,
+            flip: false,
+            name: Self::NAME.into(),
+        }
+    }
+
+    /// Also embeds each chip's mirror image and keeps the mean (see `embed_chips`).
+    pub fn with_flip(mut self, flip: bool) -> Self {
+        self.flip = flip;
+        self.name = if flip {
+            format!("{}+flip", Self::NAME)
+        } else {
+            Self::NAME.into()
+        };
+        self
     }
 }
 
 impl FaceEmbedder for DlibFaceEmbedder {
     fn name(&self) -> &str {
-        Self::NAME
+        &self.name
     }
 
     fn dim(&self) -> usize {
@@ -63,7 +81,6 @@ impl FaceEmbedder for DlibFaceEmbedder {
         }
         let template = CHIP_TEMPLATE.map(|(x, y)| Point::new(x, y));
         let input = chip_batch(image, faces, &template, CHIP_SIZE, Layout::Nchw)?;
-        let out = self.model.run("input", input.into_dyn().view(), &["embedding"])?;
-        embedding_rows(self.model.name(), &out[0], faces.len(), 128)
+        embed_chips(&self.model, "input", "embedding", input, Layout::Nchw, 128, self.flip)
     }
 }

@@ -2,13 +2,48 @@
 //! one embedding per face out of it.
 
 use image::RgbImage;
-use ndarray::{Array4, ArrayD};
+use ndarray::{concatenate, s, Array4, ArrayD, Axis};
 
 use glint_types::{Embedding, Face, Point};
 
 use crate::align::{extract_chip, Similarity};
 use crate::manifest::Layout;
+use crate::runtime::OnnxModel;
 use crate::VisionError;
+
+/// Runs `model` on a chip batch and returns one `dim`-long row per chip. With `flip`, each
+/// chip's mirror image goes through in the same run and a chip's row is the mean of its two
+/// (test-time flip augmentation: a face and its mirror are the same person, and averaging the
+/// two evens out what one view of a turned head over- or under-states).
+pub(crate) fn embed_chips(
+    model: &OnnxModel,
+    input: &str,
+    output: &str,
+    batch: Array4<f32>,
+    layout: Layout,
+    dim: usize,
+    flip: bool,
+) -> Result<Vec<Embedding>, VisionError> {
+    let faces = batch.shape()[0];
+    if !flip {
+        let out = model.run(input, batch.into_dyn().view(), &[output])?;
+        return embedding_rows(model.name(), &out[0], faces, dim);
+    }
+    let mirrored = match layout {
+        Layout::Nchw => batch.slice(s![.., .., .., ..;-1]).to_owned(),
+        Layout::Nhwc => batch.slice(s![.., .., ..;-1, ..]).to_owned(),
+    };
+    let both = concatenate(Axis(0), &[batch.view(), mirrored.view()])
+        .map_err(|e| VisionError::model(model.name(), e.to_string()))?;
+    let out = model.run(input, both.into_dyn().view(), &[output])?;
+    let rows = embedding_rows(model.name(), &out[0], 2 * faces, dim)?;
+    let (plain, flipped) = rows.split_at(faces);
+    Ok(plain
+        .iter()
+        .zip(flipped)
+        .map(|(a, b)| a.iter().zip(b).map(|(x, y)| (x + y) / 2.0).collect())
+        .collect())
+}
 
 /// The chips of `faces` (each cut by the similarity that puts its five landmarks on `template`,
 /// `size` pixels square) as one RGB 0..255 batch in `layout`.

@@ -12,7 +12,7 @@ use image::RgbImage;
 
 use glint_types::{l2_normalize, Embedding, Face, Point};
 
-use crate::face_batch::{chip_batch, embedding_rows};
+use crate::face_batch::{chip_batch, embed_chips};
 use crate::manifest::Layout;
 use crate::runtime::OnnxModel;
 use crate::{FaceDistances, FaceEmbedder, VisionError};
@@ -43,19 +43,37 @@ pub fn faceres_template() -> [Point; 5] {
 /// Embeds faces with HSE-FaceRes; vectors are unit length, compared by cosine.
 pub struct FaceResEmbedder {
     model: OnnxModel,
+    flip: bool,
+    /// `NAME`, or `NAME+flip`: flipped vectors live in a space of their own.
+    name: String,
 }
 
 impl FaceResEmbedder {
     pub const NAME: &'static str = "hse-faceres";
 
     pub fn new(model: OnnxModel) -> Self {
-        Self { model }
+        Self {
+            model,
+            flip: false,
+            name: Self::NAME.into(),
+        }
+    }
+
+    /// Also embeds each chip's mirror image and keeps the mean (see `embed_chips`).
+    pub fn with_flip(mut self, flip: bool) -> Self {
+        self.flip = flip;
+        self.name = if flip {
+            format!("{}+flip", Self::NAME)
+        } else {
+            Self::NAME.into()
+        };
+        self
     }
 }
 
 impl FaceEmbedder for FaceResEmbedder {
     fn name(&self) -> &str {
-        Self::NAME
+        &self.name
     }
 
     fn dim(&self) -> usize {
@@ -80,8 +98,15 @@ impl FaceEmbedder for FaceResEmbedder {
         }
         // NHWC, RGB, 0..255: the graph scales its input itself.
         let input = chip_batch(image, faces, &faceres_template(), FACERES_CHIP, Layout::Nhwc)?;
-        let out = self.model.run("input_1", input.into_dyn().view(), &["embedding"])?;
-        let mut rows = embedding_rows(self.model.name(), &out[0], faces.len(), FACERES_DIM)?;
+        let mut rows = embed_chips(
+            &self.model,
+            "input_1",
+            "embedding",
+            input,
+            Layout::Nhwc,
+            FACERES_DIM,
+            self.flip,
+        )?;
         rows.iter_mut().for_each(|v| l2_normalize(v));
         Ok(rows)
     }

@@ -4,7 +4,8 @@
 //! five landmarks, a [`FaceEmbedder`] turns each face into an identity vector, and an
 //! [`ImageEncoder`] turns an image (or a region of one) into an appearance vector and, when the
 //! model has one, a feature map for regional pooling. The ONNX implementations ([`Mtcnn`];
-//! [`FaceResEmbedder`], the default, or [`DlibFaceEmbedder`], as the manifest names;
+//! [`DlibFaceEmbedder`] and [`FaceResEmbedder`], alone or fused into one space by
+//! [`FusedFaceEmbedder`], as the manifest names;
 //! [`OnnxImageEncoder`]) run through one process-wide ONNX Runtime ([`runtime`]);
 //! [`Models::load`] reads the [`ModelManifest`], verifies every file's SHA-256 and builds each
 //! session once, to be shared across threads. Each face embedder names itself and states the
@@ -18,6 +19,7 @@ mod error;
 mod face_batch;
 mod faceres;
 mod feature_map;
+mod fused_face;
 pub mod manifest;
 mod mtcnn;
 pub mod pixels;
@@ -36,7 +38,8 @@ pub use encoder::OnnxImageEncoder;
 pub use error::{VisionError, SETUP_COMMAND};
 pub use faceres::{faceres_template, FaceResEmbedder, FACERES_CHIP, FACERES_DIM};
 pub use feature_map::FeatureMap;
-pub use manifest::{EncoderSpec, ModelManifest};
+pub use fused_face::FusedFaceEmbedder;
+pub use manifest::{EncoderSpec, FaceEmbedderSpec, ModelManifest};
 pub use mtcnn::{Mtcnn, MtcnnConfig};
 pub use runtime::{init_runtime, OnnxModel};
 
@@ -139,6 +142,9 @@ pub trait ImageEncoder: Send + Sync {
 pub struct Models {
     pub face_detector: Arc<dyn FaceDetector>,
     pub face_embedder: Arc<dyn FaceEmbedder>,
+    /// Cosine of two face vectors above which search calls them the same person (calibrated
+    /// for this embedder, from the manifest).
+    pub face_threshold: f32,
     pub image_encoder: Arc<dyn ImageEncoder>,
 }
 
@@ -161,21 +167,48 @@ impl Models {
             load("mtcnn-onet", &det.onet)?,
             MtcnnConfig::default(),
         );
-        let face = &manifest.face_embedder;
-        let embedder: Arc<dyn FaceEmbedder> = match face.name.as_str() {
-            FaceResEmbedder::NAME => Arc::new(FaceResEmbedder::new(load(&face.name, &face.model)?)),
-            DlibFaceEmbedder::NAME => Arc::new(DlibFaceEmbedder::new(load(&face.name, &face.model)?)),
-            other => {
-                return Err(VisionError::Manifest {
-                    path: models_dir.join("manifest.json"),
-                    reason: format!(
-                        "unknown face embedder {other:?} (known: {}, {})",
-                        FaceResEmbedder::NAME,
-                        DlibFaceEmbedder::NAME
-                    ),
-                })
-            }
+        let face_part = |entry: &manifest::FaceEmbedderEntry| -> Result<Arc<dyn FaceEmbedder>, VisionError> {
+            Ok(match entry.name.as_str() {
+                FaceResEmbedder::NAME => {
+                    Arc::new(FaceResEmbedder::new(load(&entry.name, &entry.model)?).with_flip(entry.flip))
+                }
+                DlibFaceEmbedder::NAME => {
+                    Arc::new(DlibFaceEmbedder::new(load(&entry.name, &entry.model)?).with_flip(entry.flip))
+                }
+                other => {
+                    return Err(VisionError::Manifest {
+                        path: models_dir.join("manifest.json"),
+                        reason: format!(
+                            "unknown face embedder {other:?} (known: {}, {})",
+                            FaceResEmbedder::NAME,
+                            DlibFaceEmbedder::NAME
+                        ),
+                    })
+                }
+            })
         };
+        let embedder: Arc<dyn FaceEmbedder> = match &manifest.face_embedder {
+            FaceEmbedderSpec::Single(entry) => face_part(entry)?,
+            FaceEmbedderSpec::Fused { parts, .. } => Arc::new(
+                FusedFaceEmbedder::new(
+                    parts
+                        .iter()
+                        .map(|p| Ok((face_part(p)?, p.weight)))
+                        .collect::<Result<_, VisionError>>()?,
+                )
+                .map_err(|e| VisionError::Manifest {
+                    path: models_dir.join("manifest.json"),
+                    reason: e.to_string(),
+                })?,
+            ),
+        };
+        let face_threshold = manifest.face_embedder.threshold().ok_or_else(|| VisionError::Manifest {
+            path: models_dir.join("manifest.json"),
+            reason: format!(
+                "face embedder {:?} has no calibrated `threshold` (measure it with `glint eval retrieval --route face`)",
+                embedder.name()
+            ),
+        })?;
         let (spec, encoder_file): (EncoderSpec, PathBuf) = match encoder_spec {
             Some(spec_path) => EncoderSpec::from_file(spec_path)?,
             None => {
@@ -187,6 +220,7 @@ impl Models {
         Ok(Self {
             face_detector: Arc::new(detector),
             face_embedder: embedder,
+            face_threshold,
             image_encoder: Arc::new(encoder),
         })
     }

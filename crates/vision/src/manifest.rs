@@ -18,7 +18,7 @@ pub struct FileEntry {
     pub sha256: String,
 }
 
-/// The face embedder's file and which network it holds.
+/// One face network: its file, which network it holds, and how it is used.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FaceEmbedderEntry {
     /// `hse-faceres` or `dlib-resnet-v1`; manifests from before the name was recorded held dlib.
@@ -26,10 +26,65 @@ pub struct FaceEmbedderEntry {
     pub name: String,
     #[serde(flatten)]
     pub model: FileEntry,
+    /// Also embed each chip's mirror image and keep the mean of the two vectors (test-time
+    /// flip augmentation: twice the network time, steadier vectors).
+    #[serde(default)]
+    pub flip: bool,
+    /// Share of this network's cosine in a fused score (see [`FaceEmbedderSpec::Fused`]).
+    #[serde(default = "one")]
+    pub weight: f32,
+    /// The calibrated "same person" cosine of this embedder used alone (see
+    /// [`FaceEmbedderSpec::threshold`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<f32>,
 }
 
 fn dlib_name() -> String {
     crate::DlibFaceEmbedder::NAME.into()
+}
+
+fn one() -> f32 {
+    1.0
+}
+
+/// The face embedder: one network, or several whose cosines are averaged with weights.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum FaceEmbedderSpec {
+    /// Score fusion: a face's vector is each part's unit vector times sqrt(weight), joined, so
+    /// that the cosine of two joined vectors is the weighted mean of the parts' cosines (with
+    /// weights summing to 1) and one vector space still holds it.
+    Fused {
+        parts: Vec<FaceEmbedderEntry>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        threshold: Option<f32>,
+    },
+    Single(FaceEmbedderEntry),
+}
+
+impl FaceEmbedderSpec {
+    /// The networks, one for a single embedder.
+    pub fn parts(&self) -> &[FaceEmbedderEntry] {
+        match self {
+            FaceEmbedderSpec::Fused { parts, .. } => parts,
+            FaceEmbedderSpec::Single(entry) => std::slice::from_ref(entry),
+        }
+    }
+
+    /// The cosine above which two faces are shown as one person: a calibration of this exact
+    /// configuration (networks, weights, flip), so it is recorded beside it. Measured as the
+    /// 5%-FPIR point of `glint eval retrieval --route face` on a large labelled set
+    /// (docs/benchmarks.md); a manifest without one falls back to the figure measured for
+    /// FaceRes alone, and any other configuration must carry its own.
+    pub fn threshold(&self) -> Option<f32> {
+        match self {
+            FaceEmbedderSpec::Fused { threshold, .. } => *threshold,
+            FaceEmbedderSpec::Single(entry) => entry.threshold.or(match (entry.name.as_str(), entry.flip) {
+                (crate::FaceResEmbedder::NAME, false) => Some(0.70),
+                _ => None,
+            }),
+        }
+    }
 }
 
 /// The three MTCNN stages.
@@ -47,9 +102,9 @@ pub struct ModelManifest {
     pub runtime: FileEntry,
     pub face_detector: MtcnnFiles,
     /// The face descriptor: HSE-FaceRes (`hse-faceres`, `input_1` [N,224,224,3] RGB 0..255 ->
-    /// `embedding` [N,1024]) or dlib's ResNet (`dlib-resnet-v1`, `input` [N,3,150,150] RGB
-    /// 0..255 -> `embedding` [N,128]), converted to ONNX.
-    pub face_embedder: FaceEmbedderEntry,
+    /// `embedding` [N,1024]), dlib's ResNet (`dlib-resnet-v1`, `input` [N,3,150,150] RGB
+    /// 0..255 -> `embedding` [N,128]), converted to ONNX, or a weighted fusion of them.
+    pub face_embedder: FaceEmbedderSpec,
     pub image_encoder: EncoderSpec,
 }
 
@@ -173,11 +228,10 @@ impl ModelManifest {
                 self.face_detector.onet.file.as_str(),
                 self.face_detector.onet.sha256.as_str(),
             ),
-            (
-                self.face_embedder.model.file.as_str(),
-                self.face_embedder.model.sha256.as_str(),
-            ),
         ];
+        for part in self.face_embedder.parts() {
+            files.push((part.model.file.as_str(), part.model.sha256.as_str()));
+        }
         if let Some(sha) = &self.image_encoder.sha256 {
             files.push((self.image_encoder.file.as_str(), sha.as_str()));
         }

@@ -17,6 +17,8 @@ pub enum EvalCommand {
     Products(super::eval_products::ProductsArgs),
     /// The video protocols of ../shared/eval/README.md (shot cuts, carphone, hamilton, bikes).
     Video(VideoArgs),
+    /// Composited videos: a boxed photo finds its person or product in the other videos.
+    Composited(super::eval_composited::CompositedArgs),
 }
 
 #[derive(Args)]
@@ -76,6 +78,7 @@ pub fn run(global: &GlobalArgs, cmd: EvalCommand) -> anyhow::Result<()> {
         EvalCommand::Retrieval(args) => args,
         EvalCommand::Products(args) => return super::eval_products::run(global, args),
         EvalCommand::Video(args) => return run_video(global, args),
+        EvalCommand::Composited(args) => return super::eval_composited::run(global, args),
     };
     let models = global.load_models()?;
     let tmp = tempfile::tempdir()?;

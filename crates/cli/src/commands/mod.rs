@@ -4,6 +4,7 @@ pub mod bench_scale;
 pub mod bench_search;
 pub mod catalog;
 pub mod eval;
+pub mod eval_composited;
 pub mod eval_products;
 pub mod faces;
 pub mod ingest;
