@@ -74,8 +74,11 @@ fn issue4_faces_leave_one_out_recall_and_open_set_rate() {
     );
     println!("{r}");
     assert!(r["queries"].as_u64().unwrap() >= 60);
-    assert!(r["recall@1"].as_f64().unwrap() >= 0.92, "{r}");
-    assert!(r["fpir"].as_f64().unwrap() <= 0.05, "{r}");
+    assert!(r["recall@1"].as_f64().unwrap() >= 0.98, "{r}");
+    // The threshold is calibrated on faces_celeba_dev (issue 13: 5% FPIR there, asserted on a
+    // subset by issue13_faces.rs); on these 64 photos of a few look-alike celebrities it
+    // transfers to FPIR 0.159 (docs/benchmarks.md). The bound catches a threshold gone loose.
+    assert!(r["fpir"].as_f64().unwrap() <= 0.2, "{r}");
 }
 
 /// The README's near-duplicate protocol: the heavily compressed copy's face does not score as
