@@ -5,7 +5,7 @@ use image::RgbImage;
 
 use glint_types::{Embedding, Face, Point};
 
-use crate::face_batch::{chip_batch, embed_chips};
+use crate::face_batch::ChipNetwork;
 use crate::manifest::Layout;
 use crate::runtime::OnnxModel;
 use crate::{FaceDistances, FaceEmbedder, VisionError};
@@ -28,38 +28,38 @@ pub const CHIP_TEMPLATE: [(f32, f32); 5] = [
 /// Embeds faces with dlib's 128-d ResNet; two photos of one person are typically closer than
 /// 0.6 in L2 distance.
 pub struct DlibFaceEmbedder {
-    model: OnnxModel,
-    flip: bool,
-    /// `NAME`, or `NAME+flip`: flipped vectors live in a space of their own.
-    name: String,
+    net: ChipNetwork,
 }
 
 impl DlibFaceEmbedder {
     pub const NAME: &'static str = "dlib-resnet-v1";
 
     pub fn new(model: OnnxModel) -> Self {
-        Self {
+        let template = CHIP_TEMPLATE.map(|(x, y)| Point::new(x, y));
+        let net = ChipNetwork::new(
             model,
-            flip: false,
-            name: Self::NAME.into(),
-        }
+            Self::NAME,
+            template,
+            CHIP_SIZE,
+            Layout::Nchw,
+            "input",
+            "embedding",
+            128,
+        );
+        Self { net }
     }
 
-    /// Also embeds each chip's mirror image and keeps the mean (see `embed_chips`).
-    pub fn with_flip(mut self, flip: bool) -> Self {
-        self.flip = flip;
-        self.name = if flip {
-            format!("{}+flip", Self::NAME)
-        } else {
-            Self::NAME.into()
-        };
-        self
+    /// Also embeds each chip's mirror image and keeps the mean (see [`ChipNetwork::with_flip`]).
+    pub fn with_flip(self, flip: bool) -> Self {
+        Self {
+            net: self.net.with_flip(Self::NAME, flip),
+        }
     }
 }
 
 impl FaceEmbedder for DlibFaceEmbedder {
     fn name(&self) -> &str {
-        &self.name
+        self.net.name()
     }
 
     fn dim(&self) -> usize {
@@ -76,11 +76,6 @@ impl FaceEmbedder for DlibFaceEmbedder {
     }
 
     fn embed(&self, image: &RgbImage, faces: &[Face]) -> Result<Vec<Embedding>, VisionError> {
-        if faces.is_empty() {
-            return Ok(Vec::new());
-        }
-        let template = CHIP_TEMPLATE.map(|(x, y)| Point::new(x, y));
-        let input = chip_batch(image, faces, &template, CHIP_SIZE, Layout::Nchw)?;
-        embed_chips(&self.model, "input", "embedding", input, Layout::Nchw, 128, self.flip)
+        self.net.embed(image, faces)
     }
 }

@@ -11,38 +11,88 @@ use crate::manifest::Layout;
 use crate::runtime::OnnxModel;
 use crate::VisionError;
 
-/// Runs `model` on a chip batch and returns one `dim`-long row per chip. With `flip`, each
-/// chip's mirror image goes through in the same run and a chip's row is the mean of its two
-/// (test-time flip augmentation: a face and its mirror are the same person, and averaging the
-/// two evens out what one view of a turned head over- or under-states).
-pub(crate) fn embed_chips(
-    model: &OnnxModel,
-    input: &str,
-    output: &str,
-    batch: Array4<f32>,
-    layout: Layout,
-    dim: usize,
+/// One face network fed with aligned chips: where the five landmarks go, the chip's size and
+/// layout, the tensors' names, and whether each chip's mirror is embedded too.
+pub(crate) struct ChipNetwork {
+    pub model: OnnxModel,
+    pub template: [Point; 5],
+    pub size: usize,
+    pub layout: Layout,
+    pub input: &'static str,
+    pub output: &'static str,
+    pub dim: usize,
     flip: bool,
-) -> Result<Vec<Embedding>, VisionError> {
-    let faces = batch.shape()[0];
-    if !flip {
-        let out = model.run(input, batch.into_dyn().view(), &[output])?;
-        return embedding_rows(model.name(), &out[0], faces, dim);
+    /// The network's name, `+flip` when flipping: flipped vectors live in a space of their own.
+    name: String,
+}
+
+impl ChipNetwork {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        model: OnnxModel,
+        name: &str,
+        template: [Point; 5],
+        size: usize,
+        layout: Layout,
+        input: &'static str,
+        output: &'static str,
+        dim: usize,
+    ) -> Self {
+        Self {
+            model,
+            template,
+            size,
+            layout,
+            input,
+            output,
+            dim,
+            flip: false,
+            name: name.into(),
+        }
     }
-    let mirrored = match layout {
-        Layout::Nchw => batch.slice(s![.., .., .., ..;-1]).to_owned(),
-        Layout::Nhwc => batch.slice(s![.., .., ..;-1, ..]).to_owned(),
-    };
-    let both = concatenate(Axis(0), &[batch.view(), mirrored.view()])
-        .map_err(|e| VisionError::model(model.name(), e.to_string()))?;
-    let out = model.run(input, both.into_dyn().view(), &[output])?;
-    let rows = embedding_rows(model.name(), &out[0], 2 * faces, dim)?;
-    let (plain, flipped) = rows.split_at(faces);
-    Ok(plain
-        .iter()
-        .zip(flipped)
-        .map(|(a, b)| a.iter().zip(b).map(|(x, y)| (x + y) / 2.0).collect())
-        .collect())
+
+    /// Also embeds each chip's mirror image and keeps the mean of the two rows (test-time flip
+    /// augmentation: a face and its mirror are the same person, and averaging the two evens
+    /// out what one view of a turned head over- or under-states).
+    pub fn with_flip(mut self, base_name: &str, flip: bool) -> Self {
+        self.flip = flip;
+        self.name = if flip {
+            format!("{base_name}+flip")
+        } else {
+            base_name.into()
+        };
+        self
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// One `dim`-long row per face, straight from the network.
+    pub fn embed(&self, image: &RgbImage, faces: &[Face]) -> Result<Vec<Embedding>, VisionError> {
+        if faces.is_empty() {
+            return Ok(Vec::new());
+        }
+        let batch = chip_batch(image, faces, &self.template, self.size, self.layout)?;
+        if !self.flip {
+            let out = self.model.run(self.input, batch.into_dyn().view(), &[self.output])?;
+            return embedding_rows(self.model.name(), &out[0], faces.len(), self.dim);
+        }
+        let mirrored = match self.layout {
+            Layout::Nchw => batch.slice(s![.., .., .., ..;-1]).to_owned(),
+            Layout::Nhwc => batch.slice(s![.., .., ..;-1, ..]).to_owned(),
+        };
+        let both = concatenate(Axis(0), &[batch.view(), mirrored.view()])
+            .map_err(|e| VisionError::model(self.model.name(), e.to_string()))?;
+        let out = self.model.run(self.input, both.into_dyn().view(), &[self.output])?;
+        let rows = embedding_rows(self.model.name(), &out[0], 2 * faces.len(), self.dim)?;
+        let (plain, flipped) = rows.split_at(faces.len());
+        Ok(plain
+            .iter()
+            .zip(flipped)
+            .map(|(a, b)| a.iter().zip(b).map(|(x, y)| (x + y) / 2.0).collect())
+            .collect())
+    }
 }
 
 /// The chips of `faces` (each cut by the similarity that puts its five landmarks on `template`,

@@ -12,7 +12,7 @@ use image::RgbImage;
 
 use glint_types::{l2_normalize, Embedding, Face, Point};
 
-use crate::face_batch::{chip_batch, embed_chips};
+use crate::face_batch::ChipNetwork;
 use crate::manifest::Layout;
 use crate::runtime::OnnxModel;
 use crate::{FaceDistances, FaceEmbedder, VisionError};
@@ -42,38 +42,38 @@ pub fn faceres_template() -> [Point; 5] {
 
 /// Embeds faces with HSE-FaceRes; vectors are unit length, compared by cosine.
 pub struct FaceResEmbedder {
-    model: OnnxModel,
-    flip: bool,
-    /// `NAME`, or `NAME+flip`: flipped vectors live in a space of their own.
-    name: String,
+    net: ChipNetwork,
 }
 
 impl FaceResEmbedder {
     pub const NAME: &'static str = "hse-faceres";
 
+    /// NHWC, RGB, 0..255: the graph scales its input itself.
     pub fn new(model: OnnxModel) -> Self {
-        Self {
+        let net = ChipNetwork::new(
             model,
-            flip: false,
-            name: Self::NAME.into(),
-        }
+            Self::NAME,
+            faceres_template(),
+            FACERES_CHIP,
+            Layout::Nhwc,
+            "input_1",
+            "embedding",
+            FACERES_DIM,
+        );
+        Self { net }
     }
 
-    /// Also embeds each chip's mirror image and keeps the mean (see `embed_chips`).
-    pub fn with_flip(mut self, flip: bool) -> Self {
-        self.flip = flip;
-        self.name = if flip {
-            format!("{}+flip", Self::NAME)
-        } else {
-            Self::NAME.into()
-        };
-        self
+    /// Also embeds each chip's mirror image and keeps the mean (see [`ChipNetwork::with_flip`]).
+    pub fn with_flip(self, flip: bool) -> Self {
+        Self {
+            net: self.net.with_flip(Self::NAME, flip),
+        }
     }
 }
 
 impl FaceEmbedder for FaceResEmbedder {
     fn name(&self) -> &str {
-        &self.name
+        self.net.name()
     }
 
     fn dim(&self) -> usize {
@@ -93,20 +93,7 @@ impl FaceEmbedder for FaceResEmbedder {
     }
 
     fn embed(&self, image: &RgbImage, faces: &[Face]) -> Result<Vec<Embedding>, VisionError> {
-        if faces.is_empty() {
-            return Ok(Vec::new());
-        }
-        // NHWC, RGB, 0..255: the graph scales its input itself.
-        let input = chip_batch(image, faces, &faceres_template(), FACERES_CHIP, Layout::Nhwc)?;
-        let mut rows = embed_chips(
-            &self.model,
-            "input_1",
-            "embedding",
-            input,
-            Layout::Nhwc,
-            FACERES_DIM,
-            self.flip,
-        )?;
+        let mut rows = self.net.embed(image, faces)?;
         rows.iter_mut().for_each(|v| l2_normalize(v));
         Ok(rows)
     }

@@ -101,3 +101,46 @@ fn issue2_tiny_and_blank_images_give_no_faces_not_a_panic() {
         assert_eq!(m.image_encoder.encode(&[&img]).unwrap().len(), 1);
     }
 }
+
+/// Issue 13: the manifest can turn flip augmentation on per network; the configuration gets a
+/// name (and so an index space) of its own, a threshold of its own is required, and the
+/// flipped vectors of a real face stay close to the plain ones (a face and its mirror are the
+/// same person).
+#[test]
+fn issue13_flip_is_a_configuration_of_its_own_with_its_own_threshold() {
+    let dir = models_copy();
+    let path = dir.path().join("manifest.json");
+    let mut manifest: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    for part in manifest["face_embedder"]["parts"].as_array_mut().unwrap() {
+        part["flip"] = true.into();
+    }
+    manifest["face_embedder"].as_object_mut().unwrap().remove("threshold");
+    std::fs::write(&path, manifest.to_string()).unwrap();
+    let err = Models::load(dir.path(), None)
+        .err()
+        .expect("a fusion without a threshold must be refused");
+    assert!(err.to_string().contains("threshold"), "{err}");
+
+    manifest["face_embedder"]["threshold"] = 0.9.into();
+    std::fs::write(&path, manifest.to_string()).unwrap();
+    let flipped = Models::load(dir.path(), None).unwrap();
+    let plain = common::models();
+    assert_ne!(flipped.face_embedder.name(), plain.face_embedder.name());
+    assert!(
+        flipped.face_embedder.name().contains("+flip"),
+        "{}",
+        flipped.face_embedder.name()
+    );
+    assert_eq!(flipped.face_threshold, 0.9);
+
+    let img = load_image(&models_dir().join("samples/astronaut.png"), DecodeLimits::default()).unwrap();
+    let faces = plain.face_detector.detect(&img).unwrap();
+    assert_eq!(faces.len(), 1);
+    let a = plain.face_embedder.embed(&img, &faces).unwrap().remove(0);
+    let b = flipped.face_embedder.embed(&img, &faces).unwrap().remove(0);
+    assert_eq!(a.len(), b.len());
+    let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    let cos = a.iter().zip(&b).map(|(x, y)| x * y).sum::<f32>() / (norm(&a) * norm(&b));
+    assert!((norm(&a) - 1.0).abs() < 1e-4, "fused vectors have unit length");
+    assert!(cos > 0.9 && cos < 0.99999, "flipped vs plain cosine {cos}");
+}
