@@ -55,6 +55,9 @@ def faceres_template(context: float = 1.3) -> np.ndarray:
 KINDS = {
     "faceres": (224, faceres_template(), "nhwc", lambda x: x),
     "dlib": (150, DLIB_150, "nchw", lambda x: x),
+    # dlib's network on chips cut by dlib's own 5-point shape predictor run on MTCNN's box
+    # (face_recognition's alignment), to see what our landmark alignment costs.
+    "dlib5": (150, None, "nchw", lambda x: x),
     "mobilefacenet": (112, ARCFACE_112, "nhwc", lambda x: (x - 127.5) / 128.0),
     "mobileface": (112, ARCFACE_112, "nhwc", lambda x: (x - 127.5) / 128.0),
 }
@@ -83,6 +86,27 @@ def similarity(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     return m
 
 
+_PREDICTOR = None
+
+
+def dlib_chips(rgb: np.ndarray, faces: list[dict]) -> np.ndarray:
+    global _PREDICTOR
+    import dlib
+
+    if _PREDICTOR is None:
+        import importlib.util
+
+        models = Path(importlib.util.find_spec("face_recognition_models").origin).parent / "models"
+        _PREDICTOR = dlib.shape_predictor(str(models / "shape_predictor_5_face_landmarks.dat"))
+    out = []
+    for f in faces:
+        b = f["bbox"]
+        rect = dlib.rectangle(int(b["x"]), int(b["y"]), int(b["x"] + b["w"]), int(b["y"] + b["h"]))
+        shape = _PREDICTOR(rgb, rect)
+        out.append(dlib.get_face_chip(rgb, shape, size=150, padding=0.25))
+    return np.stack(out).astype(np.float32)
+
+
 class Embedder:
     def __init__(self, name: str, path: str):
         self.name = name
@@ -95,6 +119,8 @@ class Embedder:
 
     def chips(self, rgb: np.ndarray, faces: list[dict]) -> np.ndarray:
         side, template, _, _ = KINDS[self.kind]
+        if self.kind == "dlib5":
+            return dlib_chips(rgb, faces)
         out = []
         for f in faces:
             pts = np.array([[p["x"], p["y"]] for p in f["landmarks"]], np.float32)
