@@ -46,7 +46,7 @@ use glint_ingest::{default_workers, IngestConfig, Ingestor, NoProgress, Store};
 use glint_types::BBox;
 use glint_vision::Models;
 
-use glint_search::calibration::ITEM_MIN_SCORE;
+use glint_search::calibration::route_threshold;
 use glint_search::{HitSighting, MediaHit, Query, Route, SearchError, SearchOptions, SearchResponse, Searcher};
 
 use crate::retrieval::percentile;
@@ -298,10 +298,7 @@ pub fn composited(
     }
     let names_all = index(models, all, &files)?;
     let names_even = index(models, even, &even_files)?;
-    let threshold = match route {
-        Route::Person => models.face_threshold,
-        Route::Item => ITEM_MIN_SCORE,
-    };
+    let threshold = route_threshold(models, route);
 
     // Recall pass.
     let searcher = Searcher::new(all.clone(), models.clone());

@@ -16,7 +16,7 @@ use glint_ingest::{content_hash, default_workers, IngestConfig, Ingestor, NoProg
 use glint_media::{load_image, DecodeLimits};
 use glint_vision::Models;
 
-use glint_search::calibration::ITEM_MIN_SCORE;
+use glint_search::calibration::route_threshold;
 use glint_search::{Query, Route, SearchError, SearchOptions, Searcher};
 
 /// One row of groundtruth.csv, by column name.
@@ -153,10 +153,7 @@ pub fn retrieval(models: &Models, store: &Store, spec: &RetrievalSpec) -> Result
     let gallery_ids: Vec<String> = gallery_groups.keys().map(|s| s.to_string()).collect();
 
     let searcher = Searcher::new(store.clone(), models.clone());
-    let threshold = match spec.route {
-        Route::Person => models.face_threshold,
-        Route::Item => ITEM_MIN_SCORE,
-    };
+    let threshold = route_threshold(models, spec.route);
     let mut stats = Stats::default();
     for q in &queries {
         let own = &uid_of[&file(q)];

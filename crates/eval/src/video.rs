@@ -187,13 +187,13 @@ fn hamilton_face(searcher: &Searcher, store: &Store, clip: &MediaRecord) -> Resu
         .filter(|(_, st)| (st - t).abs() > 1.0)
         .collect();
     let best = others.iter().map(|(s, _)| *s).fold(f32::NEG_INFINITY, f32::max);
+    let threshold = searcher.models().face_threshold;
     Ok(ProtocolResult {
         name: "hamilton_face",
-        pass: best >= searcher.models().face_threshold,
+        pass: best >= threshold,
         detail: format!(
-            "box at {t:.2} s: {} other moments of the clip, best score {best:.3} (threshold {})",
-            others.len(),
-            searcher.models().face_threshold
+            "box at {t:.2} s: {} other moments of the clip, best score {best:.3} (threshold {threshold})",
+            others.len()
         ),
     })
 }

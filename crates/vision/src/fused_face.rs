@@ -97,7 +97,7 @@ impl FaceEmbedder for FusedFaceEmbedder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use glint_types::{BBox, Point};
+    use glint_types::{dot, BBox, Point};
 
     /// A stand-in network: a fixed vector per face, by the face's x position.
     struct Fixed {
@@ -132,10 +132,6 @@ mod tests {
         }
     }
 
-    fn cos(a: &[f32], b: &[f32]) -> f32 {
-        a.iter().zip(b).map(|(x, y)| x * y).sum()
-    }
-
     #[test]
     fn the_fused_cosine_is_the_weighted_mean_of_the_parts_cosines() {
         let a = Fixed {
@@ -151,9 +147,9 @@ mod tests {
         assert_eq!(fused.name(), "a*0.75&b*0.25");
         let v = fused.embed(&RgbImage::new(1, 1), &[face(0), face(1)]).unwrap();
         // Part a: cos 0.6; part b (normalised first): cos 0.
-        assert!((cos(&v[0], &v[1]) - 0.75 * 0.6).abs() < 1e-6);
+        assert!((dot(&v[0], &v[1]) - 0.75 * 0.6).abs() < 1e-6);
         assert!(
-            (cos(&v[0], &v[0]) - 1.0).abs() < 1e-6,
+            (dot(&v[0], &v[0]) - 1.0).abs() < 1e-6,
             "joined vectors have unit length"
         );
         // Every part links at d 0.5 (cos 0.875), so the fused link is at the same cosine.
