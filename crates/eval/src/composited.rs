@@ -454,6 +454,7 @@ mod tests {
             t: Some(t),
             bbox: [0.0; 4],
             score,
+            shot: 0,
         }
     }
 

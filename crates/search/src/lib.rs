@@ -59,6 +59,9 @@ pub struct HitSighting {
     #[serde(rename = "box")]
     pub bbox: [f32; 4],
     pub score: f32,
+    /// The shot of the video it lies in (0 for images): verification looks at several shots.
+    #[serde(skip)]
+    pub shot: u32,
 }
 
 /// A media that contains the queried person or item.

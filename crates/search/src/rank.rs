@@ -135,6 +135,7 @@ fn group(
             t: s.t,
             bbox: [s.bbox.x, s.bbox.y, s.bbox.w, s.bbox.h],
             score,
+            shot: track.shot_idx,
         }));
     }
     Ok(order

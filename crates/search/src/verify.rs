@@ -29,8 +29,11 @@ pub(crate) const VERIFY_TOP: usize = 20;
 pub(crate) const INLIER_WEIGHT: f32 = 0.18;
 /// Spread of the centre weighting of inliers, in half-box units (see [`centred`]).
 const CENTRE_SIGMA: f32 = 1.0;
-/// Moments of a video verified (its best-scoring sightings).
-const MOMENTS_PER_VIDEO: usize = 2;
+/// Shots of a video verified, each at its best-scoring moment. All sightings of one track share
+/// its score, so the best moments overall lie in one shot; a product shown in another shot with
+/// a weaker window score was never looked at (composited products: the right scene won for
+/// 0.58 of queries with the two best moments, see docs/benchmarks.md).
+const SHOTS_PER_VIDEO: usize = 4;
 /// Lowe's ratio for descriptor matches.
 pub(crate) const RATIO: f32 = 0.8;
 /// RANSAC tolerance, as a share of the candidate's longer side.
@@ -100,13 +103,12 @@ pub(crate) fn rerank(
     });
     for (hit, verdict) in hits.iter_mut().zip(verdicts) {
         let Some(v) = verdict? else { continue };
-        let bonus = INLIER_WEIGHT * (1.0 + v.evidence).ln();
-        hit.score += bonus;
         let s = &mut hit.sightings[v.sighting];
-        s.score += bonus;
+        s.score += bonus(v.evidence);
         if v.rect[2] > 1.0 && v.rect[3] > 1.0 {
             s.bbox = v.rect;
         }
+        hit.score = hit.score.max(s.score);
     }
     hits[..n].sort_by(|a, b| b.score.total_cmp(&a.score));
     Ok(())
@@ -122,7 +124,30 @@ struct Verdict {
     rect: [f32; 4],
 }
 
-/// Verifies one hit at its best moments.
+/// What `evidence` (centre-weighted inliers) adds to a vector score.
+fn bonus(evidence: f32) -> f32 {
+    INLIER_WEIGHT * (1.0 + evidence).ln()
+}
+
+/// The best-scoring moment of each of the hit's best [`SHOTS_PER_VIDEO`] shots, best first.
+fn moments(hit: &MediaHit) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..hit.sightings.len()).collect();
+    order.sort_by(|&a, &b| hit.sightings[b].score.total_cmp(&hit.sightings[a].score));
+    let mut shots: Vec<u32> = Vec::new();
+    order.retain(|&i| {
+        let shot = hit.sightings[i].shot;
+        let fresh = !shots.contains(&shot);
+        if fresh {
+            shots.push(shot);
+        }
+        fresh
+    });
+    order.truncate(SHOTS_PER_VIDEO);
+    order
+}
+
+/// Verifies one hit at the best moment of each of its best shots; the verdict is the moment
+/// whose vector score plus geometric bonus is highest.
 fn check(
     store: &Store,
     cache: &FeatureCache,
@@ -137,10 +162,8 @@ fn check(
     // The size came with the hit: no second catalog read per candidate.
     let (width, height) = hit.size;
     let tolerance = TOLERANCE * width.max(height) as f32;
-    let mut order: Vec<usize> = (0..hit.sightings.len()).collect();
-    order.sort_by(|&a, &b| hit.sightings[b].score.total_cmp(&hit.sightings[a].score));
-    let mut best: Option<Verdict> = None;
-    for &si in order.iter().take(MOMENTS_PER_VIDEO) {
+    let mut best: Option<(f32, Verdict)> = None;
+    for si in moments(hit) {
         let t = hit.sightings[si].t;
         let Some(frame) = frames.iter().find(|f| same_moment(f.t, t)) else {
             continue;
@@ -150,16 +173,18 @@ fn check(
             continue;
         };
         let evidence = centred(&v.inlier_points, query_size);
-        if best.as_ref().is_none_or(|b| evidence > b.evidence) {
+        let score = hit.sightings[si].score + bonus(evidence);
+        if best.as_ref().is_none_or(|(b, _)| score > *b) {
             let rect = v.affine.map_rect([0.0, 0.0, query_size[0], query_size[1]]);
-            best = Some(Verdict {
+            let verdict = Verdict {
                 evidence,
                 sighting: si,
                 rect: clamp(rect, width as f32, height as f32),
-            });
+            };
+            best = Some((score, verdict));
         }
     }
-    Ok(best)
+    Ok(best.map(|(_, v)| v))
 }
 
 /// Inliers weighted by a Gaussian of their distance from the box centre (in half-box units,
@@ -193,4 +218,58 @@ pub(crate) fn clamp(rect: [f32; 4], w: f32, h: f32) -> [f32; 4] {
     let x1 = (rect[0] + rect[2]).clamp(0.0, w);
     let y1 = (rect[1] + rect[3]).clamp(0.0, h);
     [x0, y0, x1 - x0, y1 - y0]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::HitSighting;
+    use glint_catalog::MediaKind;
+
+    fn hit(sightings: &[(f64, f32, u32)]) -> MediaHit {
+        MediaHit {
+            media_id: "m".into(),
+            path: "m.mp4".into(),
+            kind: MediaKind::Video,
+            score: 0.0,
+            sightings: sightings
+                .iter()
+                .map(|&(t, score, shot)| HitSighting {
+                    t: Some(t),
+                    bbox: [0.0; 4],
+                    score,
+                    shot,
+                })
+                .collect(),
+            size: (1280, 720),
+        }
+    }
+
+    /// Issue 13: a product shown in a second shot was never verified, because every moment of
+    /// the best track (one shot) outscored it.
+    #[test]
+    fn issue13_verification_looks_at_the_best_moment_of_each_shot() {
+        let h = hit(&[
+            (0.0, 0.6, 0),
+            (0.5, 0.6, 0),
+            (1.0, 0.6, 0),
+            (2.5, 0.52, 1),
+            (3.0, 0.55, 1),
+            (5.0, 0.4, 2),
+            (7.5, 0.3, 3),
+            (10.0, 0.2, 4),
+        ]);
+        let picked: Vec<f64> = moments(&h).iter().map(|&i| h.sightings[i].t.unwrap()).collect();
+        assert_eq!(picked.len(), SHOTS_PER_VIDEO);
+        assert_eq!(picked[0], 0.0);
+        assert_eq!(picked[1], 3.0, "shot 1 at its best moment");
+        assert_eq!(&picked[2..], &[5.0, 7.5]);
+    }
+
+    #[test]
+    fn a_photo_is_verified_once() {
+        let mut h = hit(&[(0.0, 0.7, 0), (0.0, 0.6, 0)]);
+        h.sightings.iter_mut().for_each(|s| s.t = None);
+        assert_eq!(moments(&h), vec![0]);
+    }
 }
