@@ -104,7 +104,7 @@ pub(crate) fn rerank(
     for (hit, verdict) in hits.iter_mut().zip(verdicts) {
         let Some(v) = verdict? else { continue };
         let s = &mut hit.sightings[v.sighting];
-        s.score += bonus(v.evidence);
+        s.score = v.score;
         if v.rect[2] > 1.0 && v.rect[3] > 1.0 {
             s.bbox = v.rect;
         }
@@ -116,17 +116,13 @@ pub(crate) fn rerank(
 
 /// The best geometric agreement found for one hit.
 struct Verdict {
-    /// Inliers, each weighted by how central it is in the query box.
-    evidence: f32,
+    /// The verified sighting's score: its vector score plus the bonus of its inliers, each
+    /// weighted by how central it is in the query box.
+    score: f32,
     /// Index of the verified sighting in the hit.
     sighting: usize,
     /// The query box carried onto that sighting's frame.
     rect: [f32; 4],
-}
-
-/// What `evidence` (centre-weighted inliers) adds to a vector score.
-fn bonus(evidence: f32) -> f32 {
-    INLIER_WEIGHT * (1.0 + evidence).ln()
 }
 
 /// The best-scoring moment of each of the hit's best [`SHOTS_PER_VIDEO`] shots, best first.
@@ -162,7 +158,7 @@ fn check(
     // The size came with the hit: no second catalog read per candidate.
     let (width, height) = hit.size;
     let tolerance = TOLERANCE * width.max(height) as f32;
-    let mut best: Option<(f32, Verdict)> = None;
+    let mut best: Option<Verdict> = None;
     for si in moments(hit) {
         let t = hit.sightings[si].t;
         let Some(frame) = frames.iter().find(|f| same_moment(f.t, t)) else {
@@ -173,18 +169,17 @@ fn check(
             continue;
         };
         let evidence = centred(&v.inlier_points, query_size);
-        let score = hit.sightings[si].score + bonus(evidence);
-        if best.as_ref().is_none_or(|(b, _)| score > *b) {
+        let score = hit.sightings[si].score + INLIER_WEIGHT * (1.0 + evidence).ln();
+        if best.as_ref().is_none_or(|b| score > b.score) {
             let rect = v.affine.map_rect([0.0, 0.0, query_size[0], query_size[1]]);
-            let verdict = Verdict {
-                evidence,
+            best = Some(Verdict {
+                score,
                 sighting: si,
                 rect: clamp(rect, width as f32, height as f32),
-            };
-            best = Some((score, verdict));
+            });
         }
     }
-    Ok(best.map(|(_, v)| v))
+    Ok(best)
 }
 
 /// Inliers weighted by a Gaussian of their distance from the box centre (in half-box units,
