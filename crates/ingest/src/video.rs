@@ -42,7 +42,10 @@ pub(crate) fn analyse_video(
 ) -> Result<Analysed, IngestError> {
     let opts = SampleOptions {
         fps: config.fps,
-        max_side: config.max_decode_side,
+        max_side: match config.faces {
+            true => config.face_decode_side.max(config.max_decode_side),
+            false => config.max_decode_side,
+        },
         // Written beside decoding (on the decode thread) and kept only for files that are
         // slow to seek in: searches on a paused frame then decode a few small frames.
         proxy,
@@ -72,11 +75,23 @@ pub(crate) fn analyse_video(
         });
         let (faces_tx, faces_rx) = sync_channel::<WithFaces>(DEPTH);
         let faces_stage = scope.spawn(move || {
-            for frame in frame_rx {
+            for mut frame in frame_rx {
+                // Faces on the frame as decoded (up to `face_decode_side`), with the smallest
+                // face scaled alike so the detector does the same work; everything after sees
+                // the frame at the analysis size.
+                let ratio = frame.image.width().max(frame.image.height()) as f32 / config.max_decode_side.max(1) as f32;
+                let options = DetectOptions {
+                    min_face: DetectOptions::VIDEO.min_face * ratio.max(1.0),
+                    ..DetectOptions::VIDEO
+                };
                 let found = match config.faces {
-                    true => faces(models, &frame.image, to_source(&frame), &DetectOptions::VIDEO),
+                    true => faces(models, &frame.image, to_source(&frame), &options),
                     false => Ok(Vec::new()),
                 };
+                if ratio > 1.0 {
+                    frame.image = shrink(&frame.image, config.max_decode_side);
+                    frame.scale = f64::from(frame.image.width()) / f64::from(frame.source_size.0.max(1));
+                }
                 let failed = found.is_err();
                 if faces_tx.send(found.map(|f| (frame, f)).map_err(Into::into)).is_err() || failed {
                     break;
