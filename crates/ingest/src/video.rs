@@ -46,6 +46,7 @@ pub(crate) fn analyse_video(
             true => config.face_decode_side.max(config.max_decode_side),
             false => config.max_decode_side,
         },
+        proxy_side: config.max_decode_side,
         // Written beside decoding (on the decode thread) and kept only for files that are
         // slow to seek in: searches on a paused frame then decode a few small frames.
         proxy,

@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use glint_catalog::MediaKind;
+use glint_catalog::{MediaKind, TrackKind};
 use glint_media::{load_image, DecodeLimits, RgbImage};
 use glint_store::Store;
 use glint_types::BBox;
@@ -103,7 +103,9 @@ fn media_query(store: &Store, id: &str, bbox: BBox, at: Option<f64>) -> Result<P
         }
     };
     let bbox = check_box(bbox, source_size)?;
-    // The query's own track(s): sightings at (about) this moment whose box is the query's.
+    // The query's own track(s): sightings at (about) this moment whose box is the query's, and
+    // faces lying inside the box (a box drawn around a head and shoulders holds the face that
+    // ingest embedded, perhaps from a sharper frame than the one decoded here).
     let tracks = store.catalog.tracks(id)?;
     let own_tracks = tracks
         .iter()
@@ -113,7 +115,8 @@ fn media_query(store: &Store, id: &str, bbox: BBox, at: Option<f64>) -> Result<P
                     (Some(a), Some(b)) => (a - b).abs() <= 0.3,
                     _ => true,
                 };
-                same_time && s.bbox.iou(&bbox) >= 0.3
+                let inside = tr.kind == TrackKind::Face && s.bbox.intersection(&bbox) >= 0.7 * s.bbox.area();
+                same_time && (s.bbox.iou(&bbox) >= 0.3 || inside)
             })
         })
         .map(|tr| tr.id)
