@@ -2,7 +2,7 @@
 //! appearance vectors, all boxed in source-pixel coordinates.
 
 use glint_media::RgbImage;
-use glint_types::{BBox, Face, Point};
+use glint_types::BBox;
 use glint_vision::{DetectOptions, Models, VisionError};
 
 use crate::colour::{colour_signature, with_colour};
@@ -47,41 +47,13 @@ pub fn faces(
     to_source: f32,
     options: &DetectOptions,
 ) -> Result<Vec<FaceObservation>, VisionError> {
-    faces_with_sharper(models, image, None, to_source, options)
-}
-
-/// [`faces`], with the chips cut from `sharper` when given: the same picture at `k` times the
-/// size of `image` (k > 1), so that a face detected at the analysis size is embedded from
-/// more pixels (issue 13: a 130 px face of a 720p video reaches the embedders at 65 px when cut
-/// from the 640 px analysis frame).
-pub fn faces_with_sharper(
-    models: &Models,
-    image: &RgbImage,
-    sharper: Option<&RgbImage>,
-    to_source: f32,
-    options: &DetectOptions,
-) -> Result<Vec<FaceObservation>, VisionError> {
     let found: Vec<_> = models
         .face_detector
         .detect_with(image, options)?
         .into_iter()
         .filter(|f| f.bbox.w.min(f.bbox.h) >= MIN_FACE_SIDE)
         .collect();
-    let embeddings = match sharper {
-        Some(big) => {
-            let k = big.width() as f32 / image.width().max(1) as f32;
-            let scaled: Vec<Face> = found
-                .iter()
-                .map(|f| Face {
-                    bbox: scale_box(f.bbox, k),
-                    score: f.score,
-                    landmarks: f.landmarks.map(|p| Point::new(p.x * k, p.y * k)),
-                })
-                .collect();
-            models.face_embedder.embed(big, &scaled)?
-        }
-        None => models.face_embedder.embed(image, &found)?,
-    };
+    let embeddings = models.face_embedder.embed(image, &found)?;
     Ok(found
         .into_iter()
         .zip(embeddings)

@@ -18,7 +18,7 @@ use glint_catalog::{MediaKind, NewMedia, Shot};
 use glint_media::{RgbImage, SampleOptions, SampledFrame, VideoFrames};
 use glint_vision::{DetectOptions, Models};
 
-use crate::analyze::{faces_with_sharper, items, shrink, FaceObservation, Observations};
+use crate::analyze::{faces, items, shrink, FaceObservation, Observations};
 use crate::local::{self, FrameFeatures};
 use crate::pipeline::{Analysed, MEDIA_THUMB_SIDE};
 use crate::tracker::Tracker;
@@ -77,25 +77,25 @@ pub(crate) fn analyse_video(
         let (faces_tx, faces_rx) = sync_channel::<WithFaces>(DEPTH);
         let faces_stage = scope.spawn(move || {
             for mut frame in frame_rx {
-                // The frame comes decoded up to `face_decode_side`: faces are detected on the
-                // analysis-size copy (as before, same cost) and embedded from the sharper
-                // frame; everything after sees the analysis size.
-                let sharper = (frame.image.width().max(frame.image.height()) > config.max_decode_side).then(|| {
-                    let big = std::mem::replace(&mut frame.image, RgbImage::new(1, 1));
-                    frame.image = shrink(&big, config.max_decode_side);
-                    frame.scale = f64::from(frame.image.width()) / f64::from(frame.source_size.0.max(1));
-                    big
-                });
+                // The frame comes decoded up to `face_decode_side`: faces are detected and
+                // embedded on it, with the detector's smallest face scaled alike so that it does
+                // the work it did at the analysis size (its pyramid starts at the same pixel
+                // count); everything after sees the frame shrunk to the analysis size. Detecting
+                // on the sharper frame, not only cutting the chips from it, is what measured:
+                // the landmarks that align each chip are then found on the pixels it is cut from.
+                let ratio = frame.image.width().max(frame.image.height()) as f32 / config.max_decode_side.max(1) as f32;
+                let options = DetectOptions {
+                    min_face: DetectOptions::VIDEO.min_face * ratio.max(1.0),
+                    ..DetectOptions::VIDEO
+                };
                 let found = match config.faces {
-                    true => faces_with_sharper(
-                        models,
-                        &frame.image,
-                        sharper.as_ref(),
-                        to_source(&frame),
-                        &DetectOptions::VIDEO,
-                    ),
+                    true => faces(models, &frame.image, to_source(&frame), &options),
                     false => Ok(Vec::new()),
                 };
+                if ratio > 1.0 {
+                    frame.image = shrink(&frame.image, config.max_decode_side);
+                    frame.scale = f64::from(frame.image.width()) / f64::from(frame.source_size.0.max(1));
+                }
                 let failed = found.is_err();
                 if faces_tx.send(found.map(|f| (frame, f)).map_err(Into::into)).is_err() || failed {
                     break;
