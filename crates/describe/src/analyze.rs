@@ -130,5 +130,57 @@ pub fn shrink(image: &RgbImage, side: u32) -> RgbImage {
         ((w as f32 * f).round() as u32).max(1),
         ((h as f32 * f).round() as u32).max(1),
     );
+    if (nw * 2, nh * 2) == (w, h) {
+        return halve(image);
+    }
     image::imageops::thumbnail(image, nw, nh)
+}
+
+/// `image` at half its (even) width and height, each pixel the rounded mean of a 2x2 block: the
+/// area average `thumbnail` computes for this factor, at a fraction of its cost (video frames
+/// decoded at 1280 px for faces are halved to the 640-px analysis size on every sampled frame).
+fn halve(image: &RgbImage) -> RgbImage {
+    let (w, h) = (image.width() as usize / 2, image.height() as usize / 2);
+    let src = image.as_raw();
+    let stride = image.width() as usize * 3;
+    let mut out = Vec::with_capacity(w * h * 3);
+    for y in 0..h {
+        let (top, bottom) = (&src[2 * y * stride..][..stride], &src[(2 * y + 1) * stride..][..stride]);
+        for x in 0..w {
+            for c in 0..3 {
+                let (i, j) = (6 * x + c, 6 * x + 3 + c);
+                let sum = u16::from(top[i]) + u16::from(top[j]) + u16::from(bottom[i]) + u16::from(bottom[j]);
+                out.push(((sum + 2) / 4) as u8);
+            }
+        }
+    }
+    RgbImage::from_raw(w as u32, h as u32, out).expect("w * h * 3 bytes")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn halving_is_the_area_average_of_each_2x2_block() {
+        let image = RgbImage::from_fn(8, 6, |x, y| image::Rgb([(x * 30) as u8, (y * 40) as u8, ((x + y) * 7) as u8]));
+        let half = shrink(&image, 4);
+        assert_eq!(half.dimensions(), (4, 3));
+        // Block (1, 2): x 2..4, y 4..6.
+        let p = half.get_pixel(1, 2).0;
+        assert_eq!(p, [75, 180, 49]);
+        let reference = image::imageops::thumbnail(&image, 4, 3);
+        for (a, b) in half.pixels().zip(reference.pixels()) {
+            for c in 0..3 {
+                assert!((i16::from(a.0[c]) - i16::from(b.0[c])).abs() <= 1, "{a:?} vs {b:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn shrinking_by_another_factor_keeps_the_aspect() {
+        let image = RgbImage::new(9, 5);
+        assert_eq!(shrink(&image, 3).dimensions(), (3, 2));
+        assert_eq!(shrink(&image, 20).dimensions(), (9, 5));
+    }
 }

@@ -10,7 +10,7 @@ use ndarray::{Array4, ArrayD, Axis};
 
 use glint_types::{BBox, Face, Point};
 
-use crate::pixels::{resize_float, resize_rgb, FloatImage};
+use crate::pixels::{halve_float, resize_float, resize_rgb, FloatImage};
 use crate::runtime::OnnxModel;
 use crate::{DetectOptions, FaceDetector, VisionError};
 
@@ -75,24 +75,41 @@ impl Mtcnn {
             min_layer *= self.config.scale_factor;
         }
         let mut all = Vec::new();
+        // `halves[k]` is the image at 1/2^k of its size (2x2 means, `halve_float`). A level that
+        // is at most half the size of such a copy is resized from it rather than from the whole
+        // image: the area-average resize costs as many reads as its source has pixels, and with
+        // a large smallest face (video frames decoded at 1280 px for their faces) every level
+        // is a small fraction of the image. Photos (smallest face 20 px, first level at 0.6)
+        // never use a copy.
+        let mut halves = vec![std::borrow::Cow::Borrowed(img)];
         for scale in scales {
+            let mut k = 0;
+            while scale * (1 << (k + 1)) as f32 <= 0.5 {
+                k += 1;
+            }
+            while halves.len() <= k {
+                let next = halve_float(halves.last().expect("the image itself"));
+                halves.push(std::borrow::Cow::Owned(next));
+            }
+            let source = &halves[k];
             // A 12-pixel window of this level spans 12 / scale pixels: one lying wholly in the
             // grey border sees nothing, so each level keeps only the border such a window can
             // reach from the image. The fine levels, which cost most, then skip most of the
             // border (photo detection 93 → 68 ms on CelebA photos, docs/benchmarks.md).
-            let off = pad.saturating_sub((12.0 / scale).ceil() as usize);
+            let off = pad.saturating_sub((12.0 / scale).ceil() as usize) >> k;
             let view = match off {
-                0 => std::borrow::Cow::Borrowed(img),
-                _ => std::borrow::Cow::Owned(img.crop_padded(
+                0 => std::borrow::Cow::Borrowed(source.as_ref()),
+                _ => std::borrow::Cow::Owned(source.crop_padded(
                     off as i64,
                     off as i64,
-                    img.width - 2 * off,
-                    img.height - 2 * off,
+                    source.width - 2 * off,
+                    source.height - 2 * off,
                 )),
             };
-            let shift = off as f32;
-            let w = (view.width as f32 * scale).ceil() as usize;
-            let h = (view.height as f32 * scale).ceil() as usize;
+            let shift = (off << k) as f32;
+            let level_scale = scale * (1 << k) as f32;
+            let w = (view.width as f32 * level_scale).ceil() as usize;
+            let h = (view.height as f32 * level_scale).ceil() as usize;
             let scaled = resize_float(&view, w, h);
             let input = to_xy_tensor(std::slice::from_ref(&scaled));
             let out = self
