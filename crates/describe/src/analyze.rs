@@ -163,7 +163,9 @@ mod tests {
 
     #[test]
     fn halving_is_the_area_average_of_each_2x2_block() {
-        let image = RgbImage::from_fn(8, 6, |x, y| image::Rgb([(x * 30) as u8, (y * 40) as u8, ((x + y) * 7) as u8]));
+        let image = RgbImage::from_fn(8, 6, |x, y| {
+            image::Rgb([(x * 30) as u8, (y * 40) as u8, ((x + y) * 7) as u8])
+        });
         let half = shrink(&image, 4);
         assert_eq!(half.dimensions(), (4, 3));
         // Block (1, 2): x 2..4, y 4..6.

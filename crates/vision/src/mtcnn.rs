@@ -79,12 +79,14 @@ impl Mtcnn {
         // is at most half the size of such a copy is resized from it rather than from the whole
         // image: the area-average resize costs as many reads as its source has pixels, and with
         // a large smallest face (video frames decoded at 1280 px for their faces) every level
-        // is a small fraction of the image. Photos (smallest face 20 px, first level at 0.6)
-        // never use a copy.
+        // is a small fraction of the image. Only when the first level already is (the smallest
+        // face at least 24 px: video frames): photos and query boxes (20 px, first level at
+        // 0.6) are detected exactly as before, and their calibrations stand.
+        let use_halves = m <= 0.5;
         let mut halves = vec![std::borrow::Cow::Borrowed(img)];
         for scale in scales {
             let mut k = 0;
-            while scale * (1 << (k + 1)) as f32 <= 0.5 {
+            while use_halves && scale * (1 << (k + 1)) as f32 <= 0.5 {
                 k += 1;
             }
             while halves.len() <= k {

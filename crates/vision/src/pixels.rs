@@ -196,7 +196,10 @@ pub fn halve_float(image: &FloatImage) -> FloatImage {
     for y in 0..h {
         for x in 0..w {
             for c in 0..3 {
-                let sum = at(2 * x, 2 * y, c) + at(2 * x + 1, 2 * y, c) + at(2 * x, 2 * y + 1, c) + at(2 * x + 1, 2 * y + 1, c);
+                let sum = at(2 * x, 2 * y, c)
+                    + at(2 * x + 1, 2 * y, c)
+                    + at(2 * x, 2 * y + 1, c)
+                    + at(2 * x + 1, 2 * y + 1, c);
                 out.data[(y * w + x) * 3 + c] = sum / 4.0;
             }
         }
