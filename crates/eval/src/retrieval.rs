@@ -69,6 +69,24 @@ pub struct RetrievalReport {
     pub tpir_at_fpir_5pct: f64,
     /// Negative photos FPIR was measured on (none: on the queries' wrong hits).
     pub negatives: Option<usize>,
+    /// Face route with a stricter threshold for less certain faces: the two bands' own figures
+    /// (their 5%-FPIR points are what the manifest's two thresholds are calibrated from).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quality_bands: Option<[BandReport; 2]>,
+}
+
+/// One face-quality band of a face retrieval run (`below` the detector score cut, or not).
+#[derive(Debug, Clone, Serialize)]
+pub struct BandReport {
+    pub low_quality: bool,
+    pub queries: usize,
+    /// TPIR and FPIR at the threshold the band's faces were matched at.
+    pub threshold: f32,
+    pub tpir: f64,
+    pub fpir: f64,
+    /// The band's own 5%-FPIR point, and TPIR there.
+    pub threshold_for_fpir_5pct: f32,
+    pub tpir_at_fpir_5pct: f64,
 }
 
 /// Reads groundtruth.csv (plain comma-separated, header first).
@@ -176,6 +194,9 @@ pub fn retrieval(models: &Models, store: &Store, spec: &RetrievalSpec) -> Result
         };
         let response = searcher.search(&Query::Image { image, bbox: None }, &options)?;
         stats.latencies.push(response.latency_ms);
+        // The threshold this query's matches had to clear: the face route's depends on how sure
+        // the detector was of the query face.
+        let applied = response.query_face.map_or(threshold, |f| f.threshold);
         let query_absent = absent_value(q);
         let ranked: Vec<Ranked> = response
             .groups
@@ -195,7 +216,10 @@ pub fn retrieval(models: &Models, store: &Store, spec: &RetrievalSpec) -> Result
         if !response.groups.iter().any(|g| g.route == spec.route) {
             stats.no_region += 1;
         }
-        stats.add(&ranked, relevant, threshold);
+        stats.add(&ranked, relevant, applied);
+        stats
+            .low_quality
+            .push(response.query_face.is_some_and(|f| f.threshold > threshold));
     }
     if !spec.negatives.is_empty() {
         let options = SearchOptions {
@@ -210,7 +234,8 @@ pub fn retrieval(models: &Models, store: &Store, spec: &RetrievalSpec) -> Result
             threshold,
         );
     }
-    Ok(stats.report(threshold, gallery_ids.len()))
+    let banded = spec.route == Route::Person && models.face_low_quality.is_some() && spec.negatives.is_empty();
+    Ok(stats.report(threshold, gallery_ids.len(), banded))
 }
 
 /// The best score each negative photo gets (-inf when it gets nothing, e.g. no face in it).
@@ -265,6 +290,18 @@ struct Stats {
     right_first: Vec<f32>,
     /// Negative photos searched, when FPIR is measured on them.
     negatives: Option<usize>,
+    /// Per query: its face was matched at the stricter, low-quality threshold.
+    low_quality: Vec<bool>,
+    /// Per query: what it was matched at and what it got.
+    per_query: Vec<Outcome>,
+}
+
+/// One query of a retrieval run: the threshold applied, its first hit's score when that hit is
+/// right, and its best impostor's score.
+struct Outcome {
+    threshold: f32,
+    right_first: Option<f32>,
+    impostor: f32,
 }
 
 impl Stats {
@@ -282,9 +319,10 @@ impl Stats {
             }
         }
         self.ap_sum += precision_sum / relevant as f64;
-        if let Some(first) = ranked.first().filter(|r| r.right) {
-            self.right_first.push(first.score);
-            self.tp += usize::from(first.score >= threshold);
+        let right_first = ranked.first().filter(|r| r.right).map(|r| r.score);
+        if let Some(score) = right_first {
+            self.right_first.push(score);
+            self.tp += usize::from(score >= threshold);
         }
         let impostor = ranked
             .iter()
@@ -294,6 +332,11 @@ impl Stats {
             self.fp += 1;
         }
         self.impostor.push(impostor);
+        self.per_query.push(Outcome {
+            threshold,
+            right_first,
+            impostor,
+        });
     }
 
     /// FPIR from negative photos' best scores instead of the queries' best wrong hits.
@@ -303,14 +346,12 @@ impl Stats {
         self.impostor = best;
     }
 
-    fn report(mut self, threshold: f32, gallery: usize) -> RetrievalReport {
+    fn report(mut self, threshold: f32, gallery: usize, banded: bool) -> RetrievalReport {
         let n = self.queries.max(1) as f64;
         let pct = |p: f64| percentile(&self.latencies, p);
-        self.impostor.sort_by(|a, b| b.total_cmp(a));
-        // Allow floor(5%) impostors above the threshold: it sits just above the next one.
         let impostor_queries = self.negatives.unwrap_or(self.queries);
-        let allowed = impostor_queries / 20;
-        let threshold_5 = self.impostor.get(allowed).map_or(f32::NEG_INFINITY, |s| s + 1e-4);
+        let threshold_5 = five_percent_point(&mut self.impostor, impostor_queries);
+        let quality_bands = banded.then(|| [self.band(false), self.band(true)]);
         RetrievalReport {
             queries: self.queries,
             recall_at_1: self.hit1 as f64 / n,
@@ -326,8 +367,41 @@ impl Stats {
             gallery,
             threshold_for_fpir_5pct: threshold_5,
             tpir_at_fpir_5pct: self.right_first.iter().filter(|s| **s >= threshold_5).count() as f64 / n,
+            quality_bands,
         }
     }
+
+    /// The figures of the queries in one face-quality band.
+    fn band(&self, low_quality: bool) -> BandReport {
+        let rows: Vec<&Outcome> = self
+            .per_query
+            .iter()
+            .zip(&self.low_quality)
+            .filter(|(_, low)| **low == low_quality)
+            .map(|(row, _)| row)
+            .collect();
+        let n = rows.len().max(1) as f64;
+        let mut impostors: Vec<f32> = rows.iter().map(|r| r.impostor).collect();
+        let point = five_percent_point(&mut impostors, rows.len());
+        let rate = |hit: &dyn Fn(&Outcome) -> bool| rows.iter().filter(|r| hit(r)).count() as f64 / n;
+        BandReport {
+            low_quality,
+            queries: rows.len(),
+            threshold: rows.first().map_or(f32::NAN, |r| r.threshold),
+            tpir: rate(&|r| r.right_first.is_some_and(|s| s >= r.threshold)),
+            fpir: rate(&|r| r.impostor >= r.threshold),
+            threshold_for_fpir_5pct: point,
+            tpir_at_fpir_5pct: rate(&|r| r.right_first.is_some_and(|s| s >= point)),
+        }
+    }
+}
+
+/// The lowest threshold at which at most 5% of `queries` have an impostor at or above it, from
+/// their best impostor scores (sorted here, best first): it sits just above the impostor that
+/// would be one too many.
+fn five_percent_point(impostors: &mut [f32], queries: usize) -> f32 {
+    impostors.sort_by(|a, b| b.total_cmp(a));
+    impostors.get(queries / 20).map_or(f32::NEG_INFINITY, |s| s + 1e-4)
 }
 
 /// The `p`-quantile (0..=1) of `values` by the nearest rank; 0 for none. Every latency figure of

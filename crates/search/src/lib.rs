@@ -96,6 +96,17 @@ pub struct SearchResponse {
     /// For a box on a video: other videos that show the same footage (a re-encode, a repost),
     /// each at the matching moment with the box carried onto it.
     pub copies: Vec<CopyHit>,
+    /// The face the person route searched with, when it ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub query_face: Option<QueryFace>,
+}
+
+/// What the person route knew of the query's face: how sure the detector was of it, and so the
+/// threshold its matches had to clear (stricter for less certain faces, issue 13).
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct QueryFace {
+    pub detector_score: f32,
+    pub threshold: f32,
 }
 
 /// Knobs of one search.
@@ -232,6 +243,10 @@ impl Searcher {
             Some(_) => privacy::OptedOut::load(&self.store, &face_space, self.models.face_threshold)?,
             None => privacy::OptedOut::default(),
         };
+        let query_face = routes.face.as_ref().map(|_| QueryFace {
+            detector_score: routes.face_score,
+            threshold: self.models.face_threshold_for(routes.face_score),
+        });
         let ctx = rank::Context {
             store: &self.store,
             allowed: allowed.as_ref(),
@@ -240,7 +255,7 @@ impl Searcher {
             limit: options.limit,
             apply_thresholds: options.apply_thresholds,
             opted_out: &opted_out.tracks,
-            face_threshold: self.models.face_threshold,
+            face_threshold: query_face.map_or(self.models.face_threshold, |f| f.threshold),
         };
         let mut groups = Vec::new();
         let mut products = Vec::new();
@@ -295,6 +310,7 @@ impl Searcher {
             groups,
             products,
             copies,
+            query_face,
         })
     }
 

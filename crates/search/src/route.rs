@@ -16,6 +16,9 @@ const DETECT_MARGIN: f32 = 0.25;
 pub(crate) struct Routes {
     /// The identity vector of the face in the box, when there is one.
     pub face: Option<Vec<f32>>,
+    /// The detector's score of that face: how sure it is that a whole, clear face is there
+    /// (the person route's threshold depends on it, `Models::face_threshold_for`).
+    pub face_score: f32,
     pub item: bool,
 }
 
@@ -56,7 +59,11 @@ pub(crate) fn plan(
     only: Option<crate::Route>,
 ) -> Result<Routes, SearchError> {
     if only == Some(crate::Route::Item) {
-        return Ok(Routes { face: None, item: true });
+        return Ok(Routes {
+            face: None,
+            face_score: 0.0,
+            item: true,
+        });
     }
     let (w, h) = (image.width() as f32, image.height() as f32);
     let area = bbox.expand(DETECT_MARGIN).clamp_to(w, h).unwrap_or(*bbox);
@@ -73,6 +80,7 @@ pub(crate) fn plan(
     let Some(face) = face else {
         return Ok(Routes {
             face: None,
+            face_score: 0.0,
             item: only.is_none(),
         });
     };
@@ -83,6 +91,7 @@ pub(crate) fn plan(
         .remove(0);
     Ok(Routes {
         face: Some(embedding),
+        face_score: face.score,
         item: only.is_none() && share < FACE_SHARE_FOR_PERSON_ONLY,
     })
 }

@@ -145,7 +145,20 @@ pub struct Models {
     /// Cosine of two face vectors above which search calls them the same person (calibrated
     /// for this embedder, from the manifest).
     pub face_threshold: f32,
+    /// The stricter threshold for faces the detector is less sure of (see
+    /// [`manifest::LowQualityFaces`]); `None`: one threshold for every face.
+    pub face_low_quality: Option<manifest::LowQualityFaces>,
     pub image_encoder: Arc<dyn ImageEncoder>,
+}
+
+impl Models {
+    /// The threshold a face found with `detector_score` is matched at.
+    pub fn face_threshold_for(&self, detector_score: f32) -> f32 {
+        match self.face_low_quality {
+            Some(low) if detector_score < low.below_detector_score => low.threshold.max(self.face_threshold),
+            _ => self.face_threshold,
+        }
+    }
 }
 
 impl Models {
@@ -221,6 +234,7 @@ impl Models {
             face_detector: Arc::new(detector),
             face_embedder: embedder,
             face_threshold,
+            face_low_quality: manifest.face_embedder.low_quality(),
             image_encoder: Arc::new(encoder),
         })
     }

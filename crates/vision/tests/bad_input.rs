@@ -144,3 +144,38 @@ fn issue13_flip_is_a_configuration_of_its_own_with_its_own_threshold() {
     assert!((norm(&a) - 1.0).abs() < 1e-4, "fused vectors have unit length");
     assert!(cos > 0.9 && cos < 0.99999, "flipped vs plain cosine {cos}");
 }
+
+/// Issue 13, face quality: faces the detector is less sure of are matched at the stricter
+/// threshold the manifest calibrates for them; a band that would be looser than the embedder's
+/// own threshold is not (it only ever makes matching stricter).
+#[test]
+fn issue13_less_certain_faces_are_matched_at_the_stricter_threshold() {
+    let shipped = common::models();
+    let low = shipped
+        .face_low_quality
+        .expect("the shipped manifest calibrates a low-quality band");
+    assert!(low.threshold > shipped.face_threshold, "{low:?}");
+    assert_eq!(shipped.face_threshold_for(1.0), shipped.face_threshold);
+    assert_eq!(
+        shipped.face_threshold_for(low.below_detector_score),
+        shipped.face_threshold
+    );
+    assert_eq!(
+        shipped.face_threshold_for(low.below_detector_score - 0.01),
+        low.threshold
+    );
+
+    let dir = models_copy();
+    let path = dir.path().join("manifest.json");
+    let mut manifest: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    manifest["face_embedder"]["low_quality"]["threshold"] = (shipped.face_threshold - 0.1).into();
+    std::fs::write(&path, manifest.to_string()).unwrap();
+    let looser = Models::load(dir.path(), None).unwrap();
+    assert_eq!(looser.face_threshold_for(0.5), looser.face_threshold);
+
+    manifest["face_embedder"].as_object_mut().unwrap().remove("low_quality");
+    std::fs::write(&path, manifest.to_string()).unwrap();
+    let single = Models::load(dir.path(), None).unwrap();
+    assert!(single.face_low_quality.is_none());
+    assert_eq!(single.face_threshold_for(0.5), single.face_threshold);
+}

@@ -113,6 +113,18 @@ pub fn run(global: &GlobalArgs, cmd: EvalCommand) -> anyhow::Result<()> {
             r.threshold_for_fpir_5pct,
             r.tpir_at_fpir_5pct
         );
+        for band in r.quality_bands.iter().flatten() {
+            println!(
+                "  {} faces: {} queries at {:.3}: TPIR {:.3}  FPIR {:.3}   (the band's 5% point {:.3}, with TPIR {:.3})",
+                if band.low_quality { "less certain" } else { "clear" },
+                band.queries,
+                band.threshold,
+                band.tpir,
+                band.fpir,
+                band.threshold_for_fpir_5pct,
+                band.tpir_at_fpir_5pct
+            );
+        }
         println!(
             "latency p50 {:.0} ms  p95 {:.0} ms   queries with no face/region: {}",
             r.p50_ms, r.p95_ms, r.no_query_region
