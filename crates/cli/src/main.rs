@@ -63,7 +63,11 @@ enum Command {
 }
 
 fn main() -> std::process::ExitCode {
+    restore_default_sigpipe();
     let cli = Cli::parse();
+    // Whether the command was asked for JSON: its errors are then JSON too (on stdout, where a
+    // script reads the answer), not only text on stderr.
+    let json = std::env::args().any(|a| a == "--json");
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("GLINT_LOG").unwrap_or_else(|_| "warn".into()))
         .with_writer(std::io::stderr)
@@ -87,9 +91,28 @@ fn main() -> std::process::ExitCode {
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
+        // The command printed its answer (which lists the failures) and only asks for the code.
+        Err(e) if e.downcast_ref::<commands::SomeFailed>().is_some() => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::from(commands::SomeFailed::EXIT_CODE)
+        }
         Err(e) => {
+            if json {
+                println!("{}", serde_json::json!({ "error": format!("{e:#}") }));
+            }
             eprintln!("error: {e:#}");
             std::process::ExitCode::FAILURE
         }
+    }
+}
+
+/// Rust ignores SIGPIPE, so `glint media list --json | head` would make every later print fail
+/// and `println!` panic ("failed printing to stdout: Broken pipe"). Like other command-line
+/// tools, glint is ended quietly by the signal instead when its reader goes away.
+fn restore_default_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: called first thing in main, before any thread exists; SIG_DFL is a valid handler.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }

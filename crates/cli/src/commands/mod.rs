@@ -16,3 +16,22 @@ pub mod search;
 pub mod serve;
 pub mod tokens;
 pub mod worker;
+
+/// A command did its work and printed its answer, but some of its inputs failed (e.g. files
+/// `glint ingest` could not index): the process exits with [`SomeFailed::EXIT_CODE`] so that a
+/// script notices, while what succeeded is kept.
+#[derive(Debug)]
+pub struct SomeFailed(pub String);
+
+impl SomeFailed {
+    /// Exit status for "done, but some inputs failed" (1 is "the command itself failed").
+    pub const EXIT_CODE: u8 = 2;
+}
+
+impl std::fmt::Display for SomeFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for SomeFailed {}
