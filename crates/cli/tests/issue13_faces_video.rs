@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{eval, glint, json};
+use common::{composited, figure};
 
 const RECALL_1: f64 = 0.86;
 const RECALL_5: f64 = 0.95;
@@ -17,17 +17,9 @@ const FPIR: f64 = 0.10;
 
 #[test]
 fn issue13_a_boxed_face_finds_the_person_in_other_videos() {
-    let dir = tempfile::tempdir().unwrap();
-    let r = json(
-        glint(&dir.path().join("data"))
-            .args(["eval", "composited", "--route", "face", "--json", "--set"])
-            .arg(eval("videos_composited_faces")),
-    );
-    println!("{r}");
-    let figure = |k: &str| r[k].as_f64().unwrap_or_else(|| panic!("no {k} in {r}"));
-    assert_eq!(figure("queries") as usize, 101, "{r}");
-    assert!(figure("recall@1") >= RECALL_1, "{r}");
-    assert!(figure("recall@5") >= RECALL_5, "{r}");
-    assert!(figure("tpir") >= TPIR, "{r}");
-    assert!(figure("fpir") <= FPIR, "{r}");
+    let r = composited("face", "videos_composited_faces", 101);
+    assert!(figure(&r, "recall@1") >= RECALL_1, "{r}");
+    assert!(figure(&r, "recall@5") >= RECALL_5, "{r}");
+    assert!(figure(&r, "tpir") >= TPIR, "{r}");
+    assert!(figure(&r, "fpir") <= FPIR, "{r}");
 }

@@ -6,22 +6,14 @@
 
 mod common;
 
-use common::{eval, glint, json};
+use common::{composited, figure};
 
 const RECALL_1: f64 = 0.62;
 const RECALL_5: f64 = 0.78;
 
 #[test]
 fn issue13_a_boxed_product_finds_its_other_videos() {
-    let dir = tempfile::tempdir().unwrap();
-    let r = json(
-        glint(&dir.path().join("data"))
-            .args(["eval", "composited", "--route", "item", "--json", "--set"])
-            .arg(eval("videos_composited_products")),
-    );
-    println!("{r}");
-    let figure = |k: &str| r[k].as_f64().unwrap_or_else(|| panic!("no {k} in {r}"));
-    assert_eq!(figure("queries") as usize, 48, "{r}");
-    assert!(figure("recall@1") >= RECALL_1, "{r}");
-    assert!(figure("recall@5") >= RECALL_5, "{r}");
+    let r = composited("item", "videos_composited_products", 48);
+    assert!(figure(&r, "recall@1") >= RECALL_1, "{r}");
+    assert!(figure(&r, "recall@5") >= RECALL_5, "{r}");
 }

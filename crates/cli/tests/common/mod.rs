@@ -55,3 +55,22 @@ pub fn media_id(data: &Path, name: &str) -> String {
         .unwrap()
         .to_string()
 }
+
+/// `glint eval composited --route ROUTE --json` on the composited set `set` (a fresh library),
+/// with its report printed and its query count checked.
+pub fn composited(route: &str, set: &str, queries: usize) -> Value {
+    let dir = tempfile::tempdir().unwrap();
+    let r = json(
+        glint(&dir.path().join("data"))
+            .args(["eval", "composited", "--route", route, "--json", "--set"])
+            .arg(eval(set)),
+    );
+    println!("{r}");
+    assert_eq!(r["queries"].as_u64(), Some(queries as u64), "{r}");
+    r
+}
+
+/// A figure of a JSON report; panics with the report when it is missing.
+pub fn figure(r: &Value, key: &str) -> f64 {
+    r[key].as_f64().unwrap_or_else(|| panic!("no {key} in {r}"))
+}
