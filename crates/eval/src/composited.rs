@@ -262,12 +262,6 @@ fn judge_hits(scenes: &[Scene], query: &Scene, names: &HashMap<String, String>, 
     judge(scenes, query, named)
 }
 
-/// The threshold `answer`'s hits had to clear: the face route's depends on how sure the detector
-/// was of the query face (`SearchResponse::query_face`), the item route's is fixed.
-fn applied(answer: &glint_search::SearchResponse, threshold: f32) -> f32 {
-    answer.query_face.map_or(threshold, |f| f.threshold)
-}
-
 /// The first hit a user is shown, of hits judged from a thresholds-on answer: the best one if
 /// its best sighting outside the query's own scene clears the threshold (see the header: the
 /// search itself only held the media's best score, own scene included, to it).
@@ -338,7 +332,10 @@ pub fn composited(
         let answer = searcher.search(&query, &shipped)?;
         latencies.push(answer.latency_ms);
         let shown = route_hits(&answer, route).unwrap_or_default();
-        let top = shown_top(&judge_hits(&scenes, q, &names_all, shown), applied(&answer, threshold));
+        let top = shown_top(
+            &judge_hits(&scenes, q, &names_all, shown),
+            crate::applied_threshold(&answer, threshold),
+        );
         tp += usize::from(top.is_some_and(|j| j.right));
     }
 
@@ -350,7 +347,10 @@ pub fn composited(
     for q in &absent {
         let answer = searcher.search(&media_query(&ids_even, q)?, &shipped)?;
         let shown = route_hits(&answer, route).unwrap_or_default();
-        let top = shown_top(&judge_hits(&scenes, q, &names_even, shown), applied(&answer, threshold));
+        let top = shown_top(
+            &judge_hits(&scenes, q, &names_even, shown),
+            crate::applied_threshold(&answer, threshold),
+        );
         fpir_hits += usize::from(top.is_some());
     }
 

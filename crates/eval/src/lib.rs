@@ -12,3 +12,9 @@ pub mod composited;
 pub mod copies;
 pub mod retrieval;
 pub mod video;
+
+/// The threshold `answer`'s hits had to clear: the person route's depends on how sure the
+/// detector was of the query face (`SearchResponse::query_face`); otherwise the route's own.
+pub(crate) fn applied_threshold(answer: &glint_search::SearchResponse, route_threshold: f32) -> f32 {
+    answer.query_face.map_or(route_threshold, |f| f.threshold)
+}

@@ -194,9 +194,6 @@ pub fn retrieval(models: &Models, store: &Store, spec: &RetrievalSpec) -> Result
         };
         let response = searcher.search(&Query::Image { image, bbox: None }, &options)?;
         stats.latencies.push(response.latency_ms);
-        // The threshold this query's matches had to clear: the face route's depends on how sure
-        // the detector was of the query face.
-        let applied = response.query_face.map_or(threshold, |f| f.threshold);
         let query_absent = absent_value(q);
         let ranked: Vec<Ranked> = response
             .groups
@@ -216,10 +213,7 @@ pub fn retrieval(models: &Models, store: &Store, spec: &RetrievalSpec) -> Result
         if !response.groups.iter().any(|g| g.route == spec.route) {
             stats.no_region += 1;
         }
-        stats.add(&ranked, relevant, applied);
-        stats
-            .low_quality
-            .push(response.query_face.is_some_and(|f| f.threshold > threshold));
+        stats.add(&ranked, relevant, crate::applied_threshold(&response, threshold));
     }
     if !spec.negatives.is_empty() {
         let options = SearchOptions {
@@ -290,8 +284,6 @@ struct Stats {
     right_first: Vec<f32>,
     /// Negative photos searched, when FPIR is measured on them.
     negatives: Option<usize>,
-    /// Per query: its face was matched at the stricter, low-quality threshold.
-    low_quality: Vec<bool>,
     /// Per query: what it was matched at and what it got.
     per_query: Vec<Outcome>,
 }
@@ -351,7 +343,7 @@ impl Stats {
         let pct = |p: f64| percentile(&self.latencies, p);
         let impostor_queries = self.negatives.unwrap_or(self.queries);
         let threshold_5 = five_percent_point(&mut self.impostor, impostor_queries);
-        let quality_bands = banded.then(|| [self.band(false), self.band(true)]);
+        let quality_bands = banded.then(|| [self.band(threshold, false), self.band(threshold, true)]);
         RetrievalReport {
             queries: self.queries,
             recall_at_1: self.hit1 as f64 / n,
@@ -371,14 +363,13 @@ impl Stats {
         }
     }
 
-    /// The figures of the queries in one face-quality band.
-    fn band(&self, low_quality: bool) -> BandReport {
+    /// The figures of the queries in one face-quality band: the less certain faces are those
+    /// matched at a stricter threshold than the route's own `threshold`.
+    fn band(&self, threshold: f32, low_quality: bool) -> BandReport {
         let rows: Vec<&Outcome> = self
             .per_query
             .iter()
-            .zip(&self.low_quality)
-            .filter(|(_, low)| **low == low_quality)
-            .map(|(row, _)| row)
+            .filter(|r| (r.threshold > threshold) == low_quality)
             .collect();
         let n = rows.len().max(1) as f64;
         let mut impostors: Vec<f32> = rows.iter().map(|r| r.impostor).collect();

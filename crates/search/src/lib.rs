@@ -230,11 +230,11 @@ impl Searcher {
         let mut routes = routes?;
         let face_space = glint_describe::face_space(&self.models);
         if let Some(face) = routes.face.as_mut() {
-            *face = expansion::expand_face(
+            face.vector = expansion::expand_face(
                 &self.store,
                 &face_space,
                 &prepared.own_tracks,
-                face,
+                &face.vector,
                 self.models.face_threshold,
             )?;
         }
@@ -243,9 +243,9 @@ impl Searcher {
             Some(_) => privacy::OptedOut::load(&self.store, &face_space, self.models.face_threshold)?,
             None => privacy::OptedOut::default(),
         };
-        let query_face = routes.face.as_ref().map(|_| QueryFace {
-            detector_score: routes.face_score,
-            threshold: self.models.face_threshold_for(routes.face_score),
+        let query_face = routes.face.as_ref().map(|f| QueryFace {
+            detector_score: f.detector_score,
+            threshold: self.models.face_threshold_for(f.detector_score),
         });
         let ctx = rank::Context {
             store: &self.store,
@@ -264,10 +264,10 @@ impl Searcher {
             names.push("person");
             // A query showing an opted-out person gets no person hits at all: not even other
             // people's faces, which would otherwise reveal where the opted-out person was.
-            let hits = if opted_out.matches(face) {
+            let hits = if opted_out.matches(&face.vector) {
                 Vec::new()
             } else {
-                rank::faces(&ctx, &face_space, face)?
+                rank::faces(&ctx, &face_space, &face.vector)?
             };
             groups.push(Group {
                 route: Route::Person,
@@ -290,7 +290,7 @@ impl Searcher {
         }
         // A copy shows whatever the box holds, a face included: none for an opted-out person.
         let copies = match copies {
-            Some(_) if routes.face.as_ref().is_some_and(|f| opted_out.matches(f)) => Vec::new(),
+            Some(_) if routes.face.as_ref().is_some_and(|f| opted_out.matches(&f.vector)) => Vec::new(),
             Some(Ok(found)) => found?,
             Some(Err(_)) => return Err(SearchError::Internal("copy search panicked".into())),
             None => Vec::new(),

@@ -14,12 +14,18 @@ const FACE_SHARE_FOR_PERSON_ONLY: f32 = 0.25;
 const DETECT_MARGIN: f32 = 0.25;
 
 pub(crate) struct Routes {
-    /// The identity vector of the face in the box, when there is one.
-    pub face: Option<Vec<f32>>,
-    /// The detector's score of that face: how sure it is that a whole, clear face is there
-    /// (the person route's threshold depends on it, `Models::face_threshold_for`).
-    pub face_score: f32,
+    /// The face in the box, when there is one.
+    pub face: Option<BoxedFace>,
     pub item: bool,
+}
+
+/// The face the person route searches with.
+pub(crate) struct BoxedFace {
+    /// Its identity vector.
+    pub vector: Vec<f32>,
+    /// The detector's score of it: how sure it is that a whole, clear face is there (the person
+    /// route's threshold depends on it, `Models::face_threshold_for`).
+    pub detector_score: f32,
 }
 
 /// The part of `image` inside `bbox` (already clamped to the image).
@@ -59,11 +65,7 @@ pub(crate) fn plan(
     only: Option<crate::Route>,
 ) -> Result<Routes, SearchError> {
     if only == Some(crate::Route::Item) {
-        return Ok(Routes {
-            face: None,
-            face_score: 0.0,
-            item: true,
-        });
+        return Ok(Routes { face: None, item: true });
     }
     let (w, h) = (image.width() as f32, image.height() as f32);
     let area = bbox.expand(DETECT_MARGIN).clamp_to(w, h).unwrap_or(*bbox);
@@ -80,7 +82,6 @@ pub(crate) fn plan(
     let Some(face) = face else {
         return Ok(Routes {
             face: None,
-            face_score: 0.0,
             item: only.is_none(),
         });
     };
@@ -90,8 +91,10 @@ pub(crate) fn plan(
         .embed(&context, std::slice::from_ref(&face))?
         .remove(0);
     Ok(Routes {
-        face: Some(embedding),
-        face_score: face.score,
+        face: Some(BoxedFace {
+            vector: embedding,
+            detector_score: face.score,
+        }),
         item: only.is_none() && share < FACE_SHARE_FOR_PERSON_ONLY,
     })
 }

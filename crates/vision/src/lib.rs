@@ -159,9 +159,7 @@ impl Models {
             _ => self.face_threshold,
         }
     }
-}
 
-impl Models {
     /// Loads every model of `models_dir/manifest.json` after checking its SHA-256. With
     /// `encoder_spec`, the image encoder comes from that stand-alone spec instead.
     pub fn load(models_dir: &Path, encoder_spec: Option<&Path>) -> Result<Self, VisionError> {

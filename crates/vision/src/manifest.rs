@@ -100,9 +100,7 @@ impl FaceEmbedderSpec {
             }),
         }
     }
-}
 
-impl FaceEmbedderSpec {
     /// The stricter band for less certain detections, when this configuration was calibrated
     /// with one.
     pub fn low_quality(&self) -> Option<LowQualityFaces> {

@@ -185,7 +185,9 @@ pub fn resize_float(image: &FloatImage, out_w: usize, out_h: usize) -> FloatImag
 }
 
 /// `image` at half its width and height (rounded down, at least 1x1), each pixel the mean of a
-/// 2x2 block: a cheap first step for resizes to a small fraction of a large image.
+/// 2x2 block: a cheap first step for resizes to a small fraction of a large image. Unlike
+/// [`resize_float`] to half the size, an odd last column or row is dropped, not spread, so the
+/// copy stays at exactly half the scale (MTCNN maps its boxes back by that factor).
 pub fn halve_float(image: &FloatImage) -> FloatImage {
     let (w, h) = ((image.width / 2).max(1), (image.height / 2).max(1));
     let mut out = FloatImage::zeros(w, h);
