@@ -14,16 +14,30 @@ pub(crate) enum ImageRef {
     Local(PathBuf),
 }
 
-/// Whether `s` is an absolute http(s) URL with a host and no blanks.
+/// Whether `s` is an absolute http(s) URL with a host, no credentials and no blanks.
 pub(crate) fn is_http_url(s: &str) -> bool {
-    let lower = s.to_ascii_lowercase();
-    let rest = lower.strip_prefix("https://").or_else(|| lower.strip_prefix("http://"));
-    match rest {
-        Some(rest) => {
-            let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-            !host.is_empty() && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+    // Parsed by the WHATWG rules browsers use, so Glint and the shopper's browser agree on
+    // where a link goes. Credentials are refused: in `https://shop.example@evil.example/` the
+    // host a reader sees first is not the one the browser opens.
+    if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return false;
+    }
+    // WHATWG forgives `https:example.com` and `https:///a.jpg` (a host after extra slashes);
+    // a feed's link is written out in full or refused.
+    if !s
+        .split_once("://")
+        .is_some_and(|(_, rest)| !rest.is_empty() && !rest.starts_with(['/', '\\']))
+    {
+        return false;
+    }
+    match url::Url::parse(s) {
+        Ok(u) => {
+            matches!(u.scheme(), "http" | "https")
+                && u.host_str().is_some_and(|h| !h.is_empty())
+                && u.username().is_empty()
+                && u.password().is_none()
         }
-        None => false,
+        Err(_) => false,
     }
 }
 
@@ -102,6 +116,17 @@ mod tests {
         assert!(!is_http_url("ftp://example.com/a.jpg"));
         assert!(!is_http_url("https://exa mple.com"));
         assert!(!is_http_url("javascript:alert(1)"));
+    }
+
+    /// Issue 17: a link whose visible "host" is a user name.
+    #[test]
+    fn issue17_urls_with_credentials_are_refused() {
+        assert!(!is_http_url("https://shop@evil.example"));
+        assert!(!is_http_url("https://shop.example:pw@evil.example/p1"));
+        assert!(!is_http_url("https://"));
+        assert!(!is_http_url("https://exa mple.com"));
+        assert!(is_http_url("https://shop.example:8443/p?id=1#top"));
+        assert!(is_http_url("http://[::1]/a.jpg"));
     }
 
     #[test]

@@ -48,7 +48,7 @@ pub fn unpack_zip(archive: &Path, dest: &Path, limits: ZipLimits) -> Result<Path
     let mut total = 0u64;
     for i in 0..zip.len() {
         let mut entry = zip.by_index(i).map_err(|e| bad(e.to_string()))?;
-        let name = entry.name().to_string();
+        let name = entry.name().map_err(|e| bad(e.to_string()))?.to_string();
         let relative =
             safe_name(&name).ok_or_else(|| bad(format!("entry name {name:?} is absolute or leaves the archive")))?;
         if entry.is_symlink() {

@@ -44,6 +44,9 @@ pub enum ApiError {
     BadFeed(String),
     #[error("no route {0}")]
     NoRoute(String),
+    /// A known path asked with a method it does not take; `Allow` lists the ones it does.
+    #[error("method not allowed: {0}")]
+    WrongMethod(String),
     #[error("upload larger than the limit of {limit} bytes")]
     TooLarge { limit: u64 },
     /// Too many searches from one client; `Retry-After` says when to try again.
@@ -77,6 +80,7 @@ impl ApiError {
             | ApiError::UnknownProduct { .. }
             | ApiError::Missing(_)
             | ApiError::NoRoute(_) => StatusCode::NOT_FOUND,
+            ApiError::WrongMethod(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::RangeNotSatisfiable { .. } => StatusCode::RANGE_NOT_SATISFIABLE,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -102,6 +106,7 @@ impl ApiError {
             ApiError::BadFeed(_) => "bad_feed",
             ApiError::Missing(_) => "missing",
             ApiError::NoRoute(_) => "no_route",
+            ApiError::WrongMethod(_) => "method_not_allowed",
             ApiError::TooLarge { .. } => "too_large",
             ApiError::RangeNotSatisfiable { .. } => "range_not_satisfiable",
             ApiError::RateLimited { .. } => "rate_limited",

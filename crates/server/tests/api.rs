@@ -16,6 +16,31 @@ async fn healthz_answers_ok() {
     assert_eq!(r.json()["status"], "ok");
 }
 
+/// Issue 17: a version endpoint, and a JSON error (with `Allow`) for a method a path does not take.
+#[tokio::test]
+async fn issue17_version_and_wrong_methods_answer_in_json() {
+    let state = &fixture().state;
+    let v = get(state, "/api/version").await;
+    assert_eq!(v.status, StatusCode::OK);
+    let v = v.json();
+    assert_eq!(v["name"], "glint");
+    assert_eq!(v["version"], env!("CARGO_PKG_VERSION"));
+    let doc = get(state, "/api/openapi.json").await.json();
+    assert_eq!(v["api"], doc["info"]["version"]);
+
+    let put = Request::builder()
+        .method("PUT")
+        .uri("/api/search")
+        .body(Body::empty())
+        .unwrap();
+    let r = call(state, put).await;
+    r.assert_error(405, "method_not_allowed");
+    assert!(r.header("allow").contains("POST"), "Allow: {:?}", r.header("allow"));
+    assert!(r.json()["message"].as_str().unwrap().contains("PUT /api/search"));
+    let codes = &doc["components"]["schemas"]["Error"]["properties"]["code"]["enum"];
+    assert!(codes.as_array().unwrap().contains(&"method_not_allowed".into()));
+}
+
 #[tokio::test]
 async fn openapi_document_describes_exactly_the_routes_of_the_router() {
     let r = get(&fixture().state, "/api/openapi.json").await;

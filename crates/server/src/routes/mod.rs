@@ -50,6 +50,7 @@ pub fn endpoints(config: &ServerConfig) -> Vec<Endpoint> {
     vec![
         endpoint!(Public GET "/healthz" => get(healthz)),
         endpoint!(Public GET "/api/openapi.json" => get(openapi)),
+        endpoint!(Public GET "/api/version" => get(version)),
         endpoint!(Read GET "/api/media" => get(library::list)),
         Endpoint {
             method: Method::POST,
@@ -111,7 +112,11 @@ pub fn app(state: AppState) -> Router {
         // Handlers of one path under several methods merge into one route.
         router = router.route(e.path, e.handler.route_layer(guard));
     }
-    crate::web::routes(router).fallback(no_route).with_state(state)
+    crate::web::routes(router)
+        .fallback(no_route)
+        // After every route: it is set on each of them. axum still adds the `Allow` header.
+        .method_not_allowed_fallback(wrong_method)
+        .with_state(state)
 }
 
 async fn healthz() -> impl IntoResponse {
@@ -127,6 +132,19 @@ async fn openapi() -> impl IntoResponse {
 
 async fn no_route(method: Method, uri: Uri) -> ApiError {
     ApiError::NoRoute(format!("{method} {}", uri.path()))
+}
+
+async fn wrong_method(method: Method, uri: Uri) -> ApiError {
+    ApiError::WrongMethod(format!("{method} {}", uri.path()))
+}
+
+/// What is answering: the program, its version and the API's (the OpenAPI document's) version.
+async fn version() -> impl IntoResponse {
+    Json(serde_json::json!({
+        "name": "glint",
+        "version": env!("CARGO_PKG_VERSION"),
+        "api": crate::openapi::api_version(),
+    }))
 }
 
 /// Runs blocking work (SQLite, decoding, models, file system) off the async threads.
