@@ -12,7 +12,7 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::{ApiError, ServerConfig};
+use crate::{ApiError, AppState, ServerConfig};
 
 /// A token bucket: `burst` requests at once, refilled at `per_second`. A rate that is not a
 /// positive number turns the limit off.
@@ -28,16 +28,51 @@ const MAX_TRACKED: usize = 4096;
 
 /// The client a request came from: its peer address when the server runs on a socket, `None`
 /// in-process (tests calling the router directly), where all requests share one bucket.
+/// Behind a reverse proxy every peer is the proxy; when the peer is one of the configured
+/// `trusted_proxies`, the client is read from `X-Forwarded-For` instead ([`client_ip`]).
 pub(crate) struct Peer(pub Option<IpAddr>);
 
-impl<S: Send + Sync> FromRequestParts<S> for Peer {
+impl FromRequestParts<AppState> for Peer {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(Peer(
-            parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()),
-        ))
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+        let trusted = &state.config().trusted_proxies;
+        Ok(Peer(peer.map(|peer| {
+            if !trusted.contains(&peer) {
+                return peer; // A header from anyone else is whatever they chose to send.
+            }
+            let hops: Vec<&str> = parts
+                .headers
+                .get_all(X_FORWARDED_FOR)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .collect();
+            client_ip(peer, &hops, trusted)
+        })))
     }
+}
+
+const X_FORWARDED_FOR: &str = "x-forwarded-for";
+
+/// The client behind a chain of proxies: `X-Forwarded-For` lists the hops oldest first and each
+/// proxy appends the address it was reached from, so the list is read from the right, past
+/// the trusted proxies; the first address not among them is the client. Only the part the
+/// trusted proxies wrote is believed: an entry that is not an address ends the walk at the
+/// hop that forwarded it, and a client cannot pick its own bucket by sending the header itself.
+pub(crate) fn client_ip(peer: IpAddr, forwarded_for: &[&str], trusted: &[IpAddr]) -> IpAddr {
+    let mut client = peer;
+    for hop in forwarded_for.iter().rev() {
+        if !trusted.contains(&client) {
+            break;
+        }
+        match hop.trim().parse::<IpAddr>() {
+            Ok(ip) => client = ip,
+            Err(_) => break,
+        }
+    }
+    client
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -164,6 +199,32 @@ mod tests {
         // Half a second at 2/s refills one token.
         l.check_rate_at(a, t0 + Duration::from_millis(500)).unwrap();
         assert!(l.check_rate_at(a, t0 + Duration::from_millis(500)).is_err());
+    }
+
+    /// Issue 17: behind a reverse proxy, clients keep their own buckets, and nobody else can
+    /// choose a bucket by sending `X-Forwarded-For`.
+    #[test]
+    fn issue17_clients_behind_a_trusted_proxy_are_told_apart() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let proxy = ip("10.0.0.5");
+        let trusted = [proxy, ip("10.0.0.6")];
+        assert_eq!(client_ip(proxy, &["203.0.113.7"], &trusted), ip("203.0.113.7"));
+        // A client's own header is kept left of what the proxy appended.
+        assert_eq!(
+            client_ip(proxy, &["1.1.1.1", " 203.0.113.7"], &trusted),
+            ip("203.0.113.7")
+        );
+        // Two trusted proxies in a row.
+        assert_eq!(
+            client_ip(proxy, &["198.51.100.1", "2001:db8::1", "10.0.0.6"], &trusted),
+            ip("2001:db8::1")
+        );
+        // Garbage ends the walk at the hop that forwarded it.
+        assert_eq!(client_ip(proxy, &["203.0.113.7", "unknown"], &trusted), proxy);
+        // No header: the proxy itself.
+        assert_eq!(client_ip(proxy, &[], &trusted), proxy);
+        // Untrusted peers are never read through.
+        assert_eq!(client_ip(ip("192.0.2.1"), &["203.0.113.7"], &trusted), ip("192.0.2.1"));
     }
 
     #[test]

@@ -31,6 +31,9 @@ pub struct ServerConfig {
     pub search_queue_wait: Duration,
     /// Searches per client (peer IP) and second, with a burst allowance; over it is 429.
     pub search_rate: RateLimit,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (for the per-client rate
+    /// limit); empty: the peer address is the client, whatever headers say.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Longest a search (with the decoding of its photo) may run before it is answered 504.
     pub work_timeout: Duration,
     /// How uploads are ingested. Its `image_limits` (pixel count) also bound search photos.
@@ -65,6 +68,7 @@ impl Default for ServerConfig {
                 burst: 40.0,
             },
             work_timeout: Duration::from_secs(60),
+            trusted_proxies: Vec::new(),
             ingest: IngestConfig::default(),
             auth: true,
             read_public: true,

@@ -451,6 +451,38 @@ async fn searches_over_the_rate_get_429_with_retry_after() {
     assert_eq!(get(&state, "/healthz").await.status.as_u16(), 200);
 }
 
+/// Issue 17: behind a trusted reverse proxy, each client has its own bucket; a client talking
+/// to the server directly cannot escape its bucket with a forged `X-Forwarded-For`.
+#[tokio::test]
+async fn issue17_the_rate_limit_sees_clients_behind_a_trusted_proxy() {
+    let proxy: std::net::SocketAddr = "10.0.0.5:40000".parse().unwrap();
+    let direct: std::net::SocketAddr = "192.0.2.9:40000".parse().unwrap();
+    let (_dir, state) = empty_state(ServerConfig {
+        search_rate: RateLimit {
+            per_second: 0.01,
+            burst: 1.0,
+        },
+        trusted_proxies: vec![proxy.ip()],
+        ..ServerConfig::default()
+    });
+    let search = |from: std::net::SocketAddr, forwarded: &str| {
+        let mut r = Request::post("/api/search")
+            .header("content-type", "application/json")
+            .header("x-forwarded-for", forwarded)
+            .body(Body::from("{}"))
+            .unwrap();
+        r.extensions_mut().insert(axum::extract::ConnectInfo(from));
+        call(&state, r)
+    };
+    // Two clients behind the proxy: one search each passes, the second of either is limited.
+    search(proxy, "203.0.113.1").await.assert_error(400, "bad_request");
+    search(proxy, "203.0.113.2").await.assert_error(400, "bad_request");
+    search(proxy, "203.0.113.1").await.assert_error(429, "rate_limited");
+    // A direct client's header is not believed: its second search is limited whatever it says.
+    search(direct, "198.51.100.1").await.assert_error(400, "bad_request");
+    search(direct, "198.51.100.2").await.assert_error(429, "rate_limited");
+}
+
 #[tokio::test]
 async fn json_bodies_over_the_limit_are_413_json() {
     let (_dir, state) = empty_state(ServerConfig::default());

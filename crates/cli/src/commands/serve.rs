@@ -40,6 +40,11 @@ pub struct ServeArgs {
     /// servers stay stateless.
     #[arg(long, env = "GLINT_SERVE_INGEST", action = clap::ArgAction::Set)]
     pub ingest_worker: Option<bool>,
+    /// Address of a reverse proxy in front of this server (repeat, or comma-separated in the
+    /// variable): requests from it are counted against the client its `X-Forwarded-For` names,
+    /// so the per-client search rate limit does not put everyone behind the proxy in one bucket.
+    #[arg(long = "trusted-proxy", env = "GLINT_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 pub fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
@@ -52,6 +57,7 @@ pub fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
         loopback: args.bind.ip().is_loopback(),
         face_search: global.faces.search(),
         ingest_worker: args.ingest_worker.unwrap_or(global.database.is_none()),
+        trusted_proxies: args.trusted_proxies,
         ingest: IngestConfig {
             faces: global.faces.indexing(),
             seek_proxies: global.seek_proxies,
