@@ -14,6 +14,7 @@
 //! (feed plus images) for the server, and [`demo`] writes a demo feed from the grocery
 //! evaluation set.
 
+mod currency;
 pub mod demo;
 mod error;
 mod images;

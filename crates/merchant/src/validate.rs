@@ -10,6 +10,7 @@ use serde::Serialize;
 use glint_catalog::{Availability, FeedOffer, FeedProduct, FeedStore};
 use glint_media::DecodeLimits;
 
+use crate::currency;
 use crate::images::{check, is_http_url, ImageRef};
 use crate::parse::{FeedFormat, RawFeed, RawOffer, RawProduct, RawStore};
 
@@ -394,15 +395,34 @@ fn check_offer(
             errors.push(err(row, &field("currency"), "missing"));
             None
         }
-        Some(c) if c.len() == 3 && c.chars().all(|c| c.is_ascii_alphabetic()) => Some(c.to_ascii_uppercase()),
+        Some(c) if currency::minor_units(&c.trim().to_ascii_uppercase()).is_some() => {
+            Some(c.trim().to_ascii_uppercase())
+        }
         Some(c) => {
             errors.push(err(
                 row,
                 &field("currency"),
-                format!("{c:?} is not a 3-letter ISO 4217 code"),
+                format!("{c:?} is not an ISO 4217 currency code in use (e.g. SEK, EUR, USD)"),
             ));
             None
         }
+    };
+    // A price finer than its currency's smallest unit (12.345 SEK, 1200.5 JPY) cannot be charged.
+    let price = match (price, &currency, o.price.as_deref()) {
+        (Some(v), Some(c), Some(written)) => {
+            let units = currency::minor_units(c).unwrap_or(2);
+            if currency::written_decimals(written) > units {
+                errors.push(err(
+                    row,
+                    &field("price"),
+                    format!("{written} has more decimals than {c} has ({units})"),
+                ));
+                None
+            } else {
+                Some(v)
+            }
+        }
+        (price, _, _) => price,
     };
     let offer_url = match &o.url {
         None => {

@@ -172,7 +172,10 @@ fn issue6_malformed_rows_are_reported_and_good_rows_imported() {
          s1,Shop One,p11,Ftp Link,images/Granny-Smith_Iconic.jpg,5,SEK,ftp://example.com/p11,in_stock,,\n\
          s1,Shop One,p12,{long_title},images/Granny-Smith_Iconic.jpg,5,SEK,https://example.com/s1/p12,in_stock,,\n\
          s1,Shop One,p13,Not An Image,images/notes.jpg,5,SEK,https://example.com/s1/p13,in_stock,,\n\
-         s1,Shop One,apple,Granny Smith,images/Granny-Smith_Iconic.jpg,3.5,EUR,https://example.com/s1/apple,out_of_stock,,\n"
+         s1,Shop One,apple,Granny Smith,images/Granny-Smith_Iconic.jpg,3.5,EUR,https://example.com/s1/apple,out_of_stock,,\n\
+         s1,Shop One,p15,Made-Up Money,images/Granny-Smith_Iconic.jpg,5,ABC,https://example.com/s1/p15,in_stock,,\n\
+         s1,Shop One,p16,Half A Yen,images/Granny-Smith_Iconic.jpg,1200.5,JPY,https://example.com/s1/p16,in_stock,,\n\
+         s1,Shop One,p17,Tenth Of An Ore,images/Granny-Smith_Iconic.jpg,12.345,SEK,https://example.com/s1/p17,in_stock,,\n"
     );
     let (dir, feed) = feed_dir(&[JUICE, APPLE], &csv);
     std::fs::write(dir.path().join("images/notes.jpg"), "not a picture").unwrap();
@@ -193,6 +196,9 @@ fn issue6_malformed_rows_are_reported_and_good_rows_imported() {
             (11, "url"),
             (12, "title"),
             (13, "image"),
+            (15, "currency"),
+            (16, "price"),
+            (17, "price"),
         ],
         "{:#?}",
         report.errors
@@ -214,7 +220,18 @@ fn issue6_malformed_rows_are_reported_and_good_rows_imported() {
     );
     assert_eq!(
         (report.rows, report.rows_rejected, report.products_created),
-        (14, 11, 3)
+        (17, 14, 3)
+    );
+    // Issue 17: ISO 4217 codes in use, prices in the currency's smallest unit.
+    assert!(
+        report.errors[11].reason.contains("ISO 4217"),
+        "{}",
+        report.errors[11].reason
+    );
+    assert!(
+        report.errors[12].reason.contains("JPY has (0)"),
+        "{}",
+        report.errors[12].reason
     );
     assert_eq!((report.images_indexed, report.images_not_fetched), (2, 1));
     let products = store.catalog.list_products(None).unwrap();
