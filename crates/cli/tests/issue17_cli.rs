@@ -45,3 +45,47 @@ fn issue17_errors_are_json_under_json() {
     assert!(out.stdout.is_empty());
     assert!(String::from_utf8_lossy(&out.stderr).starts_with("error: "));
 }
+
+/// Issue 17: `serve` settings come from `GLINT_*` variables too (bind address, private reads,
+/// a falsey `GLINT_OPEN` that must not open the server).
+#[test]
+fn issue17_serve_reads_its_settings_from_glint_variables() {
+    use std::io::{BufRead, BufReader};
+
+    let tmp = tempfile::tempdir().unwrap();
+    let token = glint(tmp.path())
+        .args(["tokens", "create", "reader", "--scope", "read"])
+        .output()
+        .unwrap();
+    assert!(token.status.success(), "{}", String::from_utf8_lossy(&token.stderr));
+    let mut server = glint(tmp.path())
+        .arg("serve")
+        .env("GLINT_BIND", "127.0.0.1:0")
+        .env("GLINT_PRIVATE", "1")
+        .env("GLINT_OPEN", "off")
+        .env("GLINT_TRUSTED_PROXIES", "10.0.0.5,10.0.0.6")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = server.stdout.take().unwrap();
+    let line = BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .find(|l| l.contains("Glint is running at http://"));
+    let addr: Option<std::net::SocketAddr> = line
+        .as_deref()
+        .and_then(|l| l.split("http://").nth(1))
+        .and_then(|s| s.split('/').next())
+        .and_then(|s| s.parse().ok());
+    let answers = addr.map(|a| (a, common::http::get(a, "/api/media").map(|r| r.status)));
+    server.kill().ok();
+    server.wait().ok();
+    let (addr, status) = answers.unwrap_or_else(|| panic!("no address in {line:?}"));
+    assert_ne!(addr.port(), 8080, "GLINT_BIND was not used");
+    assert_eq!(
+        status.unwrap(),
+        401,
+        "GLINT_PRIVATE=1 with GLINT_OPEN=off needs a read token"
+    );
+}

@@ -17,23 +17,23 @@ use crate::config::GlobalArgs;
 #[derive(Args)]
 pub struct ServeArgs {
     /// Address to listen on; use 0.0.0.0:PORT to reach it from other machines.
-    #[arg(long, default_value = "127.0.0.1:8080")]
+    #[arg(long, env = "GLINT_BIND", default_value = "127.0.0.1:8080")]
     pub bind: SocketAddr,
     /// Largest accepted upload, in MiB.
-    #[arg(long, default_value_t = 2048, value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
+    #[arg(long, env = "GLINT_MAX_UPLOAD_MB", default_value_t = 2048, value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
     pub max_upload_mb: u64,
     /// No access control at all: anyone who reaches the server may upload and delete (local
     /// demos only).
-    #[arg(long)]
+    #[arg(long, env = "GLINT_OPEN", value_parser = clap::builder::FalseyValueParser::new())]
     pub open: bool,
     /// Require a token with the `read` scope to search and view too (by default reads are public).
-    #[arg(long)]
+    #[arg(long, env = "GLINT_PRIVATE", value_parser = clap::builder::FalseyValueParser::new())]
     pub private: bool,
     /// Longest uploaded video accepted, in minutes.
-    #[arg(long, default_value_t = 240.0)]
+    #[arg(long, env = "GLINT_MAX_VIDEO_MIN", default_value_t = 240.0)]
     pub max_video_min: f64,
     /// Longest time one uploaded video may take to decode and index, in minutes.
-    #[arg(long, default_value_t = 240.0)]
+    #[arg(long, env = "GLINT_MAX_ANALYSIS_MIN", default_value_t = 240.0)]
     pub max_analysis_min: f64,
     /// Whether this server ingests uploads itself, on one background thread. Default: yes on
     /// the embedded library; no with --database, where `glint worker` processes do it and API
