@@ -97,6 +97,15 @@ pub trait JobQueue {
     fn jobs(&self) -> Result<Vec<Job>, CatalogError>;
 
     fn job(&self, id: i64) -> Result<Option<Job>, CatalogError>;
+
+    /// Removes job `id` unless a worker runs it: a queued job is cancelled (never ingested), a
+    /// finished one leaves the list (its media stays). Returns the job as it was, `None` when
+    /// there is no such job, [`CatalogError::JobRunning`] when it runs.
+    fn remove_job(&self, id: i64) -> Result<Option<Job>, CatalogError>;
+
+    /// Removes finished (done or failed) jobs last updated before `before` (unix seconds), so
+    /// the queue does not grow with every file ever ingested; returns how many.
+    fn prune_jobs(&self, before: i64) -> Result<usize, CatalogError>;
 }
 
 /// An opt-out with the identity vectors of its faces, as [`PrivacyCatalog::export_opt_outs`]

@@ -32,6 +32,10 @@ pub const ALL: &[Check] = &[
     ),
     ("track_vectors_and_ids_of_media", track_vectors_and_ids_of_media),
     ("jobs_flow_through_their_states", jobs_flow_through_their_states),
+    (
+        "issue17_jobs_are_cancelled_removed_and_pruned",
+        issue17_jobs_are_cancelled_removed_and_pruned,
+    ),
     ("an_expired_lease_is_claimed_again", an_expired_lease_is_claimed_again),
     ("opt_outs_round_trip", opt_outs_round_trip),
     ("face_search_log_lists_newest_first", face_search_log_lists_newest_first),
@@ -358,6 +362,34 @@ pub fn jobs_flow_through_their_states(c: &dyn Catalog) {
     assert_eq!(jobs[1].media_id.as_deref(), Some("0123456789abcdef"));
     assert_eq!(c.job(ids[1]).unwrap().unwrap().state, JobState::Failed);
     assert!(c.job(9999).unwrap().is_none());
+}
+
+pub fn issue17_jobs_are_cancelled_removed_and_pruned(c: &dyn Catalog) {
+    let ids = c
+        .enqueue(&["a.mp4".into(), "b.jpg".into(), "c.jpg".into()], 2.0)
+        .unwrap();
+    // A queued job is cancelled: no worker ever gets it.
+    let cancelled = c.remove_job(ids[2]).unwrap().unwrap();
+    assert_eq!((cancelled.id, cancelled.state), (ids[2], JobState::Queued));
+    // A running job stays.
+    let running = c.claim_next_job("w1", LEASE).unwrap().unwrap();
+    assert!(matches!(c.remove_job(running.id), Err(CatalogError::JobRunning(id)) if id == running.id));
+    c.finish_job(running.id, "ingested", "0123456789abcdef").unwrap();
+    let failed = c.claim_next_job("w1", LEASE).unwrap().unwrap();
+    c.fail_job(failed.id, "corrupt").unwrap();
+    assert!(
+        c.claim_next_job("w1", LEASE).unwrap().is_none(),
+        "the cancelled job is gone"
+    );
+    // A finished job leaves the list; an unknown one is None.
+    assert_eq!(c.remove_job(failed.id).unwrap().unwrap().state, JobState::Failed);
+    assert!(c.remove_job(failed.id).unwrap().is_none());
+    // Pruning takes finished jobs older than the cut only, never queued ones.
+    let queued = c.enqueue(&["d.mp4".into()], 2.0).unwrap()[0];
+    assert_eq!(c.prune_jobs(0).unwrap(), 0, "nothing finished before 1970");
+    assert_eq!(c.prune_jobs(i64::MAX).unwrap(), 1, "the done job");
+    let left: Vec<i64> = c.jobs().unwrap().iter().map(|j| j.id).collect();
+    assert_eq!(left, vec![queued]);
 }
 
 pub fn an_expired_lease_is_claimed_again(c: &dyn Catalog) {

@@ -19,6 +19,9 @@ pub enum CatalogError {
     UnknownToken(i64),
     #[error("no opt-out with id {0}")]
     UnknownOptOut(i64),
+    /// A job a worker is ingesting now: it can be neither cancelled nor removed.
+    #[error("job {0} is running; it can be removed once it has finished")]
+    JobRunning(i64),
     #[error("an opt-out needs at least one face")]
     EmptyOptOut,
     #[error("unknown scope `{0}` (expected read, write or admin)")]

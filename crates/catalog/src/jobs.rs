@@ -156,4 +156,28 @@ impl JobQueue for SqliteCatalog {
         let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?1");
         Ok(conn.query_row(&sql, [id], job_row).optional()?)
     }
+
+    fn remove_job(&self, id: i64) -> Result<Option<Job>, CatalogError> {
+        let mut conn = self.conn();
+        // IMMEDIATE: no worker can claim the job between the look and the delete.
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?1");
+        let job = tx.query_row(&sql, [id], job_row).optional()?;
+        match &job {
+            Some(j) if j.state == JobState::Running => return Err(CatalogError::JobRunning(id)),
+            Some(_) => {
+                tx.execute("DELETE FROM jobs WHERE id = ?1", [id])?;
+            }
+            None => {}
+        }
+        tx.commit()?;
+        Ok(job)
+    }
+
+    fn prune_jobs(&self, before: i64) -> Result<usize, CatalogError> {
+        Ok(self.conn().execute(
+            "DELETE FROM jobs WHERE state IN ('done', 'failed') AND updated_at < ?1",
+            [before],
+        )?)
+    }
 }

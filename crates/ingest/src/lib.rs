@@ -58,6 +58,9 @@ pub struct IngestConfig {
     /// (`glint_media::SampleOptions::keyframes_only`), with no seek proxy. Several times faster
     /// (docs/benchmarks.md); a video with keyframes far apart is then seen only that often.
     pub keyframes_only: bool,
+    /// How long finished (done or failed) jobs stay listed; older ones are removed after each
+    /// pass over the queue, so the job list does not grow with every file ever ingested.
+    pub job_retention: std::time::Duration,
 }
 
 impl Default for IngestConfig {
@@ -72,6 +75,7 @@ impl Default for IngestConfig {
             max_video_s: 4.0 * 3600.0,
             max_analysis_s: 4.0 * 3600.0,
             keyframes_only: false,
+            job_retention: std::time::Duration::from_secs(7 * 24 * 3600),
         }
     }
 }

@@ -167,6 +167,14 @@ impl Ingestor {
         outcomes.into_iter().collect::<Result<Vec<()>, _>>()?;
         let mut jobs = done.into_inner().unwrap_or_else(|p| p.into_inner());
         jobs.sort_by_key(|j: &JobReport| j.job_id);
+        if !jobs.is_empty() {
+            let retention = i64::try_from(self.config.job_retention.as_secs()).unwrap_or(i64::MAX);
+            let before = glint_catalog::backend::now().saturating_sub(retention);
+            let pruned = self.store.catalog.prune_jobs(before)?;
+            if pruned > 0 {
+                tracing::info!(pruned, "finished jobs past their retention removed");
+            }
+        }
         Ok(RunSummary { jobs })
     }
 

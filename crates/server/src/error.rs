@@ -32,6 +32,9 @@ pub enum ApiError {
     UnknownSighting(u64),
     #[error("no job with id {0}")]
     UnknownJob(i64),
+    /// A job a worker is ingesting: it cannot be removed until it has finished.
+    #[error("job {0} is running; remove it once it has finished")]
+    JobRunning(i64),
     /// A known media or track without its thumbnail or file on disk.
     #[error("{0}")]
     Missing(String),
@@ -81,6 +84,7 @@ impl ApiError {
             | ApiError::Missing(_)
             | ApiError::NoRoute(_) => StatusCode::NOT_FOUND,
             ApiError::WrongMethod(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::JobRunning(_) => StatusCode::CONFLICT,
             ApiError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::RangeNotSatisfiable { .. } => StatusCode::RANGE_NOT_SATISFIABLE,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -101,6 +105,7 @@ impl ApiError {
             ApiError::UnknownMedia(_) => "unknown_media",
             ApiError::UnknownSighting(_) => "unknown_sighting",
             ApiError::UnknownJob(_) => "unknown_job",
+            ApiError::JobRunning(_) => "job_running",
             ApiError::UnknownStore(_) => "unknown_store",
             ApiError::UnknownProduct { .. } => "unknown_product",
             ApiError::BadFeed(_) => "bad_feed",
@@ -134,7 +139,10 @@ impl From<SearchError> for ApiError {
 
 impl From<glint_catalog::CatalogError> for ApiError {
     fn from(e: glint_catalog::CatalogError) -> Self {
-        ApiError::internal(e)
+        match e {
+            glint_catalog::CatalogError::JobRunning(id) => ApiError::JobRunning(id),
+            other => ApiError::internal(other),
+        }
     }
 }
 

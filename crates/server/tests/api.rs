@@ -552,3 +552,68 @@ async fn the_ui_is_served_from_the_binary() {
         assert_eq!(get(state, asset).await.status, StatusCode::OK);
     }
 }
+
+/// Issue 17: jobs can be cancelled while queued (the upload goes too) and removed once
+/// finished, never while running.
+#[tokio::test]
+async fn issue17_jobs_are_cancelled_or_removed_but_not_while_running() {
+    use glint_catalog::JobQueue;
+
+    // No ingest thread here: uploads stay queued until a worker claims them.
+    let (_dir, state) = empty_state(ServerConfig {
+        ingest_worker: false,
+        ..ServerConfig::default()
+    });
+    let secret = writer(&state);
+    let photo = std::fs::read(eval(OBAMA)).unwrap();
+    let upload = |name: &'static str| {
+        let (state, secret, photo) = (state.clone(), secret.clone(), photo.clone());
+        async move {
+            let r = post_form_as(&state, "/api/media", &[("file", Some(name), &photo)], Some(&secret)).await;
+            assert_eq!(r.status, StatusCode::ACCEPTED, "{}", String::from_utf8_lossy(&r.body));
+            r.json()["job_id"].as_i64().unwrap()
+        }
+    };
+    let (first, second) = (upload("a.jpg").await, upload("b.jpg").await);
+    let queued_file = state.store().catalog.job(first).unwrap().unwrap().path;
+    assert!(std::path::Path::new(&queued_file).is_file());
+
+    // Writing needs the write scope.
+    delete_as(&state, &format!("/api/jobs/{first}"), None)
+        .await
+        .assert_error(401, "unauthorized");
+    let cancelled = delete_as(&state, &format!("/api/jobs/{first}"), Some(&secret)).await;
+    assert_eq!(
+        cancelled.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&cancelled.body)
+    );
+    assert_eq!(cancelled.json()["state"], "queued");
+    assert!(
+        !std::path::Path::new(&queued_file).exists(),
+        "a cancelled upload leaves no file"
+    );
+    get(&state, &format!("/api/jobs/{first}"))
+        .await
+        .assert_error(404, "unknown_job");
+    delete_as(&state, &format!("/api/jobs/{first}"), Some(&secret))
+        .await
+        .assert_error(404, "unknown_job");
+
+    // A worker takes the second: it cannot be removed while it runs, and can once failed.
+    let running = state
+        .store()
+        .catalog
+        .claim_next_job("elsewhere", std::time::Duration::from_secs(60))
+        .unwrap()
+        .unwrap();
+    assert_eq!(running.id, second);
+    delete_as(&state, &format!("/api/jobs/{second}"), Some(&secret))
+        .await
+        .assert_error(409, "job_running");
+    state.store().catalog.fail_job(second, "stopped by the test").unwrap();
+    let removed = delete_as(&state, &format!("/api/jobs/{second}"), Some(&secret)).await;
+    assert_eq!(removed.json()["state"], "failed");
+    assert!(get(&state, "/api/jobs").await.json().as_array().unwrap().is_empty());
+}

@@ -130,4 +130,38 @@ impl JobQueue for PgCatalog {
             .map_err(db)?;
         Ok(row.as_ref().map(job_row))
     }
+
+    fn remove_job(&self, id: i64) -> Result<Option<Job>, CatalogError> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction().map_err(db)?;
+        // The row lock keeps a worker from claiming the job between the look and the delete.
+        let job = tx
+            .query_opt(
+                &format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1 FOR UPDATE"),
+                &[&id],
+            )
+            .map_err(db)?
+            .as_ref()
+            .map(job_row);
+        match &job {
+            Some(j) if j.state == JobState::Running => return Err(CatalogError::JobRunning(id)),
+            Some(_) => {
+                tx.execute("DELETE FROM jobs WHERE id = $1", &[&id]).map_err(db)?;
+            }
+            None => {}
+        }
+        tx.commit().map_err(db)?;
+        Ok(job)
+    }
+
+    fn prune_jobs(&self, before: i64) -> Result<usize, CatalogError> {
+        let n = self
+            .conn()?
+            .execute(
+                "DELETE FROM jobs WHERE state IN ('done', 'failed') AND updated_at < $1",
+                &[&before],
+            )
+            .map_err(db)?;
+        Ok(n as usize)
+    }
 }

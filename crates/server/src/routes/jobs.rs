@@ -53,3 +53,20 @@ pub async fn show(State(state): State<AppState>, UrlPath(id): UrlPath<String>) -
     })
     .await
 }
+
+/// Cancels a queued job or removes a finished one (409 while it runs). A cancelled upload's
+/// file goes too: it never became a media. A finished job's file is its media's, and stays.
+pub async fn remove(State(state): State<AppState>, UrlPath(id): UrlPath<String>) -> Result<Json<JobView>, ApiError> {
+    let id: i64 = params::number(&id, "job")?;
+    blocking(move || {
+        let job = state.store().catalog.remove_job(id)?.ok_or(ApiError::UnknownJob(id))?;
+        let path = std::path::Path::new(&job.path);
+        if job.state == JobState::Queued && path.starts_with(state.uploads_dir()) {
+            if let Err(e) = std::fs::remove_file(path) {
+                tracing::warn!(path = %path.display(), "cannot remove a cancelled upload: {e}");
+            }
+        }
+        Ok(Json(JobView::new(&state, job)))
+    })
+    .await
+}

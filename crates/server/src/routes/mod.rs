@@ -67,6 +67,7 @@ pub fn endpoints(config: &ServerConfig) -> Vec<Endpoint> {
         endpoint!(Read GET "/api/tracks/{id}/thumb" => get(files::track_thumb)),
         endpoint!(Read GET "/api/jobs" => get(jobs::list)),
         endpoint!(Read GET "/api/jobs/{id}" => get(jobs::show)),
+        endpoint!(Write DELETE "/api/jobs/{id}" => delete(jobs::remove)),
         Endpoint {
             method: Method::POST,
             path: "/api/search",
