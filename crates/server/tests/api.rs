@@ -557,8 +557,6 @@ async fn the_ui_is_served_from_the_binary() {
 /// finished, never while running.
 #[tokio::test]
 async fn issue17_jobs_are_cancelled_or_removed_but_not_while_running() {
-    use glint_catalog::JobQueue;
-
     // No ingest thread here: uploads stay queued until a worker claims them.
     let (_dir, state) = empty_state(ServerConfig {
         ingest_worker: false,
