@@ -68,9 +68,11 @@ fn issue17_serve_reads_its_settings_from_glint_variables() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let stdout = server.stdout.take().unwrap();
-    let line = BufReader::new(stdout)
-        .lines()
+    // The reader stays open until the server is stopped: glint dies of SIGPIPE, like any
+    // command-line program, when it prints into a closed pipe.
+    let mut lines = BufReader::new(server.stdout.take().unwrap()).lines();
+    let line = lines
+        .by_ref()
         .map_while(Result::ok)
         .find(|l| l.contains("Glint is running at http://"));
     let addr: Option<std::net::SocketAddr> = line
@@ -81,6 +83,7 @@ fn issue17_serve_reads_its_settings_from_glint_variables() {
     let answers = addr.map(|a| (a, common::http::get(a, "/api/media").map(|r| r.status)));
     server.kill().ok();
     server.wait().ok();
+    drop(lines);
     let (addr, status) = answers.unwrap_or_else(|| panic!("no address in {line:?}"));
     assert_ne!(addr.port(), 8080, "GLINT_BIND was not used");
     assert_eq!(
