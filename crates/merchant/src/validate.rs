@@ -390,37 +390,34 @@ fn check_offer(
             }
         },
     };
+    // The code with its minor unit: a price finer than that (12.345 SEK, 1200.5 JPY) cannot be
+    // charged.
     let currency = match o.currency.as_deref() {
         None => {
             errors.push(err(row, &field("currency"), "missing"));
             None
         }
-        Some(c) if currency::minor_units(&c.trim().to_ascii_uppercase()).is_some() => {
-            Some(c.trim().to_ascii_uppercase())
-        }
         Some(c) => {
-            errors.push(err(
-                row,
-                &field("currency"),
-                format!("{c:?} is not an ISO 4217 currency code in use (e.g. SEK, EUR, USD)"),
-            ));
-            None
-        }
-    };
-    // A price finer than its currency's smallest unit (12.345 SEK, 1200.5 JPY) cannot be charged.
-    let price = match (price, &currency, o.price.as_deref()) {
-        (Some(v), Some(c), Some(written)) => {
-            let units = currency::minor_units(c).unwrap_or(2);
-            if currency::written_decimals(written) > units {
+            let code = c.trim().to_ascii_uppercase();
+            let units = currency::minor_units(&code);
+            if units.is_none() {
                 errors.push(err(
                     row,
-                    &field("price"),
-                    format!("{written} has more decimals than {c} has ({units})"),
+                    &field("currency"),
+                    format!("{c:?} is not an ISO 4217 currency code in use (e.g. SEK, EUR, USD)"),
                 ));
-                None
-            } else {
-                Some(v)
             }
+            units.map(|units| (code, units))
+        }
+    };
+    let price = match (price, &currency, o.price.as_deref()) {
+        (Some(_), Some((code, units)), Some(written)) if currency::written_decimals(written) > *units => {
+            errors.push(err(
+                row,
+                &field("price"),
+                format!("{written} has more decimals than {code} has ({units})"),
+            ));
+            None
         }
         (price, _, _) => price,
     };
@@ -462,7 +459,7 @@ fn check_offer(
     Some(FeedOffer {
         store_id: store_id?,
         price: price?,
-        currency: currency?,
+        currency: currency?.0,
         url: offer_url?,
         availability: availability?,
         updated_at,

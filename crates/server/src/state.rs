@@ -168,3 +168,14 @@ pub(crate) fn uploads_dir(data_dir: &Path) -> PathBuf {
     let dir = data_dir.join("uploads");
     std::path::absolute(&dir).unwrap_or(dir)
 }
+
+/// Deletes `path` when it is one of the uploads kept in `uploads`; files indexed in place
+/// belong to their owner and are never touched. A failure is logged, not returned: what the
+/// file belonged to (a media, a job) is already gone.
+pub(crate) fn discard_upload(uploads: &Path, path: &Path) {
+    if path.starts_with(uploads) {
+        if let Err(e) = std::fs::remove_file(path) {
+            tracing::warn!(path = %path.display(), "cannot remove an uploaded file: {e}");
+        }
+    }
+}

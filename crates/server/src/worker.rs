@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use glint_ingest::{IngestConfig, Ingestor, JobReport, Outcome, Progress, Store};
 use glint_vision::Models;
 
-use crate::state::uploads_dir;
+use crate::state::{discard_upload, uploads_dir};
 use crate::ServerError;
 
 /// How far the job being ingested got.
@@ -133,12 +133,8 @@ impl Progress for WorkerProgress {
         *lock(&self.current) = None;
         // An uploaded copy is kept only when it became a media of its own: a duplicate of
         // indexed content, or a file that cannot be ingested, would only fill the disk.
-        let keep = matches!(report.result, Ok(Outcome::Ingested(_)));
-        let path = Path::new(&report.path);
-        if !keep && path.starts_with(&self.uploads) {
-            if let Err(e) = std::fs::remove_file(path) {
-                tracing::warn!(path = %path.display(), "cannot remove unused upload: {e}");
-            }
+        if !matches!(report.result, Ok(Outcome::Ingested(_))) {
+            discard_upload(&self.uploads, Path::new(&report.path));
         }
     }
 }

@@ -7,6 +7,7 @@ use serde::Serialize;
 use glint_catalog::{Job, JobState};
 
 use super::blocking;
+use crate::state::discard_upload;
 use crate::{params, ApiError, AppState};
 
 #[derive(Debug, Serialize)]
@@ -60,11 +61,8 @@ pub async fn remove(State(state): State<AppState>, UrlPath(id): UrlPath<String>)
     let id: i64 = params::number(&id, "job")?;
     blocking(move || {
         let job = state.store().catalog.remove_job(id)?.ok_or(ApiError::UnknownJob(id))?;
-        let path = std::path::Path::new(&job.path);
-        if job.state == JobState::Queued && path.starts_with(state.uploads_dir()) {
-            if let Err(e) = std::fs::remove_file(path) {
-                tracing::warn!(path = %path.display(), "cannot remove a cancelled upload: {e}");
-            }
+        if job.state == JobState::Queued {
+            discard_upload(&state.uploads_dir(), std::path::Path::new(&job.path));
         }
         Ok(Json(JobView::new(&state, job)))
     })

@@ -11,6 +11,7 @@ use glint_catalog::{MediaRecord, TrackRecord};
 
 use super::blocking;
 use crate::routes::upload::display_name;
+use crate::state::discard_upload;
 use crate::{params, ApiError, AppState};
 
 /// A media as the API shows it: the catalog record plus a name fit for people.
@@ -73,12 +74,7 @@ pub async fn remove(State(state): State<AppState>, UrlPath(id): UrlPath<String>)
     blocking(move || {
         let media = lookup(&state, &id)?;
         glint_ingest::remove_media(state.store(), &media.id)?;
-        let path = Path::new(&media.path);
-        if path.starts_with(state.uploads_dir()) {
-            if let Err(e) = std::fs::remove_file(path) {
-                tracing::warn!(path = %path.display(), "cannot remove uploaded file: {e}");
-            }
-        }
+        discard_upload(&state.uploads_dir(), Path::new(&media.path));
         tracing::info!(id = %media.id, "media deleted");
         Ok(StatusCode::NO_CONTENT)
     })
