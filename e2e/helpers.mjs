@@ -98,11 +98,10 @@ export async function seed(url, files) {
   }
   const deadline = Date.now() + 90_000;
   for (;;) {
-    const jobs = await (await fetch(`${url}/api/jobs`)).json();
-    const list = Array.isArray(jobs) ? jobs : jobs.jobs || [];
+    const list = (await (await fetch(`${url}/api/jobs?limit=1000`)).json()).results;
     const failed = list.filter((j) => j.state === 'failed');
     if (failed.length) throw new Error(`indexing failed: ${JSON.stringify(failed)}`);
-    const media = await (await fetch(`${url}/api/media`)).json();
+    const media = (await (await fetch(`${url}/api/media?limit=1000`)).json()).results;
     if (media.length >= files.length && list.every((j) => j.state === 'done')) return media;
     if (Date.now() > deadline) throw new Error('indexing did not finish in 90 s');
     await sleep(300);

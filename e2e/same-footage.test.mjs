@@ -17,7 +17,7 @@ test('a face in a video finds the compressed copy of the footage at the same mom
   const { browser, page, errors } = await openBrowser();
   try {
     const media = await seed(server.url, [PRISTINE, DISTORTED]);
-    const id = (name) => media.find((m) => m.path.endsWith(name)).id;
+    const id = (name) => media.find((m) => m.name === name).id;
     const [pristine, distorted] = [id('carphone_pristine.mp4'), id('carphone_distorted.mp4')];
 
     await page.goto(`${server.url}/#/media/${pristine}`);

@@ -157,6 +157,8 @@ pub struct Offer {
     pub currency: String,
     pub url: String,
     pub availability: Availability,
+    /// When the merchant last confirmed the offer (Unix seconds; RFC 3339 when serialized).
+    #[serde(serialize_with = "glint_types::serialize_rfc3339")]
     pub updated_at: i64,
 }
 

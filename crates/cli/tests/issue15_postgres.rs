@@ -123,9 +123,7 @@ fn all_jobs_finished(addr: SocketAddr, expected: usize, timeout: Duration) -> Ve
 }
 
 fn media_ids(addr: SocketAddr) -> BTreeSet<String> {
-    http::get(addr, "/api/media")
-        .unwrap()
-        .json()
+    http::get(addr, "/api/media?limit=1000").unwrap().json()["results"]
         .as_array()
         .unwrap()
         .iter()

@@ -55,6 +55,10 @@ const STEP_SLACK: f64 = 0.6;
 #[derive(Debug, Clone, Serialize)]
 pub struct CopyHit {
     pub media_id: String,
+    /// The file's name, for people.
+    pub name: String,
+    /// Where the file lies on this machine (the CLI prints it; the HTTP API leaves it out).
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub path: String,
     /// The moment of the copy that shows the queried moment.
     pub t: f64,
@@ -151,6 +155,7 @@ pub(crate) fn probe(
         probes.push(Probe {
             hit: CopyHit {
                 media_id: media.id,
+                name: crate::file_name(&media.path),
                 path: media.path,
                 t: (found.t + (moment.t - first_t)).max(0.0),
                 bbox: crate::verify::clamp(found.affine.map_rect(rect), media.width as f32, media.height as f32),

@@ -64,17 +64,28 @@ pub struct HitSighting {
     pub shot: u32,
 }
 
+/// The last component of a stored path: what a person calls the file.
+pub(crate) fn file_name(path: &str) -> String {
+    std::path::Path::new(path)
+        .file_name()
+        .map_or_else(|| path.to_string(), |n| n.to_string_lossy().into_owned())
+}
+
 /// A media that contains the queried person or item.
 #[derive(Debug, Clone, Serialize)]
 pub struct MediaHit {
     pub media_id: String,
+    /// The file's name, for people.
+    pub name: String,
+    /// Where the file lies on this machine (the CLI prints it; the HTTP API leaves it out).
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub path: String,
     pub kind: MediaKind,
     pub score: f32,
     pub sightings: Vec<HitSighting>,
-    /// Width and height in source pixels, kept for geometric verification (not in the answer).
-    #[serde(skip)]
-    pub(crate) size: (u32, u32),
+    /// Width and height in source pixels: the frame the sightings' boxes are drawn on.
+    pub width: u32,
+    pub height: u32,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -123,11 +123,13 @@ fn group(
                 order.push(media.id.clone());
                 e.insert(MediaHit {
                     media_id: media.id,
+                    name: crate::file_name(&media.path),
                     path: media.path,
                     kind: media.kind,
                     score,
                     sightings: Vec::new(),
-                    size: (media.width, media.height),
+                    width: media.width,
+                    height: media.height,
                 })
             }
         };

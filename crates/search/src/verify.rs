@@ -156,7 +156,7 @@ fn check(
         return Ok(None);
     }
     // The size came with the hit: no second catalog read per candidate.
-    let (width, height) = hit.size;
+    let (width, height) = (hit.width, hit.height);
     let tolerance = TOLERANCE * width.max(height) as f32;
     let mut best: Option<Verdict> = None;
     for si in moments(hit) {
@@ -224,6 +224,7 @@ mod tests {
     fn hit(sightings: &[(f64, f32, u32)]) -> MediaHit {
         MediaHit {
             media_id: "m".into(),
+            name: "m.mp4".into(),
             path: "m.mp4".into(),
             kind: MediaKind::Video,
             score: 0.0,
@@ -236,7 +237,8 @@ mod tests {
                     shot,
                 })
                 .collect(),
-            size: (1280, 720),
+            width: 1280,
+            height: 720,
         }
     }
 

@@ -126,3 +126,85 @@ mod tests {
         assert_eq!(time(&HashMap::new(), "t").unwrap(), None);
     }
 }
+
+/// Most items one page of a list may hold.
+pub const MAX_PAGE: usize = 1000;
+/// Items per page when the client does not say.
+pub const DEFAULT_PAGE: usize = 50;
+
+/// Which part of a list a client asked for: `offset` (default 0) and `limit` (default
+/// [`DEFAULT_PAGE`], at most [`MAX_PAGE`]; 0 asks only for the total).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    pub offset: usize,
+    pub limit: usize,
+}
+
+impl Page {
+    pub fn from_query(query: &HashMap<String, String>) -> Result<Self, ApiError> {
+        let read = |name: &str, default: usize| -> Result<usize, ApiError> {
+            query.get(name).map_or(Ok(default), |raw| {
+                raw.trim()
+                    .parse()
+                    .map_err(|_| ApiError::BadRequest(format!("`{name}` must be a non-negative integer, got `{raw}`")))
+            })
+        };
+        let limit = read("limit", DEFAULT_PAGE)?;
+        if limit > MAX_PAGE {
+            return Err(ApiError::BadRequest(format!(
+                "`limit` may be at most {MAX_PAGE}, got {limit}"
+            )));
+        }
+        Ok(Self {
+            offset: read("offset", 0)?,
+            limit,
+        })
+    }
+
+    /// This page of `items`, in the envelope every list answers with.
+    pub fn of<T>(self, items: Vec<T>) -> Paged<T> {
+        let total = items.len();
+        Paged {
+            results: items.into_iter().skip(self.offset).take(self.limit).collect(),
+            offset: self.offset,
+            limit: self.limit,
+            total,
+        }
+    }
+}
+
+/// One page of a list: `results` from `offset` on, at most `limit` of them, out of `total`.
+#[derive(Debug, serde::Serialize)]
+pub struct Paged<T> {
+    pub results: Vec<T>,
+    pub offset: usize,
+    pub limit: usize,
+    pub total: usize,
+}
+
+impl<T> Paged<T> {
+    /// The same page with each result turned into what the API shows.
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Paged<U> {
+        Paged {
+            results: self.results.into_iter().map(f).collect(),
+            offset: self.offset,
+            limit: self.limit,
+            total: self.total,
+        }
+    }
+}
+
+/// One value of a closed set from the query string (`kind=video`), `None` when absent.
+pub fn choice<'a>(
+    query: &HashMap<String, String>,
+    name: &str,
+    allowed: &[&'a str],
+) -> Result<Option<&'a str>, ApiError> {
+    let Some(raw) = query.get(name) else { return Ok(None) };
+    allowed
+        .iter()
+        .copied()
+        .find(|a| *a == raw.trim())
+        .map(Some)
+        .ok_or_else(|| ApiError::BadRequest(format!("`{name}` must be one of {}, got `{raw}`", allowed.join(", "))))
+}

@@ -65,6 +65,14 @@ async fn issue6_a_zip_feed_is_imported_listed_and_deleted() {
     for m in state.store().catalog.list_media().unwrap() {
         assert!(std::path::Path::new(&m.path).exists(), "{}", m.path);
     }
+    // Product images are the catalog's: kept out of the user's library view (issue 17).
+    assert_eq!(get(&state, "/api/media").await.json()["total"], 0);
+    let shop = get(&state, "/api/media?scope=catalog").await.json();
+    assert_eq!(shop["total"], 2, "{shop}");
+    assert!(
+        shop["results"].as_array().unwrap().iter().all(|m| m["catalog"] == true),
+        "{shop}"
+    );
 
     // Again: nothing changes.
     let again = import(&state, "/api/catalog/import", demo_zip(), Some(&write))

@@ -128,7 +128,7 @@ async fn concurrent_searches_during_an_ingest_all_succeed() {
         assert_eq!(wait_for_job(addr, id).await["state"], "done");
     }
     let media = json(addr, "/api/media").await;
-    let ids: Vec<String> = media
+    let ids: Vec<String> = media["results"]
         .as_array()
         .unwrap()
         .iter()

@@ -81,19 +81,15 @@ function fmtPrice(price, currency) {
   return `${n.toFixed(2)} ${code}`.trim();
 }
 const plural = (n, word) => `${n} ${word}${n === 1 ? '' : /(ch|sh|s|x)$/.test(word) ? 'es' : 's'}`;
-const basename = (p) => p.split(/[\\/]/).pop();
 
 // ---------------------------------------------------------------- library cache
 
-const library = new Map(); // media id -> media
-async function loadLibrary() {
-  const list = await api('/api/media');
-  library.clear();
-  for (const m of list) library.set(m.id, m);
-  return list;
-}
-function mediaName(id, path) {
-  return library.get(id)?.name || basename(path || id);
+const library = new Map(); // media id -> media, for every media a list page has shown
+/** One page of `GET /api/media` (`{results, offset, limit, total}`), remembered in `library`. */
+async function loadLibrary(params = {}) {
+  const page = await api(`/api/media?${new URLSearchParams(params)}`);
+  for (const m of page.results) library.set(m.id, m);
+  return page;
 }
 
 // ---------------------------------------------------------------- toast
@@ -123,33 +119,50 @@ function route() {
   const media = path.match(/^\/media\/([0-9a-f]+)$/);
   if (media) return renderPlayer(media[1], params);
   if (path === '/photo') return renderPhotoSearch();
-  return renderLibrary();
+  return renderLibrary(params);
 }
 window.addEventListener('hashchange', route);
 
 // ---------------------------------------------------------------- library view
 
-async function renderLibrary() {
+/** The library's views: the user's media (all, videos, photos) and the merchants' product images. */
+const LIBRARY_VIEWS = [
+  { id: 'all', label: 'All', query: {} },
+  { id: 'video', label: 'Videos', query: { kind: 'video' } },
+  { id: 'image', label: 'Photos', query: { kind: 'image' } },
+  { id: 'catalog', label: 'Shop images', query: { scope: 'catalog' } },
+];
+const PAGE_SIZE = 48;
+
+async function renderLibrary(params) {
+  const current = LIBRARY_VIEWS.find((v) => v.id === params.get('view')) || LIBRARY_VIEWS[0];
   const grid = h('div', { class: 'grid' }, ...Array.from({ length: 8 }, () => h('div', { class: 'skeleton', style: { height: '210px' } })));
-  const count = h('p', { class: 'muted' }, 'Loading…');
+  const count = h('p', { class: 'muted', 'data-testid': 'library-count' }, 'Loading…');
+  const more = h('button', { class: 'btn', type: 'button', hidden: true, 'data-testid': 'library-more' }, 'Show more');
+  const filters = h('nav', { class: 'filters', 'aria-label': 'Library views' }, ...LIBRARY_VIEWS.map((v) =>
+    h('a', { class: `chip${v === current ? ' active' : ''}`, href: v.id === 'all' ? '#/' : `#/?view=${v.id}`, 'data-testid': `library-view-${v.id}` }, v.label)));
   view.append(
     h('div', { class: 'page-head' },
       h('div', {}, h('h1', {}, 'Library'), count),
       h('a', { class: 'btn', href: '#/photo' }, icon('photo'), 'Search by photo')),
-    grid);
-  let list;
+    filters, grid, h('div', { class: 'more' }, more));
+  let page;
   try {
-    list = await loadLibrary();
+    page = await loadLibrary({ ...current.query, limit: PAGE_SIZE });
+    if (current.id === 'all' && page.total) {
+      const videos = (await api('/api/media?kind=video&limit=0')).total;
+      count.textContent = `${plural(videos, 'video')} and ${plural(page.total - videos, 'photo')}. Open one, pause, and box a person or an item to find it everywhere.`;
+    } else if (current.id === 'catalog') {
+      count.textContent = `${plural(page.total, 'product image')} from imported merchant catalogs.`;
+    } else {
+      count.textContent = plural(page.total, current.id === 'video' ? 'video' : 'photo');
+    }
   } catch (e) {
     grid.replaceWith(errorBox(e));
     count.textContent = '';
     return;
   }
-  const videos = list.filter((m) => m.kind === 'video').length;
-  count.textContent = list.length
-    ? `${plural(videos, 'video')} and ${plural(list.length - videos, 'photo')}. Open one, pause, and box a person or an item to find it everywhere.`
-    : '';
-  if (!list.length) {
+  if (!page.total && current.id === 'all') {
     grid.replaceWith(h('div', { class: 'empty' },
       h('h2', {}, 'Your library is empty'),
       h('p', {}, 'Upload videos and photos (or run glint ingest). Glint indexes the faces and items in them, on this machine.'),
@@ -157,8 +170,24 @@ async function renderLibrary() {
         h('input', { type: 'file', multiple: true, accept: 'video/*,image/*', hidden: true, onchange: (e) => uploadFiles(e.target.files) }))));
     return;
   }
-  list.sort((a, b) => b.added_at - a.added_at);
-  grid.replaceChildren(...list.map(mediaCard));
+  // Newest first, a page at a time: a library of thousands must not load at once.
+  grid.replaceChildren(...page.results.map(mediaCard));
+  let shown = page.results.length;
+  const showMore = async () => {
+    more.disabled = true;
+    try {
+      const next = await loadLibrary({ ...current.query, limit: PAGE_SIZE, offset: shown });
+      grid.append(...next.results.map(mediaCard));
+      shown += next.results.length;
+      more.hidden = shown >= next.total || !next.results.length;
+    } catch (e) {
+      toast(e.message);
+    } finally {
+      more.disabled = false;
+    }
+  };
+  more.onclick = showMore;
+  more.hidden = shown >= page.total;
 }
 
 function mediaCard(m) {
@@ -250,8 +279,7 @@ function followJob(id, fill, bar, status, finish) {
     }
     if (job.state === 'done') {
       finish('done', job.outcome === 'skipped' ? 'Already in your library' : 'Indexed — ready to search');
-      if (!location.hash || location.hash === '#/' || location.hash === '#') route();
-      else loadLibrary().catch(() => {});
+      if (!location.hash || location.hash.startsWith('#/?') || ['#/', '#'].includes(location.hash)) route();
       return;
     }
     if (job.state === 'failed') {
@@ -458,7 +486,7 @@ function renderResponse(r) {
  */
 function sameFootage(copies) {
   const hits = copies.map((c) => ({
-    media_id: c.media_id, path: c.path, kind: 'video', sightings: [{ t: c.t, box: c.box }],
+    media_id: c.media_id, name: c.name, kind: 'video', sightings: [{ t: c.t, box: c.box }],
     sub: `Same footage at ${fmtTime(c.t)} · ${c.inliers} matching points`,
   }));
   return h('div', { class: 'group', 'data-testid': 'group-copies' },
@@ -536,7 +564,7 @@ function productCard(p) {
 function offerRow(o) {
   const [label] = availability(o.availability);
   const safe = /^https?:\/\//i.test(o.url || '') ? o.url : null;
-  const checked = o.updated_at ? `Checked ${new Date(o.updated_at * 1000).toLocaleDateString()}` : '';
+  const checked = o.updated_at ? `Checked ${new Date(o.updated_at).toLocaleDateString()}` : '';
   const body = [
     h('span', { class: 'store' },
       h('span', { class: 'store-name', 'data-testid': 'offer-store' }, o.store_name || o.store_id),
@@ -561,7 +589,7 @@ function openAt(id, t, b) {
 }
 
 function hitCard(hit) {
-  const m = library.get(hit.media_id);
+  const m = hit.width ? hit : library.get(hit.media_id);
   const first = hit.sightings[0];
   const W = m?.width || 16;
   const H = m?.height || 10;
@@ -591,7 +619,7 @@ function hitCard(hit) {
     onkeydown: (e) => { if (e.key === 'Enter') openAt(hit.media_id, first.t, first.box); },
   },
   h('div', { class: 'frame' }, inner),
-  h('div', {}, h('div', { class: 'name' }, mediaName(hit.media_id, hit.path)), h('div', { class: 'sub' }, sub), chips));
+  h('div', {}, h('div', { class: 'name' }, hit.name || library.get(hit.media_id)?.name || hit.media_id), h('div', { class: 'sub' }, sub), chips));
 }
 
 // ---------------------------------------------------------------- player view
@@ -607,7 +635,6 @@ async function renderPlayer(id, params) {
   let media;
   try {
     ({ media } = await api(`/api/media/${id}`));
-    if (!library.size) await loadLibrary().catch(() => {});
   } catch (e) {
     main.lastChild.replaceWith(errorBox(e));
     return;
@@ -743,7 +770,6 @@ function renderPhotoSearch() {
   const main = h('div', {}, h('div', { class: 'page-head' },
     h('div', {}, h('h1', {}, 'Search by photo'), h('p', { class: 'muted' }, 'Find the same person or item in your videos and photos.'))), zone);
   view.append(h('div', { class: 'photo-layout' }, main, results.el));
-  if (!library.size) loadLibrary().catch(() => {});
 
   let url = null;
   const pick = (file) => {

@@ -1,37 +1,69 @@
 //! The library: listing, showing and deleting indexed media.
 
+use std::collections::HashMap;
 use std::path::Path;
 
-use axum::extract::{Path as UrlPath, State};
+use axum::extract::{Path as UrlPath, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Serialize;
 
-use glint_catalog::{MediaRecord, TrackRecord};
+use glint_catalog::{MediaKind, MediaRecord, TrackRecord};
 
 use super::blocking;
+use crate::params::{Page, Paged};
 use crate::routes::upload::display_name;
 use crate::state::discard_upload;
 use crate::{params, ApiError, AppState};
 
-/// A media as the API shows it: the catalog record plus a name fit for people.
+/// A media as the API shows it: what the catalog knows of it, with a name fit for people in
+/// place of the server's file path (which is nobody else's business) and times in RFC 3339.
 #[derive(Debug, Serialize)]
 pub struct MediaView {
-    #[serde(flatten)]
-    pub media: MediaRecord,
+    pub id: String,
     /// The file name (for uploads, the name it was uploaded under).
     pub name: String,
+    pub kind: MediaKind,
+    pub sha256: String,
+    pub width: u32,
+    pub height: u32,
+    pub duration_s: Option<f64>,
+    pub fps: Option<f64>,
+    pub frames_sampled: u64,
+    pub decode_errors: u64,
+    /// Shot start times in seconds.
+    pub shots: Vec<f64>,
+    pub tracks: u64,
+    pub face_tracks: u64,
+    pub vectors: u64,
+    pub added_at: String,
     /// Whether the file is an upload the server keeps (and deletes with the media).
     pub uploaded: bool,
+    /// Whether it is a merchant's product image (the catalog's, not the user's library).
+    pub catalog: bool,
 }
 
 impl MediaView {
-    pub fn new(state: &AppState, media: MediaRecord) -> Self {
+    pub fn new(state: &AppState, media: MediaRecord, catalog: bool) -> Self {
         let uploaded = Path::new(&media.path).starts_with(state.uploads_dir());
         Self {
             name: display_name(Path::new(&media.path), uploaded),
+            added_at: glint_types::rfc3339(media.added_at),
             uploaded,
-            media,
+            catalog,
+            id: media.id,
+            kind: media.kind,
+            sha256: media.sha256,
+            width: media.width,
+            height: media.height,
+            duration_s: media.duration_s,
+            fps: media.fps,
+            frames_sampled: media.frames_sampled,
+            decode_errors: media.decode_errors,
+            shots: media.shots,
+            tracks: media.tracks,
+            face_tracks: media.face_tracks,
+            vectors: media.vectors,
         }
     }
 }
@@ -42,10 +74,34 @@ pub struct MediaDetail {
     pub tracks: Vec<TrackRecord>,
 }
 
-pub async fn list(State(state): State<AppState>) -> Result<Json<Vec<MediaView>>, ApiError> {
+/// `GET /api/media?offset&limit&kind=video|image&scope=library|catalog|all`: newest first.
+/// The library (the default scope) is the user's own media; `catalog` is the merchants'
+/// product images, which are indexed like photos but are not the user's.
+pub async fn list(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Json<Paged<MediaView>>, ApiError> {
+    let page = Page::from_query(&query)?;
+    let kind = params::choice(&query, "kind", &["video", "image"])?;
+    let scope = params::choice(&query, "scope", &["library", "catalog", "all"])?.unwrap_or("library");
     blocking(move || {
-        let media = state.store().catalog.list_media()?;
-        Ok(Json(media.into_iter().map(|m| MediaView::new(&state, m)).collect()))
+        let catalog = &state.store().catalog;
+        let products = catalog.product_media_uids()?;
+        let mut media = catalog.list_media()?;
+        media.retain(|m| {
+            let in_catalog = products.contains(&m.id);
+            let in_scope = match scope {
+                "library" => !in_catalog,
+                "catalog" => in_catalog,
+                _ => true,
+            };
+            in_scope && kind.is_none_or(|k| m.kind.as_str() == k)
+        });
+        media.sort_by(|a, b| b.added_at.cmp(&a.added_at).then_with(|| a.id.cmp(&b.id)));
+        Ok(Json(page.of(media).map(|m| {
+            let in_catalog = products.contains(&m.id);
+            MediaView::new(&state, m, in_catalog)
+        })))
     })
     .await
 }
@@ -60,8 +116,9 @@ pub async fn show(State(state): State<AppState>, UrlPath(id): UrlPath<String>) -
     blocking(move || {
         let media = lookup(&state, &id)?;
         let tracks = state.store().catalog.tracks(&media.id)?;
+        let in_catalog = state.store().catalog.is_product_media(&media.id)?;
         Ok(Json(MediaDetail {
-            media: MediaView::new(&state, media),
+            media: MediaView::new(&state, media, in_catalog),
             tracks,
         }))
     })

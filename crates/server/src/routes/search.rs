@@ -14,7 +14,7 @@ use glint_media::{decode_image_bytes, DecodeLimits};
 use glint_search::{Query, SearchOptions, SearchResponse};
 use glint_types::BBox;
 
-use super::upload::{field_bytes, field_text, form, multipart_error};
+use super::upload::{display_name, field_bytes, field_text, form, multipart_error};
 use crate::limits::Peer;
 use crate::{params, ApiError, AppState};
 
@@ -89,7 +89,10 @@ pub async fn search(
     let searching = state.clone();
     state
         .limits()
-        .bounded(slot, move || Ok(Json(searching.searcher().search(&query, &options)?)))
+        .bounded(slot, move || {
+            let response = searching.searcher().search(&query, &options)?;
+            Ok(Json(for_clients(&searching, response)))
+        })
         .await
 }
 
@@ -134,11 +137,28 @@ pub async fn photo(
             let limits: DecodeLimits = searching.config().ingest.image_limits;
             let image = decode_image_bytes(&bytes, Path::new("uploaded photo"), limits)
                 .map_err(|e| ApiError::BadImage(e.to_string()))?;
-            Ok(Json(
-                searching.searcher().search(&Query::Image { image, bbox }, &options)?,
-            ))
+            let response = searching.searcher().search(&Query::Image { image, bbox }, &options)?;
+            Ok(Json(for_clients(&searching, response)))
         })
         .await
+}
+
+/// The answer without the server's file paths: each media is named as the library names it
+/// (an upload by the name it was uploaded under).
+fn for_clients(state: &AppState, mut response: SearchResponse) -> SearchResponse {
+    let uploads = state.uploads_dir();
+    let rename = |name: &mut String, path: &mut String| {
+        let file = Path::new(path.as_str());
+        *name = display_name(file, file.starts_with(&uploads));
+        path.clear();
+    };
+    for hit in response.groups.iter_mut().flat_map(|g| g.hits.iter_mut()) {
+        rename(&mut hit.name, &mut hit.path);
+    }
+    for copy in &mut response.copies {
+        rename(&mut copy.name, &mut copy.path);
+    }
+    response
 }
 
 fn options(config: &crate::ServerConfig, limit: Option<usize>) -> SearchOptions {

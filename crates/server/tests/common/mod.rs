@@ -171,13 +171,14 @@ pub fn writer(state: &AppState) -> String {
     token(state, &[glint_catalog::Scope::Write])
 }
 
-/// The id of the indexed media whose path ends with `name`.
+/// The id of the indexed media named `name`.
 pub async fn media_id(state: &AppState, name: &str) -> String {
-    let list = get(state, "/api/media").await.json();
-    list.as_array()
+    let list = get(state, "/api/media?scope=all&limit=1000").await.json();
+    list["results"]
+        .as_array()
         .unwrap()
         .iter()
-        .find(|m| m["path"].as_str().unwrap().ends_with(name))
+        .find(|m| m["name"] == name)
         .unwrap_or_else(|| panic!("{name} is not indexed: {list}"))["id"]
         .as_str()
         .unwrap()
