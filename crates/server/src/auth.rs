@@ -7,12 +7,18 @@
 //! the catalog on every request, so revoking one takes effect at once. Two ways around it:
 //! `auth: false` (`glint serve --open`), and a server bound to loopback while no token was
 //! ever created, so a fresh local install (`make demo`) works without setup.
+//!
+//! A browser signs in once with a token (`POST /api/session`) and then sends a signed session
+//! cookie instead of the header ([`crate::session`]); the cookie is checked the same way, and
+//! an expired one is a 401 `session_expired` so the app can say so.
 
 use axum::extract::Request;
 use axum::http::{header, HeaderMap};
 use axum::middleware::Next;
 use axum::response::Response;
-use glint_catalog::Scope;
+use std::time::SystemTime;
+
+use glint_catalog::{Scope, TokenRecord};
 
 use crate::routes::blocking;
 use crate::{ApiError, AppState};
@@ -52,8 +58,8 @@ pub(crate) async fn authorize(
     next: Next,
 ) -> Result<Response, ApiError> {
     if let Some(needed) = access.scope(&state) {
-        let secret = bearer(request.headers());
-        blocking(move || check(&state, needed, secret)).await?;
+        let credential = credential(request.headers());
+        blocking(move || check(&state, needed, credential)).await?;
     }
     Ok(next.run(request).await)
 }
@@ -73,20 +79,51 @@ fn bearer(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     Ok(Some(token.to_string()))
 }
 
-fn check(state: &AppState, needed: Scope, secret: Result<Option<String>, ApiError>) -> Result<(), ApiError> {
+/// What a request offers as credentials: a bearer token wins over a session cookie.
+enum Credential {
+    Bearer(String),
+    Session(String),
+}
+
+fn credential(headers: &HeaderMap) -> Result<Option<Credential>, ApiError> {
+    match bearer(headers)? {
+        Some(secret) => Ok(Some(Credential::Bearer(secret))),
+        None => Ok(crate::session::cookie(headers).map(Credential::Session)),
+    }
+}
+
+/// The live token a session cookie stands for (signed by this library's key, not expired, the
+/// token not revoked since).
+pub(crate) fn session_token(state: &AppState, cookie: &str) -> Result<TokenRecord, ApiError> {
+    let expired = || ApiError::SessionExpired("your session has expired or was ended: sign in again".into());
+    let id = state
+        .session_key()
+        .verify(cookie, SystemTime::now())
+        .ok_or_else(expired)?;
+    let tokens = state.store().catalog.list_tokens()?;
+    tokens
+        .into_iter()
+        .find(|t| t.id == id && !t.is_revoked())
+        .ok_or_else(expired)
+}
+
+fn check(state: &AppState, needed: Scope, credential: Result<Option<Credential>, ApiError>) -> Result<(), ApiError> {
     let catalog = &state.store().catalog;
     if state.config().loopback && !catalog.has_tokens()? {
         return Ok(());
     }
-    let Some(secret) = secret? else {
-        return Err(ApiError::Unauthorized(format!(
-            "this request needs a token with the `{needed}` scope: send `Authorization: Bearer <token>` \
-             (create one with `glint tokens create`)"
-        )));
+    let token = match credential? {
+        None => {
+            return Err(ApiError::Unauthorized(format!(
+                "this request needs a token with the `{needed}` scope: sign in, or send `Authorization: Bearer \
+                 <token>` (create one with `glint tokens create`)"
+            )))
+        }
+        Some(Credential::Bearer(secret)) => catalog
+            .verify_token(&secret)?
+            .ok_or_else(|| ApiError::Unauthorized("unknown or revoked token".into()))?,
+        Some(Credential::Session(cookie)) => session_token(state, &cookie)?,
     };
-    let token = catalog
-        .verify_token(&secret)?
-        .ok_or_else(|| ApiError::Unauthorized("unknown or revoked token".into()))?;
     if !token.allows(needed) {
         return Err(ApiError::Forbidden(format!(
             "token `{}` lacks the `{needed}` scope this request needs",

@@ -23,6 +23,9 @@ pub enum ApiError {
     /// No credentials, or credentials that are not a live token.
     #[error("{0}")]
     Unauthorized(String),
+    /// A session cookie that expired, or whose token was revoked: the app asks to sign in again.
+    #[error("{0}")]
+    SessionExpired(String),
     /// A live token without the scope this request needs.
     #[error("{0}")]
     Forbidden(String),
@@ -74,7 +77,7 @@ impl ApiError {
         match self {
             ApiError::BadRequest(_) | ApiError::BadQuery(_) => StatusCode::BAD_REQUEST,
             ApiError::BadImage(_) | ApiError::BadFeed(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthorized(_) | ApiError::SessionExpired(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::UnknownMedia(_)
             | ApiError::UnknownSighting(_)
@@ -101,6 +104,7 @@ impl ApiError {
             ApiError::BadQuery(_) => "bad_query",
             ApiError::BadImage(_) => "bad_image",
             ApiError::Unauthorized(_) => "unauthorized",
+            ApiError::SessionExpired(_) => "session_expired",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::UnknownMedia(_) => "unknown_media",
             ApiError::UnknownSighting(_) => "unknown_sighting",
@@ -171,7 +175,7 @@ impl IntoResponse for ApiError {
         };
         let body = serde_json::json!({"code": self.code(), "message": message});
         let mut response = (status, axum::Json(body)).into_response();
-        if let ApiError::Unauthorized(_) = self {
+        if let ApiError::Unauthorized(_) | ApiError::SessionExpired(_) = self {
             // RFC 6750 §3: a 401 says which scheme would be accepted.
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
@@ -209,6 +213,14 @@ pub enum ServerError {
         #[source]
         source: std::io::Error,
     },
+    #[error("cannot read or make the session key {path}: {source}")]
+    SessionKey {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot set up the admin key: {0}")]
+    AdminKey(String),
     #[error(transparent)]
     Io(std::io::Error),
 }

@@ -26,6 +26,7 @@ mod openapi;
 mod params;
 mod range;
 mod routes;
+mod session;
 mod sniff;
 mod state;
 mod web;

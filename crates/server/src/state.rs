@@ -10,6 +10,7 @@ use glint_store::Store;
 use glint_vision::Models;
 
 use crate::limits::{Limits, RateLimit};
+use crate::session::SessionKey;
 use crate::worker::Worker;
 use crate::ServerError;
 
@@ -48,6 +49,10 @@ pub struct ServerConfig {
     pub loopback: bool,
     /// Whether searches may use face identity (privacy switch; face indexing is `ingest.faces`).
     pub face_search: bool,
+    /// A secret that works as an `admin` token (`GLINT_ADMIN_KEY`), stored as one at start, so
+    /// an unattended deployment has a first credential without running `glint tokens create`.
+    /// `glint_` and at least 16 random characters, like the secrets Glint makes; a key revoked with `glint tokens revoke` stays revoked.
+    pub admin_key: Option<String>,
     /// Whether uploads are ingested by a thread of this server (else by `glint worker`
     /// processes sharing the database).
     pub ingest_worker: bool,
@@ -74,6 +79,7 @@ impl Default for ServerConfig {
             read_public: true,
             loopback: false,
             face_search: true,
+            admin_key: None,
             ingest_worker: true,
         }
     }
@@ -92,6 +98,8 @@ struct Inner {
     config: ServerConfig,
     worker: Worker,
     limits: Limits,
+    /// Signs browser sessions (`crate::session`).
+    session_key: SessionKey,
     /// Held while a catalog feed is imported: two imports would index the same images at once
     /// for nothing.
     catalog_import: std::sync::Mutex<()>,
@@ -112,6 +120,10 @@ impl AppState {
             Worker::elsewhere()
         };
         let limits = Limits::new(&config);
+        let session_key = SessionKey::load_or_create(&store.data_dir)?;
+        if let Some(key) = &config.admin_key {
+            bootstrap_admin(&store, key)?;
+        }
         Ok(Self {
             inner: Arc::new(Inner {
                 store,
@@ -120,6 +132,7 @@ impl AppState {
                 config,
                 worker,
                 limits,
+                session_key,
                 catalog_import: std::sync::Mutex::new(()),
             }),
         })
@@ -147,6 +160,10 @@ impl AppState {
 
     pub(crate) fn limits(&self) -> &Limits {
         &self.inner.limits
+    }
+
+    pub(crate) fn session_key(&self) -> &SessionKey {
+        &self.inner.session_key
     }
 
     pub(crate) fn catalog_import(&self) -> &std::sync::Mutex<()> {
@@ -178,4 +195,33 @@ pub(crate) fn discard_upload(uploads: &Path, path: &Path) {
             tracing::warn!(path = %path.display(), "cannot remove an uploaded file: {e}");
         }
     }
+}
+
+/// Stores the bootstrap admin key as an `admin` token unless it already is one. Its record
+/// keeps the hash only, like every token, and `glint tokens list` shows it by its name.
+fn bootstrap_admin(store: &Store, key: &str) -> Result<(), ServerError> {
+    let prefix = glint_catalog::backend::SECRET_PREFIX;
+    let key = key.trim();
+    if !key.starts_with(prefix) || key.len() < prefix.len() + 16 {
+        return Err(ServerError::AdminKey(format!(
+            "GLINT_ADMIN_KEY must be `{prefix}` followed by at least 16 random characters, \
+             e.g. {prefix}$(openssl rand -hex 16)"
+        )));
+    }
+    let token = glint_catalog::TokenRecord {
+        id: 0,
+        name: "admin key (GLINT_ADMIN_KEY)".into(),
+        scopes: vec![glint_catalog::Scope::Admin],
+        created_at: glint_catalog::backend::now(),
+        revoked_at: None,
+    };
+    let hash = glint_catalog::backend::hash_secret(key);
+    let added = store
+        .catalog
+        .import_token(&token, &hash)
+        .map_err(|e| ServerError::AdminKey(e.to_string()))?;
+    if added {
+        tracing::info!("the admin key from the environment is now an admin token");
+    }
+    Ok(())
 }

@@ -58,6 +58,8 @@ pub fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
         face_search: global.faces.search(),
         ingest_worker: args.ingest_worker.unwrap_or(global.database.is_none()),
         trusted_proxies: args.trusted_proxies,
+        // From the environment only: a secret on the command line would show in `ps`.
+        admin_key: std::env::var("GLINT_ADMIN_KEY").ok().filter(|k| !k.is_empty()),
         ingest: IngestConfig {
             faces: global.faces.indexing(),
             seek_proxies: global.seek_proxies,

@@ -8,6 +8,7 @@ mod jobs;
 mod library;
 mod privacy;
 mod search;
+mod session;
 mod upload;
 
 use axum::extract::{DefaultBodyLimit, Request};
@@ -51,6 +52,14 @@ pub fn endpoints(config: &ServerConfig) -> Vec<Endpoint> {
         endpoint!(Public GET "/healthz" => get(healthz)),
         endpoint!(Public GET "/api/openapi.json" => get(openapi)),
         endpoint!(Public GET "/api/version" => get(version)),
+        endpoint!(Public GET "/api/session" => get(session::show)),
+        Endpoint {
+            method: Method::POST,
+            path: "/api/session",
+            access: Access::Public,
+            handler: post(session::sign_in).layer(DefaultBodyLimit::max(4 << 10)),
+        },
+        endpoint!(Public DELETE "/api/session" => delete(session::sign_out)),
         endpoint!(Read GET "/api/media" => get(library::list)),
         Endpoint {
             method: Method::POST,
