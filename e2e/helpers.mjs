@@ -34,7 +34,7 @@ async function freePort() {
  * Starts `glint serve` on a fresh data dir and waits for /healthz. Call stop() when done.
  * `prepare(dataDir)`, when given, runs before the server starts (e.g. `glint catalog import`).
  */
-export async function startServer({ prepare } = {}) {
+export async function startServer({ prepare, host = '127.0.0.1', args = [] } = {}) {
   if (!existsSync(GLINT)) throw new Error(`${GLINT} is missing: run cargo build --bin glint (or set GLINT_BIN)`);
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'glint-e2e-'));
   if (prepare) {
@@ -47,7 +47,8 @@ export async function startServer({ prepare } = {}) {
   }
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(GLINT, ['--data-dir', dataDir, 'serve', '--bind', `127.0.0.1:${port}`], {
+  // On another host (0.0.0.0) the server is no longer loopback-only: tokens are enforced.
+  const child = spawn(GLINT, ['--data-dir', dataDir, 'serve', '--bind', `${host}:${port}`, ...args], {
     cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';
@@ -89,19 +90,21 @@ export function glint(args, { timeout = 120_000 } = {}) {
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** Adds files to the library through the API (for tests whose subject is not the upload control). */
-export async function seed(url, files) {
+export async function seed(url, files, { token } = {}) {
+  const headers = token ? { authorization: `Bearer ${token}` } : {};
+  const getJson = async (p) => (await fetch(`${url}${p}`, { headers })).json();
   for (const f of files) {
     const form = new FormData();
     form.append('file', new Blob([await readFile(f)]), path.basename(f));
-    const r = await fetch(`${url}/api/media`, { method: 'POST', body: form });
+    const r = await fetch(`${url}/api/media`, { method: 'POST', body: form, headers });
     if (r.status !== 202) throw new Error(`upload of ${f} refused: ${r.status} ${await r.text()}`);
   }
   const deadline = Date.now() + 90_000;
   for (;;) {
-    const list = (await (await fetch(`${url}/api/jobs?limit=1000`)).json()).results;
+    const list = (await getJson('/api/jobs?limit=1000')).results;
     const failed = list.filter((j) => j.state === 'failed');
     if (failed.length) throw new Error(`indexing failed: ${JSON.stringify(failed)}`);
-    const media = (await (await fetch(`${url}/api/media?limit=1000`)).json()).results;
+    const media = (await getJson('/api/media?limit=1000')).results;
     if (media.length >= files.length && list.every((j) => j.state === 'done')) return media;
     if (Date.now() > deadline) throw new Error('indexing did not finish in 90 s');
     await sleep(300);

@@ -51,10 +51,75 @@ async function api(path, options = {}) {
   let body = null;
   try { body = text ? JSON.parse(text) : null; } catch (e) { /* not JSON: handled below */ }
   if (!response.ok) {
-    throw new ApiError(body?.message || `Request failed (${response.status})`, body?.code || 'http', response.status);
+    const error = new ApiError(body?.message || `Request failed (${response.status})`, body?.code || 'http', response.status);
+    if (response.status === 401 && !options.quiet) askToSignIn(error.code);
+    throw error;
   }
   return body;
 }
+
+// ---------------------------------------------------------------- signing in
+
+// A server that needs a token (a non-loopback bind, or `--private`) gets one through the
+// sign-in screen: the token is exchanged for an HttpOnly session cookie (POST /api/session),
+// which every request, <video> and thumbnail then carries by itself.
+const signOutButton = $('#sign-out');
+let signInShown = null;
+
+async function refreshSession() {
+  const session = await api('/api/session', { quiet: true }).catch(() => null);
+  signOutButton.hidden = !session?.signed_in;
+  if (session?.signed_in) signOutButton.title = `Signed in as ${session.name}`;
+  return session;
+}
+
+function askToSignIn(code) {
+  if (signInShown) return;
+  const why = code === 'session_expired'
+    ? 'Your session has expired. Sign in again to go on.'
+    : 'This Glint server needs a token. Ask its owner for one (glint tokens create NAME), then sign in.';
+  const input = h('input', { type: 'password', autocomplete: 'current-password', placeholder: 'glint_…', 'data-testid': 'sign-in-token', required: true });
+  const message = h('p', { class: 'sign-in-error', role: 'alert', 'data-testid': 'sign-in-error', hidden: true });
+  const submit = h('button', { class: 'btn primary big', type: 'submit', 'data-testid': 'sign-in-button' }, 'Sign in');
+  const form = h('form', { class: 'sign-in-card', 'data-testid': 'sign-in' },
+    h('h2', {}, 'Sign in to Glint'),
+    h('p', { class: 'muted', 'data-testid': 'sign-in-reason' }, why),
+    h('label', {}, 'Token', input), message, submit);
+  const overlay = h('div', { class: 'sign-in-overlay' }, form);
+  form.onsubmit = async (e) => {
+    e.preventDefault();
+    submit.disabled = true;
+    message.hidden = true;
+    try {
+      await api('/api/session', {
+        method: 'POST', quiet: true, headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ token: input.value.trim() }),
+      });
+      overlay.remove();
+      signInShown = null;
+      await refreshSession();
+      route();
+    } catch (err) {
+      message.textContent = err.status === 401
+        ? 'That token is not valid: it is unknown or has been revoked.'
+        : err.message;
+      message.hidden = false;
+      input.select();
+    } finally {
+      submit.disabled = false;
+    }
+  };
+  signInShown = overlay;
+  document.body.append(overlay);
+  input.focus();
+}
+
+signOutButton.addEventListener('click', async () => {
+  await api('/api/session', { method: 'DELETE', quiet: true }).catch(() => {});
+  const session = await refreshSession();
+  if (session?.read_needs_sign_in || session?.write_needs_sign_in) askToSignIn('signed_out');
+  route();
+});
 
 // ---------------------------------------------------------------- formatting
 
@@ -256,6 +321,7 @@ function uploadOne(file) {
   xhr.onload = () => {
     let body = null;
     try { body = JSON.parse(xhr.responseText); } catch (e) { /* handled below */ }
+    if (xhr.status === 401) askToSignIn(body?.code);
     if (xhr.status !== 202 || !body) {
       finish('failed', body?.message ? `Refused: ${body.message}` : `Upload failed (${xhr.status})`);
       return;
@@ -822,4 +888,8 @@ function renderPhotoSearch() {
   cleanup = () => { if (url) URL.revokeObjectURL(url); };
 }
 
+refreshSession().then((session) => {
+  if (session?.expired) askToSignIn('session_expired');
+  else if (session?.read_needs_sign_in && !session.signed_in) askToSignIn('unauthorized');
+});
 route();
