@@ -24,11 +24,11 @@ mod hotspots;
 mod limits;
 mod openapi;
 mod params;
-mod range;
 mod routes;
 mod session;
 mod sniff;
 mod state;
+mod validators;
 mod web;
 pub mod worker;
 

@@ -194,6 +194,54 @@ async fn media_file_serves_byte_ranges() {
 }
 
 #[tokio::test]
+async fn issue17_media_files_carry_validators() {
+    let state = &fixture().state;
+    let id = media_id(state, "bikes.mp4").await;
+    let bytes = std::fs::read(eval(BIKES)).unwrap();
+    let uri = format!("/api/media/{id}/file");
+    let with = |headers: Vec<(&'static str, String)>| {
+        let uri = uri.clone();
+        async move {
+            let mut request = Request::get(&uri);
+            for (k, v) in headers {
+                request = request.header(k, v);
+            }
+            call(state, request.body(Body::empty()).unwrap()).await
+        }
+    };
+    let full = get(state, &uri).await;
+    let etag = full.header("etag").to_string();
+    let modified = full.header("last-modified").to_string();
+    assert!(etag.starts_with('"') && etag.len() > 10, "a strong tag: {etag}");
+    assert!(modified.ends_with("GMT"), "{modified}");
+
+    // A cached copy is still good: 304 without a body, by tag or by date.
+    let cached = with(vec![("if-none-match", etag.clone())]).await;
+    assert_eq!(cached.status, StatusCode::NOT_MODIFIED);
+    assert!(cached.body.is_empty());
+    assert_eq!(cached.header("etag"), etag);
+    let by_date = with(vec![("if-modified-since", modified.clone())]).await;
+    assert_eq!(by_date.status, StatusCode::NOT_MODIFIED);
+    // Another tag: the whole file, even with a date that would have matched.
+    let other = with(vec![
+        ("if-none-match", "\"other\"".into()),
+        ("if-modified-since", modified.clone()),
+    ])
+    .await;
+    assert_eq!(other.status, StatusCode::OK);
+    assert_eq!(other.body.len(), bytes.len());
+
+    // If-Range: the range holds only for the same bytes, else the whole file comes.
+    let range = || ("range", "bytes=0-99".to_string());
+    let same = with(vec![range(), ("if-range", etag.clone())]).await;
+    assert_eq!((same.status, same.body.len()), (StatusCode::PARTIAL_CONTENT, 100));
+    let same_date = with(vec![range(), ("if-range", modified.clone())]).await;
+    assert_eq!(same_date.status, StatusCode::PARTIAL_CONTENT);
+    let changed = with(vec![range(), ("if-range", "\"old\"".into())]).await;
+    assert_eq!((changed.status, changed.body.len()), (StatusCode::OK, bytes.len()));
+}
+
+#[tokio::test]
 async fn thumbnails_and_frames_are_jpeg() {
     let state = &fixture().state;
     let id = media_id(state, "carphone_pristine.mp4").await;

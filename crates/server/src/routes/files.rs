@@ -3,25 +3,31 @@
 use std::path::PathBuf;
 
 use axum::body::Body;
-use axum::extract::{Path as UrlPath, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::extract::{Path as UrlPath, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
-use tokio_util::io::ReaderStream;
+use tokio::io::AsyncReadExt;
+use tower::ServiceExt;
+use tower_http::services::ServeFile;
 
 use super::blocking;
 use super::library::lookup;
-use crate::range::{self, RangeRequest};
 use crate::sniff;
+use crate::validators;
 use crate::{params, ApiError, AppState};
 
 /// Media and thumbnails never change under an id (ids derive from content).
 const CACHE: &str = "private, max-age=86400";
 
+/// The media's bytes through tower-http's `ServeFile`, which answers `Range` (206, 416),
+/// `Last-Modified` and `If-Modified-Since` / `If-Unmodified-Since` (304, 412). Around it: a
+/// strong `ETag` (the content hash: a media's bytes never change under its id) with
+/// `If-None-Match` and `If-Range`, which it does not do, the type sniffed from the bytes
+/// rather than guessed from a name, and JSON errors.
 pub async fn media_file(
     State(state): State<AppState>,
     UrlPath(id): UrlPath<String>,
-    headers: HeaderMap,
+    request: Request,
 ) -> Result<Response, ApiError> {
     let media = blocking(move || lookup(&state, &id)).await?;
     let path = PathBuf::from(&media.path);
@@ -30,33 +36,48 @@ pub async fn media_file(
         _ => ApiError::internal(format!("cannot read {}: {e}", path.display())),
     };
     let mut file = tokio::fs::File::open(&path).await.map_err(missing)?;
-    let len = file.metadata().await.map_err(missing)?.len();
+    let meta = file.metadata().await.map_err(missing)?;
+    let len = meta.len();
     let mut head = vec![0u8; sniff::HEAD_LEN.min(len as usize)];
     file.read_exact(&mut head).await.map_err(missing)?;
+    drop(file);
     let content_type = sniff::content_type(&head);
-    let requested = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
-    let (status, start, end) = match range::parse(requested, len) {
-        RangeRequest::Full => (StatusCode::OK, 0, len.saturating_sub(1)),
-        RangeRequest::Partial { start, end } => (StatusCode::PARTIAL_CONTENT, start, end),
-        RangeRequest::Unsatisfiable => return Err(ApiError::RangeNotSatisfiable { len }),
-    };
-    let count = if len == 0 { 0 } else { end - start + 1 };
-    file.seek(std::io::SeekFrom::Start(start)).await.map_err(missing)?;
-    let body = Body::from_stream(ReaderStream::new(file.take(count)));
-    let mut response = (status, body).into_response();
+    let etag = format!("\"{}\"", media.sha256);
+    let (mut parts, body) = request.into_parts();
+    let validators = validators::Validators::new(&etag, meta.modified().ok());
+    if validators.none_match_fails(&parts.headers) {
+        return Ok(not_modified(&etag));
+    }
+    validators.apply_if_range(&mut parts.headers);
+    // `If-None-Match` was answered above; it outranks `If-Modified-Since` (RFC 9110 §13.2.2).
+    if parts.headers.contains_key(header::IF_NONE_MATCH) {
+        parts.headers.remove(header::IF_MODIFIED_SINCE);
+    }
+    let served = ServeFile::new(&path)
+        .oneshot(Request::from_parts(parts, body))
+        .await
+        .unwrap_or_else(|never| match never {});
+    match served.status() {
+        StatusCode::NOT_FOUND => return Err(missing(std::io::ErrorKind::NotFound.into())),
+        StatusCode::RANGE_NOT_SATISFIABLE => return Err(ApiError::RangeNotSatisfiable { len }),
+        _ => {}
+    }
+    let mut response = served.map(Body::new);
     let h = response.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
-    h.insert(header::CONTENT_LENGTH, HeaderValue::from(count));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static(CACHE));
-    if status == StatusCode::PARTIAL_CONTENT {
-        let range = format!("bytes {start}-{end}/{len}");
-        h.insert(
-            header::CONTENT_RANGE,
-            HeaderValue::from_str(&range).map_err(ApiError::internal)?,
-        );
-    }
+    h.insert(header::ETAG, HeaderValue::from_str(&etag).map_err(ApiError::internal)?);
     Ok(response)
+}
+
+fn not_modified(etag: &str) -> Response {
+    let mut response = StatusCode::NOT_MODIFIED.into_response();
+    let h = response.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(CACHE));
+    if let Ok(v) = HeaderValue::from_str(etag) {
+        h.insert(header::ETAG, v);
+    }
+    response
 }
 
 pub async fn media_thumb(State(state): State<AppState>, UrlPath(id): UrlPath<String>) -> Result<Response, ApiError> {

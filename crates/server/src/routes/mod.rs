@@ -126,6 +126,8 @@ pub fn app(state: AppState) -> Router {
         .fallback(no_route)
         // After every route: it is set on each of them. axum still adds the `Allow` header.
         .method_not_allowed_fallback(wrong_method)
+        // One span per request (method, path, status, latency) at `GLINT_LOG=tower_http=debug`.
+        .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }
 
