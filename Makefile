@@ -46,6 +46,7 @@ test: setup
 	@$(CARGO) clippy --workspace --all-targets -- -D warnings
 	@echo "==> cargo test (with a private PostgreSQL + pgvector cluster for the PostgreSQL backend)"
 	@bash scripts/with-postgres.sh $(CARGO) test --workspace
+	@CARGO=$(CARGO) bash scripts/schemathesis.sh
 	@$(MAKE) --no-print-directory e2e
 
 ## End-to-end tests of the web UI in headless Chromium (installs chromium and e2e/node_modules if missing).

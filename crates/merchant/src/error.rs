@@ -22,6 +22,10 @@ pub enum MerchantError {
     MissingColumns(String),
     #[error("JSON feed: {0}")]
     Json(String),
+    /// A feed without a single store or product: most likely the wrong file, and a full import
+    /// of it would delete the whole catalog.
+    #[error("the feed lists no stores and no products")]
+    EmptyFeed,
     /// A ZIP upload that is malformed or breaks one of the limits of [`ZipLimits`](crate::ZipLimits).
     #[error("ZIP archive: {0}")]
     BadArchive(String),

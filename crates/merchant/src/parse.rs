@@ -133,10 +133,14 @@ pub fn sniff(bytes: &[u8]) -> Option<FeedFormat> {
 
 /// Parses feed bytes of a known format.
 pub fn parse(bytes: &[u8], format: FeedFormat) -> Result<RawFeed, MerchantError> {
-    match format {
-        FeedFormat::Csv => parse_csv(bytes),
-        FeedFormat::Json => parse_json(bytes),
+    let feed = match format {
+        FeedFormat::Csv => parse_csv(bytes)?,
+        FeedFormat::Json => parse_json(bytes)?,
+    };
+    if feed.stores.is_empty() && feed.products.is_empty() {
+        return Err(MerchantError::EmptyFeed);
     }
+    Ok(feed)
 }
 
 fn clean(s: &str) -> Option<String> {
@@ -314,6 +318,24 @@ fn parse_json(bytes: &[u8]) -> Result<RawFeed, MerchantError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_feed_without_stores_or_products_is_refused() {
+        for (bytes, format) in [
+            (&b"{}"[..], FeedFormat::Json),
+            (b"{\"products\": []}", FeedFormat::Json),
+        ] {
+            assert!(
+                matches!(parse(bytes, format), Err(MerchantError::EmptyFeed)),
+                "{bytes:?}"
+            );
+        }
+        let header_only = format!("{}\n", REQUIRED_COLUMNS.join(","));
+        assert!(matches!(
+            parse(header_only.as_bytes(), FeedFormat::Csv),
+            Err(MerchantError::EmptyFeed)
+        ));
+    }
 
     #[test]
     fn csv_rows_keep_unknown_columns_out_and_split_images() {

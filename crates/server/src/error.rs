@@ -17,6 +17,9 @@ pub enum ApiError {
     /// Well-formed but unanswerable search (box outside the frame, too small, ...).
     #[error("{0}")]
     BadQuery(String),
+    /// An upload of zero bytes: well-formed, but nothing to index.
+    #[error("the uploaded file is empty")]
+    EmptyFile,
     /// Bytes that are not a decodable image.
     #[error("{0}")]
     BadImage(String),
@@ -75,8 +78,12 @@ impl ApiError {
     /// The one table from error to HTTP status.
     pub fn status(&self) -> StatusCode {
         match self {
-            ApiError::BadRequest(_) | ApiError::BadQuery(_) => StatusCode::BAD_REQUEST,
-            ApiError::BadImage(_) | ApiError::BadFeed(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            // Malformed is 400; well-formed but unanswerable (a box off the picture, a photo with
+            // no face, an empty file) is 422.
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::BadQuery(_) | ApiError::BadImage(_) | ApiError::BadFeed(_) | ApiError::EmptyFile => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             ApiError::Unauthorized(_) | ApiError::SessionExpired(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::UnknownMedia(_)
@@ -103,6 +110,7 @@ impl ApiError {
             ApiError::BadRequest(_) => "bad_request",
             ApiError::BadQuery(_) => "bad_query",
             ApiError::BadImage(_) => "bad_image",
+            ApiError::EmptyFile => "empty_file",
             ApiError::Unauthorized(_) => "unauthorized",
             ApiError::SessionExpired(_) => "session_expired",
             ApiError::Forbidden(_) => "forbidden",

@@ -58,7 +58,8 @@ pub fn find(store: &Store, models: &Models, media: &MediaRecord, t: Option<f64>)
             (image, 1.0, None, size)
         }
         MediaKind::Video => {
-            let t = t.ok_or_else(|| ApiError::BadRequest("a video needs the time `t` in seconds".into()))?;
+            // Without `t`, the first frame (as `/frame` does).
+            let t = t.unwrap_or(0.0);
             // Through the cache (and the seek proxy, as search does): the search that follows on
             // this paused frame finds it decoded.
             let frame = glint_media::frame_at_via_proxy(path, &store.proxy_path(&media.id), t, DETECT_SIDE)

@@ -51,11 +51,12 @@ pub fn bbox(values: &[f64]) -> Result<BBox, ApiError> {
     if ![x, y, w, h].iter().all(|v| v.is_finite() && v.abs() < 1e9) {
         return Err(ApiError::BadRequest("box values must be finite numbers".into()));
     }
-    if x < 0.0 || y < 0.0 {
-        return Err(ApiError::BadRequest("box corner must not be negative".into()));
+    if x < 0.0 || y < 0.0 || w < 0.0 || h < 0.0 {
+        return Err(ApiError::BadRequest("box values must not be negative".into()));
     }
     if w <= 0.0 || h <= 0.0 {
-        return Err(ApiError::BadRequest("box width and height must be positive".into()));
+        // Well-formed, but there is nothing in it to search.
+        return Err(ApiError::BadQuery("box width and height must be positive".into()));
     }
     Ok(BBox::new(x as f32, y as f32, w as f32, h as f32))
 }
@@ -103,12 +104,13 @@ mod tests {
             "NaN,0,10,10",
             "inf,0,10,10",
             "-1,0,10,10",
-            "0,0,0,10",
             "a,b,c,d",
             "",
         ] {
             assert!(matches!(bbox_text(bad), Err(ApiError::BadRequest(_))), "{bad}");
         }
+        // Well-formed, but nothing to search in: unprocessable rather than malformed.
+        assert!(matches!(bbox_text("0,0,0,10"), Err(ApiError::BadQuery(_))));
         assert!(bbox_json(&serde_json::json!([1, 2, 3, 4])).is_ok());
         assert!(bbox_json(&serde_json::json!([1, 2, "3", 4])).is_err());
         assert!(bbox_json(&serde_json::json!({"x": 1})).is_err());
@@ -143,11 +145,15 @@ pub struct Page {
 impl Page {
     pub fn from_query(query: &HashMap<String, String>) -> Result<Self, ApiError> {
         let read = |name: &str, default: usize| -> Result<usize, ApiError> {
-            query.get(name).map_or(Ok(default), |raw| {
-                raw.trim()
-                    .parse()
-                    .map_err(|_| ApiError::BadRequest(format!("`{name}` must be a non-negative integer, got `{raw}`")))
-            })
+            let Some(raw) = query.get(name) else { return Ok(default) };
+            let digits = raw.trim();
+            if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(ApiError::BadRequest(format!(
+                    "`{name}` must be a non-negative integer, got `{raw}`"
+                )));
+            }
+            // A number past any list's length asks for nothing beyond its end.
+            Ok(digits.parse().unwrap_or(usize::MAX))
         };
         let limit = read("limit", DEFAULT_PAGE)?;
         if limit > MAX_PAGE {

@@ -257,7 +257,9 @@ async fn thumbnails_and_frames_are_jpeg() {
     assert!(is_jpeg(&frame));
     let decoded = image::load_from_memory(&frame.body).unwrap();
     assert_eq!(decoded.width().max(decoded.height()), 160);
-    get(state, &format!("/api/media/{id}/frame"))
+    // Without `t`, a video's first frame.
+    assert!(is_jpeg(&get(state, &format!("/api/media/{id}/frame")).await));
+    get(state, &format!("/api/media/{id}/frame?max=65536"))
         .await
         .assert_error(400, "bad_request");
     get(state, &format!("/api/media/{id}/frame?t=-1"))
@@ -310,9 +312,10 @@ async fn hotspots_offer_the_faces_on_screen() {
             "{h}"
         );
     }
-    get(state, &format!("/api/media/{id}/hotspots"))
-        .await
-        .assert_error(400, "bad_request");
+    // Without `t`, the first frame's.
+    let first = get(state, &format!("/api/media/{id}/hotspots")).await;
+    assert_eq!(first.status, StatusCode::OK);
+    assert_eq!(first.json()["t"], 0.0);
 }
 
 /// A face box on a video frame, as the UI sends it.
@@ -446,7 +449,6 @@ async fn malformed_searches_are_400_never_500() {
         serde_json::json!([1, 2, 3]),
         serde_json::json!([1, 2, 3, 4, 5]),
         serde_json::json!([-1, 0, 50, 50]),
-        serde_json::json!([0, 0, 0, 50]),
         serde_json::json!([0, 0, 50, -5]),
         serde_json::json!(["NaN", 0, 50, 50]),
         serde_json::json!([1e300, 0, 50, 50]),
@@ -474,6 +476,9 @@ async fn malformed_searches_are_400_never_500() {
             .await
             .assert_error(400, "bad_request");
     }
+    // Well-formed but without area: nothing to search in (422, like a box off the frame).
+    let flat = serde_json::json!({"video": id, "at": t, "box": [0, 0, 0, 50]}).to_string();
+    post_json(state, "/api/search", &flat).await.assert_error(422, "bad_query");
     let at = |at: f64| serde_json::json!({"video": id, "at": at, "box": [0, 0, 50, 50]}).to_string();
     post_json(state, "/api/search", &at(-3.0))
         .await
@@ -482,7 +487,7 @@ async fn malformed_searches_are_400_never_500() {
     let outside = serde_json::json!({"video": id, "at": t, "box": [5000, 5000, 50, 50]}).to_string();
     post_json(state, "/api/search", &outside)
         .await
-        .assert_error(400, "bad_query");
+        .assert_error(422, "bad_query");
 }
 
 #[tokio::test]

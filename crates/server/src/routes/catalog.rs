@@ -136,6 +136,7 @@ fn merchant_error(e: MerchantError) -> ApiError {
         | MerchantError::Csv(_)
         | MerchantError::MissingColumns(_)
         | MerchantError::Json(_)
+        | MerchantError::EmptyFeed
         | MerchantError::BadArchive(_) => ApiError::BadFeed(e.to_string()),
         other => ApiError::internal(other),
     }

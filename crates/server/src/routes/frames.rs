@@ -19,6 +19,8 @@ use crate::{params, ApiError, AppState};
 
 /// Default longest side of a served frame; `max=0` asks for the source size.
 const DEFAULT_FRAME_SIDE: u32 = 1280;
+/// The largest `max` a client may ask for (the schema's bound; no image Glint reads is larger).
+const MAX_FRAME_SIDE: u32 = 65_535;
 
 /// `GET /api/media/{id}/frame?t=S[&max=PX]`: the frame on screen at `t` (the image itself for
 /// photos, upright), at most `max` pixels on its longer side.
@@ -32,7 +34,13 @@ pub async fn frame(
         None => DEFAULT_FRAME_SIDE,
         Some(raw) => raw
             .parse::<u32>()
-            .map_err(|_| ApiError::BadRequest(format!("`max` must be a number of pixels, got `{raw}`")))?,
+            .ok()
+            .filter(|m| *m <= MAX_FRAME_SIDE)
+            .ok_or_else(|| {
+                ApiError::BadRequest(format!(
+                    "`max` must be a number of pixels up to {MAX_FRAME_SIDE}, got `{raw}`"
+                ))
+            })?,
     };
     blocking(move || {
         let media = lookup(&state, &id)?;
@@ -43,7 +51,8 @@ pub async fn frame(
                 max_side,
             ),
             MediaKind::Video => {
-                let t = t.ok_or_else(|| ApiError::BadRequest("a video frame needs the time `t` in seconds".into()))?;
+                // Without `t`, the first frame: what a poster or a preview shows.
+                let t = t.unwrap_or(0.0);
                 glint_media::frame_at(path, t, max_side)
                     .map_err(ApiError::internal)?
                     .image

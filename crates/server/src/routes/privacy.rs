@@ -15,7 +15,7 @@ use glint_media::decode_image_bytes;
 use glint_search::privacy::opt_out_embedding;
 
 use super::blocking;
-use super::upload::{field_bytes, field_text, form, multipart_error};
+use super::upload::{field_bytes, field_text, form, multipart_error, unknown_field};
 use crate::{ApiError, AppState};
 
 /// Photos accepted in one opt-out request.
@@ -42,7 +42,7 @@ pub async fn opt_out(
                 let text = field_text(field, limit).await?;
                 note = Some(text.chars().take(500).collect());
             }
-            _ => {}
+            other => return Err(unknown_field(other)),
         }
     }
     if photos.is_empty() {

@@ -14,7 +14,7 @@ use glint_media::{decode_image_bytes, DecodeLimits};
 use glint_search::{Query, SearchOptions, SearchResponse};
 use glint_types::BBox;
 
-use super::upload::{display_name, field_bytes, field_text, form, multipart_error};
+use super::upload::{display_name, field_bytes, field_text, form, multipart_error, unknown_field};
 use crate::limits::Peer;
 use crate::{params, ApiError, AppState};
 
@@ -121,7 +121,7 @@ pub async fn photo(
                 let text = field_text(field, limit).await?;
                 count = Some(params::number(text.trim(), "limit")?);
             }
-            _ => {}
+            other => return Err(unknown_field(other)),
         }
     }
     let bytes = image.ok_or_else(|| ApiError::BadRequest("the form has no `image` file".into()))?;

@@ -42,7 +42,8 @@ pub async fn upload(
     let mut saved: Option<PathBuf> = None;
     while let Some(mut field) = multipart.next_field().await.map_err(|e| multipart_error(&e, limit))? {
         if field.name() != Some("file") {
-            continue;
+            remove_quietly(saved.as_deref());
+            return Err(unknown_field(field.name()));
         }
         if saved.is_some() {
             remove_quietly(saved.as_deref());
@@ -94,7 +95,7 @@ async fn save(field: &mut Field<'_>, path: &Path, limit: u64) -> Result<PathBuf,
                 .map_err(|e| ApiError::internal(format!("cannot write {}: {e}", path.display())))?;
         }
         if written == 0 {
-            return Err(ApiError::BadRequest("the uploaded file is empty".into()));
+            return Err(ApiError::EmptyFile);
         }
         file.flush()
             .await
@@ -184,6 +185,13 @@ pub fn generated_name(client_name: Option<&str>) -> String {
         "bin".to_string()
     };
     format!("{millis:x}{n:04x}{NAME_SEPARATOR}{stem}.{ext}")
+}
+
+/// A form field the endpoint does not take: refused like an unknown JSON key, so a typo
+/// (`fiel`) is not silently ignored.
+pub(crate) fn unknown_field(name: Option<&str>) -> ApiError {
+    let name: String = name.unwrap_or("").chars().take(80).collect();
+    ApiError::BadRequest(format!("unknown form field `{name}`"))
 }
 
 /// The name to show for a media file: uploads lose their generated prefix.
