@@ -158,6 +158,22 @@ test('a product photo shows where to buy it; a photo of something else does not'
       await page.evaluate(() => window.scrollTo(0, 0));
       await screenshot(page, `where-to-buy-absent-${i + 1}`);
     }
+
+    // (3) The library keeps the merchants' images apart (issue 17): the user's library is
+    // empty, and the "Shop images" view pages through the catalog's images.
+    await page.goto(`${server.url}/#/`);
+    await page.getByText('Your library is empty').waitFor();
+    const shop = (await (await fetch(`${server.url}/api/media?scope=catalog&limit=0`)).json()).total;
+    assert.ok(shop > 48, `the demo catalog has ${shop} images: more than one page`);
+    await page.locator('[data-testid=library-view-catalog]').click();
+    await page.getByText(`${shop} product images from imported merchant catalogs.`).waitFor();
+    const cards = page.locator('[data-testid=media-card]');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=media-card]').length === 48);
+    await page.locator('[data-testid=library-more]').click();
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid=media-card]').length === n, shop);
+    assert.ok(await page.locator('[data-testid=library-more]').isHidden(), 'no more pages once all are shown');
+    assert.equal(await cards.count(), shop);
+    await screenshot(page, 'library-shop-images');
     assert.deepEqual(errors, []);
   } finally {
     await browser?.close();

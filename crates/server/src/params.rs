@@ -200,6 +200,18 @@ impl<T> Paged<T> {
     }
 }
 
+impl<T> Paged<T> {
+    /// [`Self::map`] with a conversion that may fail.
+    pub fn try_map<U>(self, f: impl FnMut(T) -> Result<U, ApiError>) -> Result<Paged<U>, ApiError> {
+        Ok(Paged {
+            results: self.results.into_iter().map(f).collect::<Result<_, _>>()?,
+            offset: self.offset,
+            limit: self.limit,
+            total: self.total,
+        })
+    }
+}
+
 /// One value of a closed set from the query string (`kind=video`), `None` when absent.
 pub fn choice<'a>(
     query: &HashMap<String, String>,

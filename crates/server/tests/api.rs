@@ -478,7 +478,9 @@ async fn malformed_searches_are_400_never_500() {
     }
     // Well-formed but without area: nothing to search in (422, like a box off the frame).
     let flat = serde_json::json!({"video": id, "at": t, "box": [0, 0, 0, 50]}).to_string();
-    post_json(state, "/api/search", &flat).await.assert_error(422, "bad_query");
+    post_json(state, "/api/search", &flat)
+        .await
+        .assert_error(422, "bad_query");
     let at = |at: f64| serde_json::json!({"video": id, "at": at, "box": [0, 0, 50, 50]}).to_string();
     post_json(state, "/api/search", &at(-3.0))
         .await

@@ -70,8 +70,12 @@ async fn issue6_a_zip_feed_is_imported_listed_and_deleted() {
     let shop = get(&state, "/api/media?scope=catalog").await.json();
     assert_eq!(shop["total"], 2, "{shop}");
     assert!(
-        shop["results"].as_array().unwrap().iter().all(|m| m["catalog"] == true),
-        "{shop}"
+        shop["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["catalog"] == true && m["product"].is_string()),
+        "product images are named by their product: {shop}"
     );
 
     // Again: nothing changes.

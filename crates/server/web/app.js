@@ -205,7 +205,7 @@ async function renderLibrary(params) {
   const count = h('p', { class: 'muted', 'data-testid': 'library-count' }, 'Loading…');
   const more = h('button', { class: 'btn', type: 'button', hidden: true, 'data-testid': 'library-more' }, 'Show more');
   const filters = h('nav', { class: 'filters', 'aria-label': 'Library views' }, ...LIBRARY_VIEWS.map((v) =>
-    h('a', { class: `chip${v === current ? ' active' : ''}`, href: v.id === 'all' ? '#/' : `#/?view=${v.id}`, 'data-testid': `library-view-${v.id}` }, v.label)));
+    h('a', { class: v === current ? 'active' : null, href: v.id === 'all' ? '#/' : `#/?view=${v.id}`, 'data-testid': `library-view-${v.id}` }, v.label)));
   view.append(
     h('div', { class: 'page-head' },
       h('div', {}, h('h1', {}, 'Library'), count),
@@ -266,7 +266,7 @@ function mediaCard(m) {
       h('span', { class: 'badge' }, m.kind === 'video' ? 'Video' : 'Photo'),
       m.kind === 'video' ? h('span', { class: 'badge right' }, fmtDuration(m.duration_s)) : null),
     h('div', { class: 'meta' },
-      h('div', { class: 'name' }, m.name),
+      h('div', { class: 'name' }, m.product || m.name),
       h('div', { class: 'sub' }, facts.join(' · '))));
 }
 

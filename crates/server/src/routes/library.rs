@@ -41,12 +41,25 @@ pub struct MediaView {
     pub uploaded: bool,
     /// Whether it is a merchant's product image (the catalog's, not the user's library).
     pub catalog: bool,
+    /// For a product image, the title of its product (what to call it rather than its file).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub product: Option<String>,
 }
 
 impl MediaView {
-    pub fn new(state: &AppState, media: MediaRecord, catalog: bool) -> Self {
+    pub fn new(state: &AppState, media: MediaRecord, catalog: bool) -> Result<Self, ApiError> {
         let uploaded = Path::new(&media.path).starts_with(state.uploads_dir());
-        Self {
+        let product = match catalog {
+            true => state
+                .store()
+                .catalog
+                .products_for_media(&media.id)?
+                .into_iter()
+                .next()
+                .map(|p| p.title),
+            false => None,
+        };
+        Ok(Self {
             name: display_name(Path::new(&media.path), uploaded),
             added_at: glint_types::rfc3339(media.added_at),
             uploaded,
@@ -64,7 +77,8 @@ impl MediaView {
             tracks: media.tracks,
             face_tracks: media.face_tracks,
             vectors: media.vectors,
-        }
+            product,
+        })
     }
 }
 
@@ -98,10 +112,11 @@ pub async fn list(
             in_scope && kind.is_none_or(|k| m.kind.as_str() == k)
         });
         media.sort_by(|a, b| b.added_at.cmp(&a.added_at).then_with(|| a.id.cmp(&b.id)));
-        Ok(Json(page.of(media).map(|m| {
+        let page = page.of(media).try_map(|m| {
             let in_catalog = products.contains(&m.id);
             MediaView::new(&state, m, in_catalog)
-        })))
+        })?;
+        Ok(Json(page))
     })
     .await
 }
@@ -118,7 +133,7 @@ pub async fn show(State(state): State<AppState>, UrlPath(id): UrlPath<String>) -
         let tracks = state.store().catalog.tracks(&media.id)?;
         let in_catalog = state.store().catalog.is_product_media(&media.id)?;
         Ok(Json(MediaDetail {
-            media: MediaView::new(&state, media, in_catalog),
+            media: MediaView::new(&state, media, in_catalog)?,
             tracks,
         }))
     })
