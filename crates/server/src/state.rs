@@ -53,6 +53,12 @@ pub struct ServerConfig {
     /// an unattended deployment has a first credential without running `glint tokens create`.
     /// `glint_` and at least 16 random characters, like the secrets Glint makes; a key revoked with `glint tokens revoke` stays revoked.
     pub admin_key: Option<String>,
+    /// Gzip for answers that gain from it (JSON, the web app), never for media bytes (already
+    /// compressed, and a compressed byte range would not be the range asked for).
+    pub compression: bool,
+    /// Web origins (`https://app.example`) whose pages may call this API from the browser
+    /// (CORS, with a bearer token; the session cookie stays same-site). Empty: none.
+    pub cors_origins: Vec<String>,
     /// Whether uploads are ingested by a thread of this server (else by `glint worker`
     /// processes sharing the database).
     pub ingest_worker: bool,
@@ -80,6 +86,8 @@ impl Default for ServerConfig {
             loopback: false,
             face_search: true,
             admin_key: None,
+            compression: true,
+            cors_origins: Vec::new(),
             ingest_worker: true,
         }
     }

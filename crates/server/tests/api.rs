@@ -739,3 +739,50 @@ async fn issue17_lists_are_paged_and_filtered() {
     let jobs = get(state, "/api/jobs?limit=1").await.json();
     assert!(jobs["results"].is_array() && jobs["total"].is_number(), "{jobs}");
 }
+
+#[tokio::test]
+async fn issue17_answers_are_gzipped_but_media_bytes_are_not() {
+    let state = &fixture().state;
+    let gzip = |uri: String| async move {
+        let request = Request::get(&uri)
+            .header("accept-encoding", "gzip")
+            .body(Body::empty())
+            .unwrap();
+        call(state, request).await
+    };
+    let doc = gzip("/api/openapi.json".into()).await;
+    assert_eq!(doc.header("content-encoding"), "gzip");
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(doc.body.as_ref()), &mut text).unwrap();
+    assert!(serde_json::from_str::<Value>(&text).unwrap()["paths"].is_object());
+    let id = media_id(state, "bikes.mp4").await;
+    let video = gzip(format!("/api/media/{id}/file")).await;
+    assert_eq!(video.status, StatusCode::OK);
+    assert_eq!(video.header("content-encoding"), "", "video bytes go as they are");
+    assert_eq!(video.body.len(), std::fs::read(eval(BIKES)).unwrap().len());
+}
+
+#[tokio::test]
+async fn issue17_cors_only_for_configured_origins() {
+    let (_dir, state) = empty_state(ServerConfig {
+        cors_origins: vec!["https://app.example".into()],
+        ..ServerConfig::default()
+    });
+    let preflight = |origin: &'static str| {
+        Request::builder()
+            .method("OPTIONS")
+            .uri("/api/media")
+            .header("origin", origin)
+            .header("access-control-request-method", "GET")
+            .header("access-control-request-headers", "authorization")
+            .body(Body::empty())
+            .unwrap()
+    };
+    let allowed = call(&state, preflight("https://app.example")).await;
+    assert_eq!(allowed.header("access-control-allow-origin"), "https://app.example");
+    let other = call(&state, preflight("https://evil.example")).await;
+    assert_eq!(other.header("access-control-allow-origin"), "");
+    // Without configured origins, no CORS headers at all.
+    let plain = call(&fixture().state, preflight("https://app.example")).await;
+    assert_eq!(plain.header("access-control-allow-origin"), "");
+}

@@ -12,11 +12,15 @@ mod session;
 mod upload;
 
 use axum::extract::{DefaultBodyLimit, Request};
-use axum::http::{Method, Uri};
+use axum::http::{header, HeaderValue, Method, Uri};
 use axum::middleware::{from_fn_with_state, Next};
 use axum::response::IntoResponse;
 use axum::routing::{delete, get, post, MethodRouter};
 use axum::{Json, Router};
+use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::trace::TraceLayer;
 
 use crate::auth::{authorize, Access};
 use crate::{ApiError, AppState, ServerConfig};
@@ -122,13 +126,43 @@ pub fn app(state: AppState) -> Router {
         // Handlers of one path under several methods merge into one route.
         router = router.route(e.path, e.handler.route_layer(guard));
     }
-    crate::web::routes(router)
+    let router = crate::web::routes(router)
         .fallback(no_route)
         // After every route: it is set on each of them. axum still adds the `Allow` header.
-        .method_not_allowed_fallback(wrong_method)
-        // One span per request (method, path, status, latency) at `GLINT_LOG=tower_http=debug`.
-        .layer(tower_http::trace::TraceLayer::new_for_http())
-        .with_state(state)
+        .method_not_allowed_fallback(wrong_method);
+    with_http_layers(router, state.config()).with_state(state)
+}
+
+/// What wraps every answer: a tracing span per request (method, path, status, latency at
+/// `GLINT_LOG=tower_http=debug`), then, as configured, gzip and CORS.
+fn with_http_layers(router: Router<AppState>, config: &ServerConfig) -> Router<AppState> {
+    let mut router = router.layer(TraceLayer::new_for_http());
+    if config.compression {
+        router = router.layer(CompressionLayer::new().compress_when(compressible()));
+    }
+    let origins: Vec<HeaderValue> = config
+        .cors_origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o.trim().trim_end_matches('/')).ok())
+        .collect();
+    if !origins.is_empty() {
+        router = router.layer(
+            CorsLayer::new()
+                .allow_origin(AllowOrigin::list(origins))
+                .allow_methods([Method::GET, Method::POST, Method::DELETE])
+                .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::RANGE])
+                .expose_headers([header::CONTENT_RANGE, header::ETAG, header::RETRY_AFTER, header::ALLOW]),
+        );
+    }
+    router
+}
+
+type Compressible = tower_http::compression::predicate::And<DefaultPredicate, NotForContentType>;
+
+/// The default (not images, not tiny) and not video: media bytes are compressed already and
+/// are served in ranges.
+fn compressible() -> Compressible {
+    DefaultPredicate::new().and(NotForContentType::const_new("video/"))
 }
 
 async fn healthz() -> impl IntoResponse {
