@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: setup build demo test e2e lint fmt clean-models
+.PHONY: setup build demo test e2e lint fmt clean-models install dist
 
 ## Install system packages, the set-up virtualenv and the models (idempotent).
 setup:
@@ -55,3 +55,14 @@ e2e:
 
 fmt:
 	@$(CARGO) fmt --all
+
+PREFIX ?= /usr/local
+
+## Install glint and its models under $(PREFIX) (bin/glint, share/glint/models).
+install: build
+	@echo "==> installing into $(PREFIX)"
+	@bash scripts/dist.sh layout $(DESTDIR)$(PREFIX) target/release/glint
+
+## A release tarball: dist/glint-VERSION-TRIPLE.tar.gz (binary, libonnxruntime, models, manifest).
+dist: setup
+	@CARGO=$(CARGO) bash scripts/dist.sh tarball

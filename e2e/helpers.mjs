@@ -154,6 +154,19 @@ export async function dragBox(page, overlay, W, H, [x, y, w, h]) {
   await page.mouse.up();
 }
 
+/** Presses the player's Search button and returns the largest face hotspot it shows. */
+export async function largestFaceHotspot(page) {
+  await page.locator('[data-testid=search-button]').click();
+  const faces = page.locator('[data-testid=hotspot-face]');
+  await faces.first().waitFor();
+  let best = null;
+  for (const f of await faces.all()) {
+    const b = await f.boundingBox();
+    if (!best || b.width * b.height > best.area) best = { f, area: b.width * b.height };
+  }
+  return best.f;
+}
+
 /** Drags a square over an on-screen element (a face hotspot) with a 15% margin, as a person would. */
 export async function dragSquareOver(page, element) {
   const b = await element.boundingBox();

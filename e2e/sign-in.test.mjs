@@ -3,7 +3,7 @@
 // the session cookie by itself), searches a square over a face, and signs out.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CLIP, PHOTO, dragSquareOver, glint, missingMedia, openBrowser, screenshot, seed, seekVideo, startServer } from './helpers.mjs';
+import { CLIP, PHOTO, dragSquareOver, glint, largestFaceHotspot, missingMedia, openBrowser, screenshot, seed, seekVideo, startServer } from './helpers.mjs';
 
 test('sign in with a token, play, search a square, sign out', { skip: missingMedia() ?? false, timeout: 150_000 }, async () => {
   let secret;
@@ -50,15 +50,7 @@ test('sign in with a token, play, search a square, sign out', { skip: missingMed
     await page.waitForFunction(() => document.querySelector('video[data-testid=player-media]').currentTime > 0.5, null, { timeout: 20_000 });
     await seekVideo(page, 5);
 
-    await page.locator('[data-testid=search-button]').click();
-    const faces = page.locator('[data-testid=hotspot-face]');
-    await faces.first().waitFor();
-    let best = null;
-    for (const f of await faces.all()) {
-      const b = await f.boundingBox();
-      if (!best || b.width * b.height > best.area) best = { f, area: b.width * b.height };
-    }
-    await dragSquareOver(page, best.f);
+    await dragSquareOver(page, await largestFaceHotspot(page));
     await page.locator('[data-testid=search-box-button]').click();
     const person = page.locator('[data-testid=group-person]');
     await person.waitFor({ timeout: 30_000 });

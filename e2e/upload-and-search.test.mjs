@@ -2,7 +2,7 @@
 // search it, and open the hit in the photo with its box shown.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CLIP, PHOTO, dragSquareOver, missingMedia, openBrowser, screenshot, seekVideo, startServer, hashParams } from './helpers.mjs';
+import { CLIP, PHOTO, dragSquareOver, largestFaceHotspot, missingMedia, openBrowser, screenshot, seekVideo, startServer, hashParams } from './helpers.mjs';
 
 test('upload through the UI, search a face in the video, open the hit in the photo', { skip: missingMedia() ?? false, timeout: 120_000 }, async () => {
   const server = await startServer();
@@ -21,18 +21,11 @@ test('upload through the UI, search a face in the video, open the hit in the pho
     await page.locator('h1', { hasText: 'short_hamilton_clip.mp4' }).waitFor();
     await seekVideo(page, 5);
 
-    await page.locator('[data-testid=search-button]').click();
-    const faces = page.locator('[data-testid=hotspot-face]');
-    await faces.first().waitFor();
     // The largest face hotspot is Lin-Manuel Miranda's.
-    let best = null;
-    for (const f of await faces.all()) {
-      const b = await f.boundingBox();
-      if (!best || b.width * b.height > best.area) best = { f, area: b.width * b.height };
-    }
+    const face = await largestFaceHotspot(page);
     await screenshot(page, 'a2-hotspots');
     // Drag a square over the face (with a margin), as a person would, then search the box.
-    await dragSquareOver(page, best.f);
+    await dragSquareOver(page, face);
     await screenshot(page, 'a2-square-over-face');
     await page.locator('[data-testid=search-box-button]').click();
 

@@ -19,9 +19,12 @@ pub struct GlobalArgs {
     /// servers and workers on many machines share one library.
     #[arg(long, global = true, env = "GLINT_DATABASE", hide_env_values = true)]
     pub database: Option<String>,
-    /// Folder holding models/manifest.json and the installed model files.
-    #[arg(long, global = true, env = "GLINT_MODELS_DIR", default_value = BUILT_MODELS_DIR)]
-    pub models_dir: PathBuf,
+    /// Folder holding manifest.json and the installed model files. Default: the first of
+    /// `models/` next to the binary, `../share/glint/models` from it (`make install`),
+    /// `$XDG_DATA_HOME/glint/models` (or `~/.local/share/glint/models`), and the source tree
+    /// the binary was built from, that holds a manifest.json.
+    #[arg(long, global = true, env = "GLINT_MODELS_DIR")]
+    pub models_dir: Option<PathBuf>,
     /// A stand-alone encoder spec (JSON) to use another ONNX image encoder instead of the
     /// installed EfficientNet-Lite0.
     #[arg(long, global = true, env = "GLINT_ENCODER")]
@@ -60,12 +63,76 @@ impl FacesMode {
     }
 }
 
-fn default_data_dir() -> PathBuf {
+/// `$XDG_DATA_HOME`, else `~/.local/share` (the XDG default), else the current folder.
+fn data_home() -> PathBuf {
     std::env::var_os("XDG_DATA_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
         .unwrap_or_else(|| PathBuf::from("."))
-        .join("glint")
+}
+
+fn default_data_dir() -> PathBuf {
+    data_home().join("glint")
+}
+
+/// Where installed models may lie, in the order they are tried: beside the binary (an unpacked
+/// release), the `share` folder of its prefix (`make install PREFIX=…`), the user's data
+/// folder, and last the source tree it was built from (a `cargo build` in a checkout).
+pub fn models_dir_candidates(
+    exe: Option<&std::path::Path>,
+    data_home: &std::path::Path,
+    built: &std::path::Path,
+) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Some(bin) = exe.and_then(|e| e.parent()) {
+        out.push(bin.join("models"));
+        if let Some(prefix) = bin.parent() {
+            out.push(prefix.join("share/glint/models"));
+        }
+    }
+    out.push(data_home.join("glint/models"));
+    out.push(built.to_path_buf());
+    out
+}
+
+/// The first candidate that holds a manifest.
+pub fn find_models_dir(candidates: &[PathBuf]) -> Option<PathBuf> {
+    candidates.iter().find(|c| c.join("manifest.json").is_file()).cloned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn models_are_found_beside_the_binary_then_in_its_prefix_then_the_data_home() {
+        let root = tempfile::tempdir().unwrap();
+        let r = root.path();
+        let exe = r.join("prefix/bin/glint");
+        let candidates = models_dir_candidates(Some(&exe), &r.join("data"), &r.join("src/models"));
+        assert_eq!(
+            candidates,
+            vec![
+                r.join("prefix/bin/models"),
+                r.join("prefix/share/glint/models"),
+                r.join("data/glint/models"),
+                r.join("src/models"),
+            ]
+        );
+        assert_eq!(find_models_dir(&candidates), None);
+        let install = |dir: &PathBuf| {
+            std::fs::create_dir_all(dir).unwrap();
+            std::fs::write(dir.join("manifest.json"), "{}").unwrap();
+        };
+        install(&candidates[3]);
+        assert_eq!(find_models_dir(&candidates), Some(candidates[3].clone()));
+        install(&candidates[2]);
+        assert_eq!(find_models_dir(&candidates), Some(candidates[2].clone()));
+        install(&candidates[1]);
+        assert_eq!(find_models_dir(&candidates), Some(candidates[1].clone()));
+        install(&candidates[0]);
+        assert_eq!(find_models_dir(&candidates), Some(candidates[0].clone()));
+    }
 }
 
 impl GlobalArgs {
@@ -98,6 +165,31 @@ impl GlobalArgs {
     }
 
     pub fn load_models(&self) -> anyhow::Result<glint_vision::Models> {
-        Ok(glint_vision::Models::load(&self.models_dir, self.encoder.as_deref())?)
+        Ok(glint_vision::Models::load(
+            &self.models_dir()?,
+            self.encoder.as_deref(),
+        )?)
+    }
+
+    /// The models folder: the one given, else the first installed one found
+    /// ([`models_dir_candidates`]).
+    pub fn models_dir(&self) -> anyhow::Result<PathBuf> {
+        if let Some(dir) = &self.models_dir {
+            return Ok(dir.clone());
+        }
+        let candidates = models_dir_candidates(
+            std::env::current_exe().ok().as_deref(),
+            &data_home(),
+            std::path::Path::new(BUILT_MODELS_DIR),
+        );
+        find_models_dir(&candidates).ok_or_else(|| {
+            let tried: Vec<String> = candidates.iter().map(|c| format!("  {}", c.display())).collect();
+            anyhow::anyhow!(
+                "no models found (a folder with manifest.json); looked in:\n{}\n\
+                 run `make setup` in the source tree, install a release (`make install`), or pass \
+                 --models-dir / GLINT_MODELS_DIR",
+                tried.join("\n")
+            )
+        })
     }
 }

@@ -295,7 +295,7 @@ fn measure_in_child(global: &GlobalArgs, library: &Path, args: &BenchScaleArgs) 
     let mut command = std::process::Command::new(std::env::current_exe()?);
     command
         .arg("--models-dir")
-        .arg(&global.models_dir)
+        .arg(global.models_dir()?)
         .arg("--graph-above-floats")
         .arg(global.graph_above_floats.to_string())
         .args(["bench", "scale", "--measure", "--json"])

@@ -27,7 +27,7 @@ pub fn run(global: &GlobalArgs, cmd: ModelsCommand) -> anyhow::Result<()> {
 }
 
 fn verify(global: &GlobalArgs) -> anyhow::Result<()> {
-    let dir = &global.models_dir;
+    let dir = &global.models_dir()?;
     println!("models in {}", dir.display());
     let manifest = ModelManifest::load(dir)?;
     for (file, sha) in manifest.files() {
