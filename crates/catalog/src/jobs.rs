@@ -145,14 +145,14 @@ impl JobQueue for SqliteCatalog {
 
     /// Every job, newest first.
     fn jobs(&self) -> Result<Vec<Job>, CatalogError> {
-        let conn = self.conn();
+        let conn = self.read();
         let mut stmt = conn.prepare(&format!("SELECT {JOB_COLUMNS} FROM jobs ORDER BY id DESC"))?;
         let rows = stmt.query_map([], job_row)?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
 
     fn job(&self, id: i64) -> Result<Option<Job>, CatalogError> {
-        let conn = self.conn();
+        let conn = self.read();
         let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?1");
         Ok(conn.query_row(&sql, [id], job_row).optional()?)
     }

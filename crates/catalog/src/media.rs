@@ -238,7 +238,7 @@ impl MediaCatalog for SqliteCatalog {
 
     /// One media by its public id.
     fn media(&self, uid: &str) -> Result<Option<MediaRecord>, CatalogError> {
-        let conn = self.conn();
+        let conn = self.read();
         let sql = format!("SELECT {MEDIA_COLUMNS} FROM media m WHERE m.uid = ?1");
         // Cached statements: search looks up dozens of media and hundreds of tracks per query.
         let row = conn.prepare_cached(&sql)?.query_row([uid], media_row).optional()?;
@@ -246,7 +246,7 @@ impl MediaCatalog for SqliteCatalog {
     }
 
     fn shots(&self, uid: &str) -> Result<Vec<Shot>, CatalogError> {
-        let conn = self.conn();
+        let conn = self.read();
         let mut stmt = conn.prepare(
             "SELECT s.start_s, s.start_frame FROM shots s JOIN media m ON s.media_id = m.id WHERE m.uid = ?1 \
              ORDER BY s.idx",
@@ -262,7 +262,7 @@ impl MediaCatalog for SqliteCatalog {
 
     /// Every media, oldest first.
     fn list_media(&self) -> Result<Vec<MediaRecord>, CatalogError> {
-        let conn = self.conn();
+        let conn = self.read();
         let sql = format!("SELECT {MEDIA_COLUMNS} FROM media m ORDER BY m.id");
         let mut stmt = conn.prepare(&sql)?;
         let rows = stmt.query_map([], media_row)?.collect::<Result<Vec<_>, _>>()?;
@@ -292,7 +292,7 @@ impl MediaCatalog for SqliteCatalog {
 
     /// Calls `f` for every stored vector (to rebuild the vector index from the catalog).
     fn for_each_vector(&self, f: &mut dyn FnMut(StoredVector)) -> Result<(), CatalogError> {
-        let conn = self.conn();
+        let conn = self.read();
         let mut stmt = conn.prepare("SELECT id, space, data FROM vectors ORDER BY id")?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
@@ -307,7 +307,7 @@ impl MediaCatalog for SqliteCatalog {
 
     /// Number of vectors per space, to check the vector index against the catalog.
     fn vector_counts(&self) -> Result<Vec<(String, u64)>, CatalogError> {
-        let conn = self.conn();
+        let conn = self.read();
         let mut stmt = conn.prepare("SELECT space, COUNT(*) FROM vectors GROUP BY space ORDER BY space")?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
@@ -315,7 +315,7 @@ impl MediaCatalog for SqliteCatalog {
 
     /// Ids of the vectors of the given media (by public id), e.g. to restrict a search.
     fn vector_ids_of_media(&self, uids: &[String]) -> Result<HashSet<u64>, CatalogError> {
-        let conn = self.conn();
+        let conn = self.read();
         let mut stmt = conn.prepare(
             "SELECT v.id FROM vectors v JOIN tracks t ON v.track_id = t.id JOIN media m ON t.media_id = m.id \
              WHERE m.uid = ?1",
@@ -344,7 +344,7 @@ impl MediaCatalog for SqliteCatalog {
 
     /// One track with its sightings in time order.
     fn track(&self, track_id: u64) -> Result<Option<TrackRecord>, CatalogError> {
-        let conn = self.conn();
+        let conn = self.read();
         let row = conn
             .prepare_cached(
                 "SELECT t.id, m.uid, t.ordinal, t.kind, t.shot_idx, t.score FROM tracks t \
@@ -359,7 +359,7 @@ impl MediaCatalog for SqliteCatalog {
 
     /// Every track of a media with its sightings, in order of appearance.
     fn tracks(&self, uid: &str) -> Result<Vec<TrackRecord>, CatalogError> {
-        let conn = self.conn();
+        let conn = self.read();
         let mut stmt = conn.prepare(
             "SELECT t.id, m.uid, t.ordinal, t.kind, t.shot_idx, t.score FROM tracks t \
              JOIN media m ON t.media_id = m.id WHERE m.uid = ?1 ORDER BY t.ordinal",
@@ -377,7 +377,7 @@ impl MediaCatalog for SqliteCatalog {
 
     /// The stored vectors of a track in one space (a face track may keep two views).
     fn track_vectors(&self, track_id: u64, space: &str) -> Result<Vec<Vec<f32>>, CatalogError> {
-        let conn = self.conn();
+        let conn = self.read();
         let mut stmt = conn.prepare("SELECT data FROM vectors WHERE track_id = ?1 AND space = ?2 ORDER BY id")?;
         let rows = stmt.query_map(params![track_id as i64, space], |r| r.get::<_, Vec<u8>>(0))?;
         Ok(rows.map(|b| b.map(|b| blob_to_f32s(&b))).collect::<Result<_, _>>()?)

@@ -53,7 +53,7 @@ impl PrivacyCatalog for SqliteCatalog {
 
     /// Every opt-out, oldest first.
     fn list_opt_outs(&self) -> Result<Vec<OptOut>, CatalogError> {
-        let conn = self.conn();
+        let conn = self.read();
         let mut stmt = conn.prepare(&format!("{OPT_OUT_SELECT} ORDER BY o.id"))?;
         let rows = stmt.query_map([], opt_out_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -76,7 +76,7 @@ impl PrivacyCatalog for SqliteCatalog {
 
     /// The identity vectors of every opted-out face (what the person route must never return).
     fn opt_out_faces(&self) -> Result<Vec<Vec<f32>>, CatalogError> {
-        let conn = self.conn();
+        let conn = self.read();
         let mut stmt = conn.prepare("SELECT embedding FROM opt_out_faces ORDER BY rowid")?;
         let rows = stmt.query_map([], |r| r.get::<_, Vec<u8>>(0))?;
         Ok(rows.map(|b| b.map(|b| blob_to_f32s(&b))).collect::<Result<_, _>>()?)
@@ -93,7 +93,7 @@ impl PrivacyCatalog for SqliteCatalog {
 
     /// The last `limit` face searches, newest first.
     fn face_search_log(&self, limit: usize) -> Result<Vec<FaceSearchLogEntry>, CatalogError> {
-        let conn = self.conn();
+        let conn = self.read();
         let mut stmt =
             conn.prepare("SELECT at, route, query_kind, results FROM face_search_log ORDER BY id DESC LIMIT ?1")?;
         // `usize::MAX as i64` would be -1, which SQLite reads as "no limit" only by accident.
@@ -111,7 +111,7 @@ impl PrivacyCatalog for SqliteCatalog {
 
     /// Every opt-out with its faces, oldest first.
     fn export_opt_outs(&self) -> Result<Vec<(OptOut, Vec<Vec<f32>>)>, CatalogError> {
-        let mut conn = self.conn();
+        let mut conn = self.read();
         // One read transaction: the opt-outs and their faces from the same snapshot.
         let tx = conn.transaction()?;
         let opt_outs = {

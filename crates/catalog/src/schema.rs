@@ -154,6 +154,17 @@ ALTER TABLE jobs ADD COLUMN worker TEXT;
 ALTER TABLE jobs ADD COLUMN lease_until INTEGER;
 ";
 
+/// A read-only connection to a catalog that [`prepare`] has set up (WAL, current schema).
+pub(crate) fn open_reader(path: &std::path::Path) -> Result<Connection, CatalogError> {
+    use rusqlite::OpenFlags;
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+    )?;
+    conn.busy_timeout(std::time::Duration::from_secs(30))?;
+    Ok(conn)
+}
+
 pub(crate) fn prepare(conn: &Connection) -> Result<(), CatalogError> {
     conn.busy_timeout(std::time::Duration::from_secs(30))?;
     // WAL: readers never block the ingest writer; NORMAL sync is durable at each commit in WAL.

@@ -234,7 +234,7 @@ impl ShopCatalog for SqliteCatalog {
 
     /// The products that show media `uid` in one of their images, each with its offers.
     fn products_for_media(&self, media_uid: &str) -> Result<Vec<ProductOffers>, CatalogError> {
-        let conn = self.conn();
+        let conn = self.read();
         let mut stmt = conn.prepare(
             "SELECT DISTINCT p.id, p.store_id, p.product_id, p.title, p.description, p.category, p.brand \
              FROM products p JOIN product_images i ON i.product = p.id \
@@ -289,7 +289,7 @@ impl ShopCatalog for SqliteCatalog {
     /// Whether media `uid` is the image of some product.
     fn is_product_media(&self, uid: &str) -> Result<bool, CatalogError> {
         let found: Option<i64> = self
-            .conn()
+            .read()
             .query_row(
                 "SELECT 1 FROM product_images WHERE media_uid = ?1 LIMIT 1",
                 [uid],
@@ -302,7 +302,7 @@ impl ShopCatalog for SqliteCatalog {
     /// Every media uid that is a product image (one query, for telling product images apart
     /// from people's own media while ranking).
     fn product_media_uids(&self) -> Result<HashSet<String>, CatalogError> {
-        let conn = self.conn();
+        let conn = self.read();
         let mut stmt = conn.prepare("SELECT DISTINCT media_uid FROM product_images WHERE media_uid IS NOT NULL")?;
         let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -310,7 +310,7 @@ impl ShopCatalog for SqliteCatalog {
 
     /// Every store with its product and offer counts, by id.
     fn list_stores(&self) -> Result<Vec<StoreSummary>, CatalogError> {
-        let conn = self.conn();
+        let conn = self.read();
         let mut stmt = conn.prepare(
             "SELECT s.store_id, s.name, s.url, s.country, s.verified, \
              (SELECT COUNT(*) FROM products p WHERE p.store_id = s.store_id), \
@@ -333,7 +333,7 @@ impl ShopCatalog for SqliteCatalog {
 
     /// Products (of one store, or all), by store then product id.
     fn list_products(&self, store_id: Option<&str>) -> Result<Vec<ProductSummary>, CatalogError> {
-        let conn = self.conn();
+        let conn = self.read();
         let mut stmt = conn.prepare(
             "SELECT p.store_id, p.product_id, p.title, p.category, p.brand, \
              (SELECT COUNT(*) FROM product_images i WHERE i.product = p.id), \
@@ -397,7 +397,7 @@ impl ShopCatalog for SqliteCatalog {
 
     /// The whole merchant catalog as a feed that recreates it.
     fn export_feed(&self) -> Result<CatalogFeed, CatalogError> {
-        let mut conn = self.conn();
+        let mut conn = self.read();
         // One read transaction: stores and products from the same snapshot.
         let tx = conn.transaction()?;
         let stores = {

@@ -150,7 +150,7 @@ impl TokenCatalog for SqliteCatalog {
 
     /// Every token, revoked ones included, oldest first.
     fn list_tokens(&self) -> Result<Vec<TokenRecord>, CatalogError> {
-        let conn = self.conn();
+        let conn = self.read();
         let mut stmt = conn.prepare(&format!("SELECT {TOKEN_COLUMNS} FROM tokens ORDER BY id"))?;
         let rows = stmt.query_map([], token_row)?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
@@ -159,7 +159,7 @@ impl TokenCatalog for SqliteCatalog {
     /// Whether any token was ever created (revoked ones count).
     fn has_tokens(&self) -> Result<bool, CatalogError> {
         Ok(self
-            .conn()
+            .read()
             .query_row("SELECT EXISTS (SELECT 1 FROM tokens)", [], |r| r.get(0))?)
     }
 
@@ -184,7 +184,7 @@ impl TokenCatalog for SqliteCatalog {
             return Ok(None);
         }
         let presented = hash(secret);
-        let conn = self.conn();
+        let conn = self.read();
         let mut stmt = conn.prepare(&format!(
             "SELECT {TOKEN_COLUMNS}, hash FROM tokens WHERE revoked_at IS NULL ORDER BY id"
         ))?;
@@ -202,7 +202,7 @@ impl TokenCatalog for SqliteCatalog {
 
     /// Every token with its stored hash, oldest first.
     fn export_tokens(&self) -> Result<Vec<(TokenRecord, Vec<u8>)>, CatalogError> {
-        let conn = self.conn();
+        let conn = self.read();
         let mut stmt = conn.prepare(&format!("SELECT {TOKEN_COLUMNS}, hash FROM tokens ORDER BY id"))?;
         let rows = stmt.query_map([], |r| Ok((token_row(r)?, r.get::<_, Vec<u8>>(5)?)))?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)

@@ -5,9 +5,11 @@
 //! store and search. Keeping them dependency-free lets every layer speak the same types.
 
 mod geometry;
+mod pool;
 mod time;
 
 pub use geometry::{BBox, Point};
+pub use pool::Pool;
 pub use time::{rfc3339, serialize_rfc3339};
 
 use serde::{Deserialize, Serialize};

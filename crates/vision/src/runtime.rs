@@ -2,11 +2,14 @@
 //! thread-safe session wrapper.
 //!
 //! ort allows one environment per process, so it lives in a process-wide `OnceLock`. An
-//! `ort::Session` needs `&mut self` to run; [`OnnxModel`] keeps it behind a mutex so that one
-//! session, built once, serves every thread (ONNX Runtime parallelises inside each run).
+//! `ort::Session` needs `&mut self` to run; [`OnnxModel`] keeps a small pool of sessions of one
+//! graph, each behind its mutex, so a search's run does not wait behind an ingest's (ONNX
+//! Runtime parallelises inside each run as well).
 
 use std::path::Path;
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
+
+use glint_types::Pool;
 
 use ndarray::{ArrayD, ArrayViewD};
 use ort::session::{builder::GraphOptimizationLevel, Session};
@@ -46,10 +49,20 @@ fn inference_threads() -> usize {
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
+/// Sessions per model: `GLINT_MODEL_SESSIONS`, else 2: one for the ingest worker and one for
+/// searches. Each holds its own copy of the weights (about 90 MB for all of Glint's models).
+fn sessions_per_model() -> usize {
+    std::env::var("GLINT_MODEL_SESSIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|n| (1..=16).contains(n))
+        .unwrap_or(2)
+}
+
 /// One ONNX graph, loaded once and shared across threads.
 pub struct OnnxModel {
     name: String,
-    session: Mutex<Session>,
+    sessions: Pool<Session>,
     inputs: Vec<String>,
     outputs: Vec<String>,
 }
@@ -81,19 +94,26 @@ impl OnnxModel {
             }
             None => {}
         }
-        let session = Session::builder(env)
-            .and_then(|b| Ok(b.with_optimization_level(GraphOptimizationLevel::Level3)?))
-            .and_then(|b| Ok(b.with_intra_threads(inference_threads())?))
-            // Spinning workers burn the cores that video decoding and the other sessions need;
-            // measured no slower without it on 2 cores.
-            .and_then(|b| Ok(b.with_intra_op_spinning(false)?))
-            .and_then(|mut b| b.commit_from_file(path))
-            .map_err(|e| VisionError::model(name, format!("cannot load {}: {e}", path.display())))?;
-        let inputs = session.inputs().iter().map(|i| i.name().to_string()).collect();
-        let outputs = session.outputs().iter().map(|o| o.name().to_string()).collect();
+        let open = || {
+            Session::builder(env)
+                .and_then(|b| Ok(b.with_optimization_level(GraphOptimizationLevel::Level3)?))
+                // Each session may use every core: two runs at once share them (the OS divides
+                // the threads), and a run alone, the usual case, keeps them all.
+                .and_then(|b| Ok(b.with_intra_threads(inference_threads())?))
+                // Spinning workers burn the cores that video decoding and the other sessions
+                // need; measured no slower without it on 2 cores.
+                .and_then(|b| Ok(b.with_intra_op_spinning(false)?))
+                .and_then(|mut b| b.commit_from_file(path))
+                .map_err(|e| VisionError::model(name, format!("cannot load {}: {e}", path.display())))
+        };
+        let sessions = (0..sessions_per_model())
+            .map(|_| open())
+            .collect::<Result<Vec<_>, _>>()?;
+        let inputs = sessions[0].inputs().iter().map(|i| i.name().to_string()).collect();
+        let outputs = sessions[0].outputs().iter().map(|o| o.name().to_string()).collect();
         Ok(Self {
             name: name.to_string(),
-            session: Mutex::new(session),
+            sessions: Pool::new(sessions),
             inputs,
             outputs,
         })
@@ -127,8 +147,7 @@ impl OnnxModel {
             }
         }
         let tensor = TensorRef::from_array_view(input).map_err(|e| VisionError::model(&self.name, e))?;
-        // A panic in another thread while it held the lock leaves the session itself intact.
-        let mut session = self.session.lock().unwrap_or_else(|p| p.into_inner());
+        let mut session = self.sessions.get();
         let result = session
             .run(ort::inputs![input_name => tensor])
             .map_err(|e| VisionError::model(&self.name, e))?;

@@ -57,3 +57,28 @@ fn issue2_crops_and_resizes_stay_closest_to_their_source() {
         }
     }
 }
+
+/// Issue 17: a model holds a pool of sessions, so two threads (a search beside an ingest) run
+/// it at once, and each gets the answer it would get alone.
+#[test]
+fn issue17_two_threads_run_one_model_at_once() {
+    let encoder = &models().image_encoder;
+    let coffee = sample("coffee.png");
+    let alone = encoder.encode(&[&coffee]).unwrap().remove(0).embedding;
+    let together: Vec<Vec<f32>> = std::thread::scope(|s| {
+        let runs: Vec<_> = (0..2)
+            .map(|_| {
+                s.spawn(|| {
+                    (0..3)
+                        .map(|_| encoder.encode(&[&coffee]).unwrap().remove(0).embedding)
+                        .last()
+                        .unwrap()
+                })
+            })
+            .collect();
+        runs.into_iter().map(|r| r.join().unwrap()).collect()
+    });
+    for e in together {
+        assert!(dot(&e, &alone) > 0.9999, "a concurrent run differs");
+    }
+}
