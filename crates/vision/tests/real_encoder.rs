@@ -71,7 +71,7 @@ fn issue17_two_threads_run_one_model_at_once() {
                 s.spawn(|| {
                     (0..3)
                         .map(|_| encoder.encode(&[&coffee]).unwrap().remove(0).embedding)
-                        .last()
+                        .next_back()
                         .unwrap()
                 })
             })
