@@ -37,6 +37,18 @@ pub struct GlobalArgs {
     /// source; finding a paused frame of bigbuckbunny.mp4 takes 6 ms with one, 314 ms without).
     #[arg(long, global = true, env = "GLINT_SEEK_PROXIES", default_value_t = true, action = clap::ArgAction::Set)]
     pub seek_proxies: bool,
+    /// A TOML file of settings (keys named like the long flags, e.g. `bind = "0.0.0.0:8080"`);
+    /// variables and flags win over it. Default: $XDG_CONFIG_HOME/glint/config.toml when it
+    /// exists.
+    #[arg(long, global = true, env = "GLINT_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Threads each model inference may use (default: every core).
+    #[arg(long, global = true, env = "GLINT_THREADS")]
+    pub threads: Option<usize>,
+    /// Sessions kept per model, so that that many inferences of one model run at once (a
+    /// search beside an ingest); each holds a copy of the weights.
+    #[arg(long, global = true, env = "GLINT_MODEL_SESSIONS", value_parser = clap::value_parser!(u32).range(1..=16))]
+    pub model_sessions: Option<u32>,
     /// A vector space moves from the exact scan to the HNSW graph once it holds more than this
     /// many floats (default 64 Mi floats' worth: 16k 1024-d faces or 32k 512-d item windows).
     #[arg(long, global = true, env = "GLINT_GRAPH_ABOVE_FLOATS", default_value_t = glint_index::GRAPH_ABOVE_FLOATS)]
@@ -100,41 +112,6 @@ pub fn find_models_dir(candidates: &[PathBuf]) -> Option<PathBuf> {
     candidates.iter().find(|c| c.join("manifest.json").is_file()).cloned()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn models_are_found_beside_the_binary_then_in_its_prefix_then_the_data_home() {
-        let root = tempfile::tempdir().unwrap();
-        let r = root.path();
-        let exe = r.join("prefix/bin/glint");
-        let candidates = models_dir_candidates(Some(&exe), &r.join("data"), &r.join("src/models"));
-        assert_eq!(
-            candidates,
-            vec![
-                r.join("prefix/bin/models"),
-                r.join("prefix/share/glint/models"),
-                r.join("data/glint/models"),
-                r.join("src/models"),
-            ]
-        );
-        assert_eq!(find_models_dir(&candidates), None);
-        let install = |dir: &PathBuf| {
-            std::fs::create_dir_all(dir).unwrap();
-            std::fs::write(dir.join("manifest.json"), "{}").unwrap();
-        };
-        install(&candidates[3]);
-        assert_eq!(find_models_dir(&candidates), Some(candidates[3].clone()));
-        install(&candidates[2]);
-        assert_eq!(find_models_dir(&candidates), Some(candidates[2].clone()));
-        install(&candidates[1]);
-        assert_eq!(find_models_dir(&candidates), Some(candidates[1].clone()));
-        install(&candidates[0]);
-        assert_eq!(find_models_dir(&candidates), Some(candidates[0].clone()));
-    }
-}
-
 impl GlobalArgs {
     /// The library: the database when --database is given, else the data directory's
     /// embedded catalog and vector index.
@@ -150,6 +127,17 @@ impl GlobalArgs {
             dir,
             self.graph_above_floats,
         )?)
+    }
+
+    /// Hands the runtime settings to the vision crate, which reads them from the environment
+    /// when the models load. Called before any thread starts.
+    pub fn export_runtime_settings(&self) {
+        if let Some(n) = self.threads {
+            std::env::set_var("GLINT_THREADS", n.to_string());
+        }
+        if let Some(n) = self.model_sessions {
+            std::env::set_var("GLINT_MODEL_SESSIONS", n.to_string());
+        }
     }
 
     /// Where the library lives, for messages (never with a password).
@@ -191,5 +179,40 @@ impl GlobalArgs {
                 tried.join("\n")
             )
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn models_are_found_beside_the_binary_then_in_its_prefix_then_the_data_home() {
+        let root = tempfile::tempdir().unwrap();
+        let r = root.path();
+        let exe = r.join("prefix/bin/glint");
+        let candidates = models_dir_candidates(Some(&exe), &r.join("data"), &r.join("src/models"));
+        assert_eq!(
+            candidates,
+            vec![
+                r.join("prefix/bin/models"),
+                r.join("prefix/share/glint/models"),
+                r.join("data/glint/models"),
+                r.join("src/models"),
+            ]
+        );
+        assert_eq!(find_models_dir(&candidates), None);
+        let install = |dir: &PathBuf| {
+            std::fs::create_dir_all(dir).unwrap();
+            std::fs::write(dir.join("manifest.json"), "{}").unwrap();
+        };
+        install(&candidates[3]);
+        assert_eq!(find_models_dir(&candidates), Some(candidates[3].clone()));
+        install(&candidates[2]);
+        assert_eq!(find_models_dir(&candidates), Some(candidates[2].clone()));
+        install(&candidates[1]);
+        assert_eq!(find_models_dir(&candidates), Some(candidates[1].clone()));
+        install(&candidates[0]);
+        assert_eq!(find_models_dir(&candidates), Some(candidates[0].clone()));
     }
 }

@@ -3,6 +3,7 @@
 
 mod commands;
 mod config;
+mod config_file;
 
 use clap::{Parser, Subcommand};
 
@@ -64,7 +65,19 @@ enum Command {
 
 fn main() -> std::process::ExitCode {
     restore_default_sigpipe();
+    // The configuration file sets defaults of the GLINT_* variables, before clap reads them
+    // (and before any thread exists).
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    match config_file::locate(&args).and_then(|file| file.map(|f| config_file::read(&f)).transpose()) {
+        Ok(Some(settings)) => config_file::apply(settings),
+        Ok(None) => {}
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return std::process::ExitCode::FAILURE;
+        }
+    }
     let cli = Cli::parse();
+    cli.global.export_runtime_settings();
     // Whether the command was asked for JSON: its errors are then JSON too (on stdout, where a
     // script reads the answer), not only text on stderr.
     let json = std::env::args().any(|a| a == "--json");

@@ -92,3 +92,53 @@ fn issue17_serve_reads_its_settings_from_glint_variables() {
         "GLINT_PRIVATE=1 with GLINT_OPEN=off needs a read token"
     );
 }
+
+/// Settings are layered: the file's value, then the variable's, then the flag's, each winning.
+#[test]
+fn issue17_config_file_then_variables_then_flags() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = |name: &str| tmp.path().join(name);
+    let file = dir("glint.toml");
+    std::fs::write(&file, format!("[library]\ndata-dir = {:?}\n", dir("from-file"))).unwrap();
+    let used = |env: Option<&str>, flag: Option<&str>| {
+        for d in ["from-file", "from-env", "from-flag"] {
+            let _ = std::fs::remove_dir_all(dir(d));
+        }
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_glint"));
+        cmd.env_remove("GLINT_DATA_DIR")
+            .env_remove("GLINT_CONFIG")
+            .arg("--config")
+            .arg(&file);
+        if let Some(e) = env {
+            cmd.env("GLINT_DATA_DIR", dir(e));
+        }
+        if let Some(f) = flag {
+            cmd.arg("--data-dir").arg(dir(f));
+        }
+        let out = cmd.args(["media", "list", "--json"]).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        ["from-file", "from-env", "from-flag"]
+            .into_iter()
+            .filter(|d| dir(d).join("catalog.sqlite3").exists())
+            .map(String::from)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(used(None, None), ["from-file"]);
+    assert_eq!(used(Some("from-env"), None), ["from-env"]);
+    assert_eq!(used(Some("from-env"), Some("from-flag")), ["from-flag"]);
+
+    // A mistake in the file names the file and the key, and nothing runs.
+    std::fs::write(&file, "data-dri = \"/tmp/x\"\n").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_glint"))
+        .arg("--config")
+        .arg(&file)
+        .args(["media", "list"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("glint.toml") && stderr.contains("unknown setting `data-dri`"),
+        "{stderr}"
+    );
+}

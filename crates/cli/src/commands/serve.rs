@@ -45,13 +45,75 @@ pub struct ServeArgs {
     /// so the per-client search rate limit does not put everyone behind the proxy in one bucket.
     #[arg(long = "trusted-proxy", env = "GLINT_TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Web origin allowed to call the API from its pages (CORS; repeat, or comma-separated).
+    #[arg(long = "cors-origin", env = "GLINT_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+    /// Gzip answers that gain from it (never media bytes).
+    #[arg(long, env = "GLINT_COMPRESSION", default_value_t = true, action = clap::ArgAction::Set)]
+    pub compression: bool,
+    /// Largest search photo, in MiB.
+    #[arg(long, env = "GLINT_MAX_PHOTO_MB", default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub max_photo_mb: u64,
+    /// Largest catalog feed upload (a feed or a ZIP with its images), in MiB.
+    #[arg(long, env = "GLINT_MAX_CATALOG_MB", default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=65536))]
+    pub max_catalog_mb: u64,
+    /// Largest JSON body (a search), in KiB.
+    #[arg(long, env = "GLINT_MAX_JSON_KB", default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=65536))]
+    pub max_json_kb: u64,
+    /// Searches run at once; more wait for a slot (default: the number of cores, at least 2).
+    #[arg(long, env = "GLINT_MAX_SEARCHES", value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub max_searches: Option<u64>,
+    /// How long a search waits for a slot before it is answered 503, in seconds.
+    #[arg(long, env = "GLINT_SEARCH_QUEUE_WAIT_S", default_value_t = 5.0)]
+    pub search_queue_wait_s: f64,
+    /// Searches per client and second (over it: 429); 0 turns the limit off.
+    #[arg(long, env = "GLINT_SEARCH_RATE", default_value_t = 20.0)]
+    pub search_rate: f64,
+    /// Searches a client may send in a burst above the rate.
+    #[arg(long, env = "GLINT_SEARCH_BURST", default_value_t = 40.0)]
+    pub search_burst: f64,
+    /// Longest a search may run before it is answered 504, in seconds.
+    #[arg(long, env = "GLINT_WORK_TIMEOUT_S", default_value_t = 60.0)]
+    pub work_timeout_s: f64,
+    /// Days finished ingest jobs stay in the job list.
+    #[arg(long, env = "GLINT_JOB_RETENTION_DAYS", default_value_t = 7.0)]
+    pub job_retention_days: f64,
+}
+
+/// Seconds from a setting, refused when negative or not finite.
+fn seconds(value: f64, what: &str) -> anyhow::Result<std::time::Duration> {
+    std::time::Duration::try_from_secs_f64(value)
+        .map_err(|_| anyhow::anyhow!("{what} must be a non-negative number, got {value}"))
 }
 
 pub fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
+    let defaults = ServerConfig::default();
+    let queue_wait = seconds(args.search_queue_wait_s, "--search-queue-wait-s")?;
+    let work_timeout = seconds(args.work_timeout_s, "--work-timeout-s")?;
+    let job_retention = seconds(args.job_retention_days * 86_400.0, "--job-retention-days")?;
+    if !(args.search_rate.is_finite()
+        && args.search_rate >= 0.0
+        && args.search_burst.is_finite()
+        && args.search_burst >= 1.0)
+    {
+        anyhow::bail!("--search-rate must be 0 or more and --search-burst 1 or more");
+    }
     let store = global.open_store()?;
     let models = global.load_models()?;
     let config = ServerConfig {
         max_upload_bytes: args.max_upload_mb << 20,
+        max_photo_bytes: args.max_photo_mb << 20,
+        max_catalog_bytes: args.max_catalog_mb << 20,
+        max_json_bytes: (args.max_json_kb << 10) as usize,
+        max_searches: args.max_searches.map_or(defaults.max_searches, |n| n as usize),
+        search_queue_wait: queue_wait,
+        search_rate: glint_server::RateLimit {
+            per_second: args.search_rate,
+            burst: args.search_burst,
+        },
+        work_timeout,
+        compression: args.compression,
+        cors_origins: args.cors_origins,
         auth: !args.open,
         read_public: !args.private,
         loopback: args.bind.ip().is_loopback(),
@@ -65,9 +127,9 @@ pub fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
             seek_proxies: global.seek_proxies,
             max_video_s: args.max_video_min * 60.0,
             max_analysis_s: args.max_analysis_min * 60.0,
+            job_retention,
             ..IngestConfig::default()
         },
-        ..ServerConfig::default()
     };
     let state = AppState::new(store, models, config)?;
     glint_server::run(state, args.bind, |addr| {
