@@ -50,7 +50,8 @@ fn inference_threads() -> usize {
 }
 
 /// Sessions per model: `GLINT_MODEL_SESSIONS`, else 2: one for the ingest worker and one for
-/// searches. Each holds its own copy of the weights (about 90 MB for all of Glint's models).
+/// searches. Each holds its own copy of the weights (a second session of every model: +67 MB
+/// resident for `glint serve`, docs/benchmarks.md).
 fn sessions_per_model() -> usize {
     std::env::var("GLINT_MODEL_SESSIONS")
         .ok()
