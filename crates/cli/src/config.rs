@@ -49,6 +49,10 @@ pub struct GlobalArgs {
     /// search beside an ingest); each holds a copy of the weights.
     #[arg(long, global = true, env = "GLINT_MODEL_SESSIONS", value_parser = clap::value_parser!(u32).range(1..=16))]
     pub model_sessions: Option<u32>,
+    /// Days finished ingest jobs stay in the job list. Global: servers, workers and `glint
+    /// ingest` all prune the queue of one library, and must agree.
+    #[arg(long, global = true, env = "GLINT_JOB_RETENTION_DAYS", default_value_t = 7.0)]
+    pub job_retention_days: f64,
     /// A vector space moves from the exact scan to the HNSW graph once it holds more than this
     /// many floats (default 64 Mi floats' worth: 16k 1024-d faces or 32k 512-d item windows).
     #[arg(long, global = true, env = "GLINT_GRAPH_ABOVE_FLOATS", default_value_t = glint_index::GRAPH_ABOVE_FLOATS)]
@@ -127,6 +131,16 @@ impl GlobalArgs {
             dir,
             self.graph_above_floats,
         )?)
+    }
+
+    /// How long finished jobs are kept (`--job-retention-days`).
+    pub fn job_retention(&self) -> anyhow::Result<std::time::Duration> {
+        std::time::Duration::try_from_secs_f64(self.job_retention_days * 86_400.0).map_err(|_| {
+            anyhow::anyhow!(
+                "--job-retention-days must be a non-negative number, got {}",
+                self.job_retention_days
+            )
+        })
     }
 
     /// Hands the runtime settings to the vision crate, which reads them from the environment

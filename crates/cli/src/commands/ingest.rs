@@ -47,6 +47,7 @@ pub fn run(global: &GlobalArgs, args: IngestArgs) -> anyhow::Result<()> {
         faces: global.faces.indexing(),
         seek_proxies: global.seek_proxies,
         keyframes_only: args.fast,
+        job_retention: global.job_retention()?,
         ..IngestConfig::default()
     };
     let ingestor =

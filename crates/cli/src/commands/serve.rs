@@ -75,9 +75,6 @@ pub struct ServeArgs {
     /// Longest a search may run before it is answered 504, in seconds.
     #[arg(long, env = "GLINT_WORK_TIMEOUT_S", default_value_t = 60.0)]
     pub work_timeout_s: f64,
-    /// Days finished ingest jobs stay in the job list.
-    #[arg(long, env = "GLINT_JOB_RETENTION_DAYS", default_value_t = 7.0)]
-    pub job_retention_days: f64,
 }
 
 /// Seconds from a setting, refused when negative or not finite.
@@ -90,7 +87,7 @@ pub fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
     let defaults = ServerConfig::default();
     let queue_wait = seconds(args.search_queue_wait_s, "--search-queue-wait-s")?;
     let work_timeout = seconds(args.work_timeout_s, "--work-timeout-s")?;
-    let job_retention = seconds(args.job_retention_days * 86_400.0, "--job-retention-days")?;
+    let job_retention = global.job_retention()?;
     if !(args.search_rate.is_finite()
         && args.search_rate >= 0.0
         && args.search_burst.is_finite()

@@ -48,6 +48,7 @@ pub fn run(global: &GlobalArgs, args: WorkerArgs) -> anyhow::Result<()> {
         faces: global.faces.indexing(),
         seek_proxies: global.seek_proxies,
         keyframes_only: args.fast,
+        job_retention: global.job_retention()?,
         ..IngestConfig::default()
     };
     let workers = args.workers.unwrap_or_else(glint_ingest::default_workers);
