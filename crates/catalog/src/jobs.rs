@@ -13,7 +13,8 @@ use serde::Serialize;
 use crate::media::now;
 use crate::{CatalogError, JobQueue, SqliteCatalog};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// Where a job is in the queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum JobState {
     Queued,

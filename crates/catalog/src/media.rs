@@ -14,7 +14,7 @@ use crate::{CatalogError, MediaCatalog, SqliteCatalog};
 macro_rules! text_kind {
     ($(#[$doc:meta])* $name:ident { $first:ident = $first_text:literal, $second:ident = $second_text:literal }) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
         #[serde(rename_all = "lowercase")]
         pub enum $name {
             $first,
@@ -57,7 +57,7 @@ pub struct Shot {
 }
 
 /// Where a track was seen: the time (None for a still image) and the box in source pixels.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Sighting {
     pub t: Option<f64>,
     pub bbox: BBox,
@@ -120,7 +120,8 @@ pub struct StoredVector {
 }
 
 /// A stored track with its sightings, for search results and the UI.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = Track)]
 pub struct TrackRecord {
     pub id: u64,
     pub media_id: String,

@@ -15,7 +15,7 @@ use crate::media::now;
 use crate::{CatalogError, ShopCatalog, SqliteCatalog};
 
 /// Whether an offer can be bought now. The declaration order is the order offers are listed in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Availability {
     InStock,
@@ -146,24 +146,30 @@ pub struct ImportCounts {
 }
 
 /// An offer as search shows it, with its store.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Offer {
     pub store_id: String,
     pub store_name: String,
     pub store_url: Option<String>,
+    /// ISO 3166 two-letter code.
     pub country: Option<String>,
+    /// Whether the store is marked verified in the catalog.
     pub verified: bool,
+    #[schema(minimum = 0)]
     pub price: f64,
+    /// ISO 4217 code, upper case.
     pub currency: String,
+    /// The offer's page (http or https).
     pub url: String,
     pub availability: Availability,
     /// When the merchant last confirmed the offer (Unix seconds; RFC 3339 when serialized).
     #[serde(serialize_with = "glint_types::serialize_rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub updated_at: i64,
 }
 
 /// A product whose image is a given media, with its offers (in stock first, then cheapest).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ProductOffers {
     pub store_id: String,
     pub product_id: String,
@@ -171,11 +177,13 @@ pub struct ProductOffers {
     pub description: Option<String>,
     pub category: Option<String>,
     pub brand: Option<String>,
+    /// In stock first, then cheapest.
     pub offers: Vec<Offer>,
 }
 
 /// A store with how much it holds.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = Store)]
 pub struct StoreSummary {
     pub store_id: String,
     pub name: String,
@@ -187,7 +195,8 @@ pub struct StoreSummary {
 }
 
 /// A product as listings show it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = Product)]
 pub struct ProductSummary {
     pub store_id: String,
     pub product_id: String,

@@ -19,7 +19,7 @@ use crate::{CatalogError, SqliteCatalog, TokenCatalog};
 pub const SECRET_PREFIX: &str = "glint_";
 
 /// What a token may do. `admin` implies `write`, which implies `read`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Scope {
     Read,

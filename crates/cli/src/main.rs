@@ -61,6 +61,8 @@ enum Command {
     /// Merchant catalogs: import feeds of stores, products and offers; list; remove.
     #[command(subcommand)]
     Catalog(commands::catalog::CatalogCommand),
+    /// Print the HTTP API's OpenAPI 3.1 document (what `GET /api/openapi.json` serves).
+    Openapi,
 }
 
 fn main() -> std::process::ExitCode {
@@ -101,6 +103,10 @@ fn main() -> std::process::ExitCode {
         Command::Optout(cmd) => commands::privacy::optout(&cli.global, cmd),
         Command::Audit(args) => commands::privacy::audit(&cli.global, args),
         Command::Catalog(cmd) => commands::catalog::run(&cli.global, cmd),
+        Command::Openapi => {
+            println!("{}", glint_server::openapi_document());
+            Ok(())
+        }
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

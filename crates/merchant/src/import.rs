@@ -39,7 +39,7 @@ impl Default for ImportOptions {
 }
 
 /// What an import did, and every row it refused.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ImportReport {
     /// Data rows (CSV) or products (JSON) in the feed.
     pub rows: usize,

@@ -27,7 +27,7 @@ const MAX_PRICE: f64 = 1e9;
 
 /// One problem in one row: `row` is the 1-based CSV data row or the 1-based position in the JSON
 /// `products` list (0 for the JSON `stores` list; `field` then says which store).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct RowError {
     pub row: usize,
     pub field: String,

@@ -52,20 +52,23 @@ const FRAMES_PER_CANDIDATE: usize = 12;
 const STEP_SLACK: f64 = 0.6;
 
 /// Another video showing the queried moment's footage.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CopyHit {
     pub media_id: String,
     /// The file's name, for people.
     pub name: String,
     /// Where the file lies on this machine (the CLI prints it; the HTTP API leaves it out).
     #[serde(skip_serializing_if = "String::is_empty")]
+    #[schema(ignore)]
     pub path: String,
     /// The moment of the copy that shows the queried moment.
     pub t: f64,
     /// The query box carried onto the copy, `[x, y, w, h]` in its source pixels.
     #[serde(rename = "box")]
+    #[schema(schema_with = glint_types::xywh_schema)]
     pub bbox: [f32; 4],
-    /// Inliers of the first frame pair: how firmly the footage matched.
+    /// Inliers of the first frame pair: how firmly the footage matched (keypoints of the
+    /// queried frame that agree with the copy's frame under one affine map).
     pub inliers: usize,
 }
 

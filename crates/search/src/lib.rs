@@ -43,7 +43,7 @@ pub use products::ProductHit;
 pub use query::Query;
 
 /// Which kind of sameness a group of results is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Route {
     Person,
@@ -51,12 +51,13 @@ pub enum Route {
 }
 
 /// One moment (or, for images, the place) where a hit was seen.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct HitSighting {
     /// Seconds into the video; `None` for images.
     pub t: Option<f64>,
     /// `[x, y, w, h]` in source pixels.
     #[serde(rename = "box")]
+    #[schema(schema_with = glint_types::xywh_schema)]
     pub bbox: [f32; 4],
     pub score: f32,
     /// The shot of the video it lies in (0 for images): verification looks at several shots.
@@ -72,13 +73,14 @@ pub(crate) fn file_name(path: &str) -> String {
 }
 
 /// A media that contains the queried person or item.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MediaHit {
     pub media_id: String,
     /// The file's name, for people.
     pub name: String,
     /// Where the file lies on this machine (the CLI prints it; the HTTP API leaves it out).
     #[serde(skip_serializing_if = "String::is_empty")]
+    #[schema(ignore)]
     pub path: String,
     pub kind: MediaKind,
     pub score: f32,
@@ -88,21 +90,26 @@ pub struct MediaHit {
     pub height: u32,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// The media found by one route, best first.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Group {
     pub route: Route,
     pub hits: Vec<MediaHit>,
 }
 
 /// The answer to one query, as the CLI and the HTTP API print it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SearchResponse {
     /// "person", "item" or "person+item".
     pub route: String,
+    /// True when nothing comparable is indexed (false whenever `products` or `copies` is
+    /// non-empty).
     pub no_match: bool,
     pub latency_ms: f64,
     pub groups: Vec<Group>,
-    /// Merchants' products that match the item in the box, with their offers ("where to buy").
+    /// Merchants' products that match the item in the box, with their offers ("where to
+    /// buy"), best first. Product images appear only here, never in `groups`. Empty when
+    /// nothing in the merchant catalog matches, and for person-only searches.
     pub products: Vec<ProductHit>,
     /// For a box on a video: other videos that show the same footage (a re-encode, a repost),
     /// each at the matching moment with the box carried onto it.
@@ -114,7 +121,7 @@ pub struct SearchResponse {
 
 /// What the person route knew of the query's face: how sure the detector was of it, and so the
 /// threshold its matches had to clear (stricter for less certain faces, issue 13).
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
 pub struct QueryFace {
     pub detector_score: f32,
     pub threshold: f32,

@@ -13,9 +13,12 @@ use serde::Serialize;
 
 use crate::{MediaHit, SearchError};
 
-/// A product that matches the query, with where to buy it.
-#[derive(Debug, Clone, Serialize)]
+/// A product of one store whose image matched the query, with where to buy it. Several stores
+/// selling a product with the same image give one hit each, with the same `media_id`.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ProductHit {
+    /// Similarity of the matched product image; above 1 when geometric verification confirmed
+    /// the match.
     pub score: f32,
     /// The product image that matched.
     pub media_id: String,

@@ -7,6 +7,8 @@ use std::path::PathBuf;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use glint_search::SearchError;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 /// Why a request failed. The body is always `{"code": "...", "message": "..."}`.
 #[derive(Debug, thiserror::Error)]
@@ -74,6 +76,44 @@ pub enum ApiError {
     Internal(String),
 }
 
+/// The stable, machine-readable codes errors carry (the OpenAPI document lists them from here).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    BadRequest,
+    BadQuery,
+    BadImage,
+    EmptyFile,
+    Unauthorized,
+    SessionExpired,
+    Forbidden,
+    UnknownMedia,
+    UnknownSighting,
+    UnknownJob,
+    JobRunning,
+    UnknownStore,
+    UnknownProduct,
+    BadFeed,
+    Missing,
+    NoRoute,
+    MethodNotAllowed,
+    TooLarge,
+    RangeNotSatisfiable,
+    RateLimited,
+    Busy,
+    Timeout,
+    Internal,
+}
+
+/// The body of every error answer.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Error)]
+pub struct ErrorBody {
+    pub code: ErrorCode,
+    /// For people; clients act on `code`.
+    pub message: String,
+}
+
 impl ApiError {
     /// The one table from error to HTTP status.
     pub fn status(&self) -> StatusCode {
@@ -105,31 +145,31 @@ impl ApiError {
     }
 
     /// The stable, machine-readable code of the error.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            ApiError::BadRequest(_) => "bad_request",
-            ApiError::BadQuery(_) => "bad_query",
-            ApiError::BadImage(_) => "bad_image",
-            ApiError::EmptyFile => "empty_file",
-            ApiError::Unauthorized(_) => "unauthorized",
-            ApiError::SessionExpired(_) => "session_expired",
-            ApiError::Forbidden(_) => "forbidden",
-            ApiError::UnknownMedia(_) => "unknown_media",
-            ApiError::UnknownSighting(_) => "unknown_sighting",
-            ApiError::UnknownJob(_) => "unknown_job",
-            ApiError::JobRunning(_) => "job_running",
-            ApiError::UnknownStore(_) => "unknown_store",
-            ApiError::UnknownProduct { .. } => "unknown_product",
-            ApiError::BadFeed(_) => "bad_feed",
-            ApiError::Missing(_) => "missing",
-            ApiError::NoRoute(_) => "no_route",
-            ApiError::WrongMethod(_) => "method_not_allowed",
-            ApiError::TooLarge { .. } => "too_large",
-            ApiError::RangeNotSatisfiable { .. } => "range_not_satisfiable",
-            ApiError::RateLimited { .. } => "rate_limited",
-            ApiError::Busy(_) => "busy",
-            ApiError::TimedOut { .. } => "timeout",
-            ApiError::Internal(_) => "internal",
+            ApiError::BadRequest(_) => ErrorCode::BadRequest,
+            ApiError::BadQuery(_) => ErrorCode::BadQuery,
+            ApiError::BadImage(_) => ErrorCode::BadImage,
+            ApiError::EmptyFile => ErrorCode::EmptyFile,
+            ApiError::Unauthorized(_) => ErrorCode::Unauthorized,
+            ApiError::SessionExpired(_) => ErrorCode::SessionExpired,
+            ApiError::Forbidden(_) => ErrorCode::Forbidden,
+            ApiError::UnknownMedia(_) => ErrorCode::UnknownMedia,
+            ApiError::UnknownSighting(_) => ErrorCode::UnknownSighting,
+            ApiError::UnknownJob(_) => ErrorCode::UnknownJob,
+            ApiError::JobRunning(_) => ErrorCode::JobRunning,
+            ApiError::UnknownStore(_) => ErrorCode::UnknownStore,
+            ApiError::UnknownProduct { .. } => ErrorCode::UnknownProduct,
+            ApiError::BadFeed(_) => ErrorCode::BadFeed,
+            ApiError::Missing(_) => ErrorCode::Missing,
+            ApiError::NoRoute(_) => ErrorCode::NoRoute,
+            ApiError::WrongMethod(_) => ErrorCode::MethodNotAllowed,
+            ApiError::TooLarge { .. } => ErrorCode::TooLarge,
+            ApiError::RangeNotSatisfiable { .. } => ErrorCode::RangeNotSatisfiable,
+            ApiError::RateLimited { .. } => ErrorCode::RateLimited,
+            ApiError::Busy(_) => ErrorCode::Busy,
+            ApiError::TimedOut { .. } => ErrorCode::Timeout,
+            ApiError::Internal(_) => ErrorCode::Internal,
         }
     }
 
@@ -181,7 +221,10 @@ impl IntoResponse for ApiError {
             }
             other => other.to_string(),
         };
-        let body = serde_json::json!({"code": self.code(), "message": message});
+        let body = ErrorBody {
+            code: self.code(),
+            message,
+        };
         let mut response = (status, axum::Json(body)).into_response();
         if let ApiError::Unauthorized(_) | ApiError::SessionExpired(_) = self {
             // RFC 6750 §3: a 401 says which scheme would be accepted.

@@ -28,18 +28,21 @@ const SIGHTING_TOLERANCE_S: f64 = 0.3;
 /// Frames are decoded at most this large for detection; boxes are scaled back to source pixels.
 const DETECT_SIDE: u32 = 960;
 
-#[derive(Debug, Clone, Serialize)]
+/// A box worth searching on the frame.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Hotspot {
     pub kind: TrackKind,
     /// `[x, y, w, h]` in source pixels.
     #[serde(rename = "box")]
+    #[schema(schema_with = glint_types::xywh_schema)]
     pub bbox: [f32; 4],
     pub score: f32,
     /// The stored track this box belongs to, when ingest indexed it.
     pub track: Option<u64>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// The boxes worth searching on one frame: detected faces and the best indexed items.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Hotspots {
     /// The time of the decoded frame (videos), which may differ slightly from the one asked.
     pub t: Option<f64>,

@@ -11,7 +11,8 @@
 //! builds the router from the one table of endpoints in `routes`; each handler parses its
 //! input, runs the heavy part (search, decoding, file reads) on the blocking pool and answers
 //! JSON, or an [`ApiError`] whose status and code come from one table in `error`. The OpenAPI
-//! document (`openapi.json`) describes every endpoint of that table; `web` serves the embedded
+//! document is generated from the handlers' `#[utoipa::path]` and the types they answer with
+//! (`openapi`), and describes every endpoint of that table; `web` serves the embedded
 //! single-page UI. Each endpoint of the table declares its [`Access`]; `auth` checks bearer
 //! tokens (kept in the catalog) in front of it; `limits` bounds what searches may cost (rate per
 //! client, concurrent jobs, time). Merchant catalog feeds are imported synchronously, one at a
@@ -35,8 +36,9 @@ pub mod worker;
 use std::net::SocketAddr;
 
 pub use auth::Access;
-pub use error::{ApiError, ServerError};
+pub use error::{ApiError, ErrorBody, ErrorCode, ServerError};
 pub use limits::RateLimit;
+pub use openapi::document as openapi_document;
 pub use routes::{app, endpoints};
 pub use state::{AppState, ServerConfig};
 

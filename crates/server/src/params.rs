@@ -61,6 +61,23 @@ pub fn bbox(values: &[f64]) -> Result<BBox, ApiError> {
     Ok(BBox::new(x as f32, y as f32, w as f32, h as f32))
 }
 
+/// An optional whole number from JSON, also when written with a zero fraction (`3.0`): JSON
+/// Schema counts both as integers, so clients may send either.
+pub fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    use serde::de::Error;
+    let Some(n) = <Option<serde_json::Number> as serde::Deserialize>::deserialize(d)? else {
+        return Ok(None);
+    };
+    let exact = n.as_u64().or_else(|| {
+        n.as_f64()
+            .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f < u64::MAX as f64)
+            .map(|f| f as u64)
+    });
+    exact
+        .map(Some)
+        .ok_or_else(|| D::Error::custom(format!("expected a non-negative whole number, got {n}")))
+}
+
 /// A box from JSON: an array of 4 numbers.
 pub fn bbox_json(value: &serde_json::Value) -> Result<BBox, ApiError> {
     let items = value
@@ -117,6 +134,26 @@ mod tests {
     }
 
     #[test]
+    fn issue17_whole_numbers_may_carry_a_zero_fraction_and_offsets_are_64_bit() {
+        #[derive(serde::Deserialize)]
+        struct Body {
+            #[serde(default, deserialize_with = "whole_number")]
+            n: Option<u64>,
+        }
+        let n = |json: &str| serde_json::from_str::<Body>(json).map(|b| b.n);
+        assert_eq!(n(r#"{"n": 1782}"#).unwrap(), Some(1782));
+        assert_eq!(n(r#"{"n": 1782.0}"#).unwrap(), Some(1782));
+        assert_eq!(n(r#"{"n": null}"#).unwrap(), None);
+        assert_eq!(n("{}").unwrap(), None);
+        for bad in [r#"{"n": 1.5}"#, r#"{"n": -1}"#, r#"{"n": "3"}"#, r#"{"n": 1e30}"#] {
+            assert!(n(bad).is_err(), "{bad}");
+        }
+        let page = |offset: &str| Page::from_query(&HashMap::from([("offset".to_string(), offset.to_string())]));
+        assert_eq!(page("9223372036854775807").unwrap().offset as u64, i64::MAX as u64);
+        assert!(matches!(page("9223372036854775808"), Err(ApiError::BadRequest(_))));
+    }
+
+    #[test]
     fn ids_and_times_are_checked() {
         assert_eq!(media_id("ABCdef0123").unwrap(), "abcdef0123");
         assert!(matches!(media_id("../etc"), Err(ApiError::UnknownMedia(_))));
@@ -152,8 +189,13 @@ impl Page {
                     "`{name}` must be a non-negative integer, got `{raw}`"
                 )));
             }
-            // A number past any list's length asks for nothing beyond its end.
-            Ok(digits.parse().unwrap_or(usize::MAX))
+            // The document's integers are 64-bit (signed, as most clients have them): a larger
+            // number is malformed. One past a list's length asks for nothing beyond its end.
+            digits
+                .parse::<i64>()
+                .ok()
+                .map(|n| usize::try_from(n).unwrap_or(usize::MAX))
+                .ok_or_else(|| ApiError::BadRequest(format!("`{name}` must be at most {}, got `{raw}`", i64::MAX)))
         };
         let limit = read("limit", DEFAULT_PAGE)?;
         if limit > MAX_PAGE {
@@ -180,11 +222,12 @@ impl Page {
 }
 
 /// One page of a list: `results` from `offset` on, at most `limit` of them, out of `total`.
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct Paged<T> {
     pub results: Vec<T>,
     pub offset: usize,
     pub limit: usize,
+    /// Items in the whole list (of this filter).
     pub total: usize,
 }
 
@@ -225,4 +268,126 @@ pub fn choice<'a>(
         .find(|a| *a == raw.trim())
         .map(Some)
         .ok_or_else(|| ApiError::BadRequest(format!("`{name}` must be one of {}, got `{raw}`", allowed.join(", "))))
+}
+
+// What the OpenAPI document says of the parameters parsed above: each struct names the
+// parameters of one kind of endpoint, with the bounds the parsers enforce (tests in
+// `crate::openapi` hold the two together where a constant is involved).
+
+/// A media id in the path.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+pub struct MediaIdPath {
+    /// Media id (hex, from the content hash).
+    #[param(pattern = "^[0-9a-f]{1,64}$")]
+    id: String,
+}
+
+/// A track (sighting) id in the path.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+pub struct TrackIdPath {
+    /// Track (sighting) id.
+    id: u64,
+}
+
+/// A job id in the path.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+pub struct JobIdPath {
+    /// Job id.
+    id: i64,
+}
+
+/// A store in the path.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+pub struct StorePath {
+    /// The store's id in its feed.
+    id: String,
+}
+
+/// A product of a store in the path.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+pub struct ProductPath {
+    /// The store's id in its feed.
+    id: String,
+    /// The product's id in that store.
+    product_id: String,
+}
+
+/// The part of a list a client asks for ([`Page::from_query`]).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct PageQuery {
+    /// How many items of the list to skip.
+    #[param(minimum = 0, default = 0)]
+    offset: Option<u64>,
+    /// Most items in this page (0 answers only the total).
+    #[param(minimum = 0, maximum = 1000, default = 50)]
+    limit: Option<u64>,
+}
+
+/// Which media a library listing holds.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct MediaFilter {
+    /// Only videos or only photos.
+    kind: Option<glint_catalog::MediaKind>,
+    /// `library` (the default): the user's own media; `catalog`: merchants' product images;
+    /// `all`: both.
+    #[param(inline)]
+    scope: Option<LibraryScope>,
+}
+
+/// The parts of the library a listing can show.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum LibraryScope {
+    Library,
+    Catalog,
+    All,
+}
+
+/// A moment of a media.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct TimeQuery {
+    /// Seconds into the video (default 0: the first frame; ignored for images).
+    #[param(minimum = 0)]
+    t: Option<f64>,
+}
+
+/// A moment of a media, and how large to serve its frame.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct FrameQuery {
+    /// Seconds into the video (default 0: the first frame; ignored for images).
+    #[param(minimum = 0)]
+    t: Option<f64>,
+    /// Longest side in pixels (default 1280, 0 for the source size).
+    #[param(minimum = 0, maximum = 65535)]
+    max: Option<u32>,
+}
+
+/// How a catalog feed is applied.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct ImportQuery {
+    /// true: delete the products of the feed's stores that the feed does not list (rows
+    /// rejected by validation still protect their product).
+    #[param(default = false)]
+    full: Option<bool>,
 }

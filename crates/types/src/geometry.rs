@@ -1,6 +1,7 @@
 //! Boxes and points in pixel coordinates (origin top-left, x right, y down).
 
 use serde::{Deserialize, Serialize};
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Point {
@@ -19,7 +20,7 @@ impl Point {
 }
 
 /// An axis-aligned box: top-left corner plus width and height.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct BBox {
     pub x: f32,
     pub y: f32,
@@ -92,6 +93,17 @@ impl BBox {
         let dy = self.h * fraction;
         BBox::new(self.x - dx, self.y - dy, self.w + 2.0 * dx, self.h + 2.0 * dy)
     }
+}
+
+/// The OpenAPI schema of a box shown as `[x, y, w, h]` in source pixels, for fields that carry
+/// one as `[f32; 4]` (`#[schema(schema_with = glint_types::xywh_schema)]`).
+pub fn xywh_schema() -> utoipa::openapi::schema::Array {
+    ArrayBuilder::new()
+        .items(ObjectBuilder::new().schema_type(Type::Number))
+        .min_items(Some(4))
+        .max_items(Some(4))
+        .description(Some("[x, y, w, h] in source pixels"))
+        .build()
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ mod geometry;
 mod pool;
 mod time;
 
-pub use geometry::{BBox, Point};
+pub use geometry::{xywh_schema, BBox, Point};
 pub use pool::Pool;
 pub use time::{rfc3339, serialize_rfc3339};
 

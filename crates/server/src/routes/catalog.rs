@@ -22,13 +22,31 @@ use glint_merchant::{
 use super::blocking;
 use crate::{ApiError, AppState};
 
-#[derive(Debug, Serialize)]
+/// The merchant catalog: every store and product.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = Catalog)]
 pub struct CatalogView {
     pub stores: Vec<StoreSummary>,
     pub products: Vec<ProductSummary>,
 }
 
 /// `POST /api/catalog/import?full=true|false`.
+#[utoipa::path(post, path = "/api/catalog/import", operation_id = "importCatalog", tag = "catalog",
+    summary = "Import a merchant catalog feed",
+    description = "The body is either a bare feed (CSV or JSON, see docs/catalog-feeds.md; then only http(s) image URLs are accepted and local paths are reported as row errors) or a ZIP archive holding feed.csv or feed.json at its top plus the images it references. Local images are indexed as items (faces off); URL images are recorded as `not fetched`. Bad rows are reported in `errors` and left out; the rest is applied in one transaction. Re-importing the same feed changes nothing. Needs the write scope.",
+    params(crate::params::ImportQuery),
+    request_body(content(
+        (crate::openapi::forms::ZipFeed = "application/zip"),
+        (crate::openapi::forms::CsvFeed = "text/csv"),
+        (crate::openapi::forms::JsonFeed = "application/json"),
+    )),
+    responses(
+        (status = 200, description = "The import report", body = ImportReport),
+        (status = 400, description = "Empty body or a bad `full` parameter", body = crate::ErrorBody),
+        (status = 413, description = "Body larger than the server's catalog upload limit", body = crate::ErrorBody),
+        (status = 422, description = "`bad_feed`: not a readable feed, a CSV without the required columns, too many rows, an empty feed, or a ZIP that is malformed, has unsafe entry names (absolute, `..`, links), or inflates past the limits (a ZIP bomb)", body = crate::ErrorBody),
+        (status = 503, description = "Another catalog import is running", body = crate::ErrorBody),
+    ))]
 pub async fn import(
     State(state): State<AppState>,
     Query(query): Query<HashMap<String, String>>,
@@ -151,6 +169,9 @@ fn catalog_error(e: CatalogError) -> ApiError {
 }
 
 /// `GET /api/catalog`: every store and product.
+#[utoipa::path(get, path = "/api/catalog", operation_id = "listCatalog", tag = "catalog",
+    summary = "Every store and product of the merchant catalog",
+    responses((status = 200, description = "The catalog", body = CatalogView)))]
 pub async fn list(State(state): State<AppState>) -> Result<Json<CatalogView>, ApiError> {
     blocking(move || {
         let catalog = &state.store().catalog;
@@ -163,6 +184,13 @@ pub async fn list(State(state): State<AppState>) -> Result<Json<CatalogView>, Ap
 }
 
 /// `DELETE /api/catalog/stores/{id}`: the store, its products and offers (the indexed images stay).
+#[utoipa::path(delete, path = "/api/catalog/stores/{id}", operation_id = "deleteStore", tag = "catalog",
+    summary = "Remove a store with its products and offers (the indexed images stay)",
+    params(crate::params::StorePath),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 404, description = "No such store", body = crate::ErrorBody),
+    ))]
 pub async fn remove_store(State(state): State<AppState>, UrlPath(id): UrlPath<String>) -> Result<StatusCode, ApiError> {
     blocking(move || {
         state.store().catalog.remove_store(&id).map_err(catalog_error)?;
@@ -172,6 +200,13 @@ pub async fn remove_store(State(state): State<AppState>, UrlPath(id): UrlPath<St
 }
 
 /// `DELETE /api/catalog/stores/{id}/products/{product_id}`.
+#[utoipa::path(delete, path = "/api/catalog/stores/{id}/products/{product_id}", operation_id = "deleteProduct", tag = "catalog",
+    summary = "Remove one product of a store with its offers",
+    params(crate::params::ProductPath),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 404, description = "No such store or product", body = crate::ErrorBody),
+    ))]
 pub async fn remove_product(
     State(state): State<AppState>,
     UrlPath((id, product_id)): UrlPath<(String, String)>,

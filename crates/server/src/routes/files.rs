@@ -24,6 +24,21 @@ const CACHE: &str = "private, max-age=86400";
 /// strong `ETag` (the content hash: a media's bytes never change under its id) with
 /// `If-None-Match` and `If-Range`, which it does not do, the type sniffed from the bytes
 /// rather than guessed from a name, and JSON errors.
+#[utoipa::path(get, path = "/api/media/{id}/file", operation_id = "getMediaFile", tag = "library",
+    summary = "The media file, with byte ranges",
+    description = "The media's bytes with the type read from them. A strong ETag (the content hash) and Last-Modified, with If-None-Match / If-Modified-Since (304) and If-Range.",
+    params(params::MediaIdPath,
+        ("Range" = Option<String>, Header, description = "Bytes to send, e.g. `bytes=0-1023`")),
+    responses(
+        (status = 200, description = "The whole file", content((crate::openapi::forms::FileBytes = "video/*"), (crate::openapi::forms::FileBytes = "image/*"), (crate::openapi::forms::FileBytes = "application/octet-stream"))),
+        (status = 206, description = "The requested range",
+            headers(("Content-Range" = String, description = "Which bytes of how many")),
+            content((crate::openapi::forms::FileBytes = "video/*"), (crate::openapi::forms::FileBytes = "image/*"), (crate::openapi::forms::FileBytes = "application/octet-stream"))),
+        (status = 304, description = "Not modified (If-None-Match or If-Modified-Since)"),
+        (status = 404, description = "No such media, or its file is gone", body = crate::ErrorBody),
+        (status = 412, description = "If-Unmodified-Since failed"),
+        (status = 416, description = "The range lies past the end of the file", body = crate::ErrorBody),
+    ))]
 pub async fn media_file(
     State(state): State<AppState>,
     UrlPath(id): UrlPath<String>,
@@ -80,6 +95,13 @@ fn not_modified(etag: &str) -> Response {
     response
 }
 
+#[utoipa::path(get, path = "/api/media/{id}/thumb", operation_id = "getMediaThumb", tag = "library",
+    summary = "The media's thumbnail",
+    params(params::MediaIdPath),
+    responses(
+        (status = 200, description = "A JPEG image", body = crate::openapi::forms::FileBytes, content_type = "image/jpeg"),
+        (status = 404, description = "No such media, or no thumbnail", body = crate::ErrorBody),
+    ))]
 pub async fn media_thumb(State(state): State<AppState>, UrlPath(id): UrlPath<String>) -> Result<Response, ApiError> {
     blocking(move || {
         let media = lookup(&state, &id)?;
@@ -89,6 +111,14 @@ pub async fn media_thumb(State(state): State<AppState>, UrlPath(id): UrlPath<Str
 }
 
 /// The thumbnail of a track (a sighting, in the API's words).
+#[utoipa::path(get, path = "/api/tracks/{id}/thumb", operation_id = "getTrackThumb", tag = "library",
+    summary = "A track's thumbnail",
+    params(params::TrackIdPath),
+    responses(
+        (status = 200, description = "A JPEG image", body = crate::openapi::forms::FileBytes, content_type = "image/jpeg"),
+        (status = 400, description = "Not a track id", body = crate::ErrorBody),
+        (status = 404, description = "No such track, or no thumbnail", body = crate::ErrorBody),
+    ))]
 pub async fn track_thumb(State(state): State<AppState>, UrlPath(id): UrlPath<String>) -> Result<Response, ApiError> {
     let id: u64 = params::number(&id, "track")?;
     blocking(move || {

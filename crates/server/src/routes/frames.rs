@@ -24,6 +24,14 @@ const MAX_FRAME_SIDE: u32 = 65_535;
 
 /// `GET /api/media/{id}/frame?t=S[&max=PX]`: the frame on screen at `t` (the image itself for
 /// photos, upright), at most `max` pixels on its longer side.
+#[utoipa::path(get, path = "/api/media/{id}/frame", operation_id = "getFrame", tag = "library",
+    summary = "The decoded frame at a time (the upright image itself for photos), as JPEG",
+    params(params::MediaIdPath, params::FrameQuery),
+    responses(
+        (status = 200, description = "A JPEG image", body = crate::openapi::forms::FileBytes, content_type = "image/jpeg"),
+        (status = 400, description = "A malformed parameter", body = crate::ErrorBody),
+        (status = 404, description = "No such media, or its file is gone", body = crate::ErrorBody),
+    ))]
 pub async fn frame(
     State(state): State<AppState>,
     UrlPath(id): UrlPath<String>,
@@ -81,6 +89,14 @@ fn shrink(image: RgbImage, max_side: u32) -> RgbImage {
 }
 
 /// `GET /api/media/{id}/hotspots?t=S`: boxes worth searching on that frame.
+#[utoipa::path(get, path = "/api/media/{id}/hotspots", operation_id = "getHotspots", tag = "library",
+    summary = "Boxes worth searching on the frame at a time: detected faces and the best indexed items",
+    params(params::MediaIdPath, params::TimeQuery),
+    responses(
+        (status = 200, description = "Hotspots", body = Hotspots),
+        (status = 400, description = "A malformed parameter", body = crate::ErrorBody),
+        (status = 404, description = "No such media, or its file is gone", body = crate::ErrorBody),
+    ))]
 pub async fn hotspots(
     State(state): State<AppState>,
     UrlPath(id): UrlPath<String>,

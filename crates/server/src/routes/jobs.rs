@@ -6,6 +6,7 @@ use std::path::Path;
 use axum::extract::{Path as UrlPath, Query, State};
 use axum::Json;
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use glint_catalog::{Job, JobState};
 
@@ -17,7 +18,8 @@ use crate::{params, ApiError, AppState};
 
 /// A job as the API shows it: the file's name, not the server's path to it, and RFC 3339
 /// times.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Job)]
 pub struct JobView {
     pub id: i64,
     /// The file's name (for uploads, the name it was uploaded under).
@@ -27,10 +29,14 @@ pub struct JobView {
     pub outcome: Option<String>,
     pub error: Option<String>,
     pub media_id: Option<String>,
+    /// Frames sampled per second of video.
     pub fps: f64,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: String,
     /// 0..=1: known for a running video and for finished jobs; `null` while a photo runs.
+    #[schema(minimum = 0, maximum = 1)]
     pub progress: Option<f64>,
     /// Sampled frames analysed so far (running jobs).
     pub frames_done: Option<u64>,
@@ -67,6 +73,13 @@ impl JobView {
 }
 
 /// `GET /api/jobs?offset&limit`, in the catalog's order.
+#[utoipa::path(get, path = "/api/jobs", operation_id = "listJobs", tag = "jobs",
+    summary = "The ingest queue, a page at a time",
+    params(params::PageQuery),
+    responses(
+        (status = 200, description = "One page of jobs", body = Paged<JobView>),
+        (status = 400, description = "A malformed parameter", body = crate::ErrorBody),
+    ))]
 pub async fn list(
     State(state): State<AppState>,
     Query(query): Query<HashMap<String, String>>,
@@ -79,6 +92,14 @@ pub async fn list(
     .await
 }
 
+#[utoipa::path(get, path = "/api/jobs/{id}", operation_id = "getJob", tag = "jobs",
+    summary = "One job's state and progress",
+    params(params::JobIdPath),
+    responses(
+        (status = 200, description = "The job", body = JobView),
+        (status = 400, description = "Not a job id", body = crate::ErrorBody),
+        (status = 404, description = "No such job", body = crate::ErrorBody),
+    ))]
 pub async fn show(State(state): State<AppState>, UrlPath(id): UrlPath<String>) -> Result<Json<JobView>, ApiError> {
     let id: i64 = params::number(&id, "job")?;
     blocking(move || {
@@ -90,6 +111,15 @@ pub async fn show(State(state): State<AppState>, UrlPath(id): UrlPath<String>) -
 
 /// Cancels a queued job or removes a finished one (409 while it runs). A cancelled upload's
 /// file goes too: it never became a media. A finished job's file is its media's, and stays.
+#[utoipa::path(delete, path = "/api/jobs/{id}", operation_id = "deleteJob", tag = "jobs",
+    summary = "Cancel a queued job (its uploaded file is deleted) or remove a finished one from the list (its media stays); a running job cannot be removed. Finished jobs are also removed by themselves after the retention period (7 days by default).",
+    params(params::JobIdPath),
+    responses(
+        (status = 200, description = "The job as it was before its removal", body = JobView),
+        (status = 400, description = "Not a job id", body = crate::ErrorBody),
+        (status = 404, description = "No such job", body = crate::ErrorBody),
+        (status = 409, description = "The job is running (`job_running`); remove it once it has finished.", body = crate::ErrorBody),
+    ))]
 pub async fn remove(State(state): State<AppState>, UrlPath(id): UrlPath<String>) -> Result<Json<JobView>, ApiError> {
     let id: i64 = params::number(&id, "job")?;
     blocking(move || {

@@ -7,6 +7,7 @@ use axum::extract::{Path as UrlPath, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use glint_catalog::{MediaKind, MediaRecord, TrackRecord};
 
@@ -18,7 +19,8 @@ use crate::{params, ApiError, AppState};
 
 /// A media as the API shows it: what the catalog knows of it, with a name fit for people in
 /// place of the server's file path (which is nobody else's business) and times in RFC 3339.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Media)]
 pub struct MediaView {
     pub id: String,
     /// The file name (for uploads, the name it was uploaded under).
@@ -36,6 +38,8 @@ pub struct MediaView {
     pub tracks: u64,
     pub face_tracks: u64,
     pub vectors: u64,
+    /// When it was indexed.
+    #[schema(format = DateTime)]
     pub added_at: String,
     /// Whether the file is an upload the server keeps (and deletes with the media).
     pub uploaded: bool,
@@ -82,7 +86,8 @@ impl MediaView {
     }
 }
 
-#[derive(Debug, Serialize)]
+/// A media with its tracks (sightings).
+#[derive(Debug, Serialize, ToSchema)]
 pub struct MediaDetail {
     pub media: MediaView,
     pub tracks: Vec<TrackRecord>,
@@ -91,6 +96,14 @@ pub struct MediaDetail {
 /// `GET /api/media?offset&limit&kind=video|image&scope=library|catalog|all`: newest first.
 /// The library (the default scope) is the user's own media; `catalog` is the merchants'
 /// product images, which are indexed like photos but are not the user's.
+#[utoipa::path(get, path = "/api/media", operation_id = "listMedia", tag = "library",
+    summary = "List indexed media, a page at a time",
+    description = "Newest first. The library (scope=library, the default) is the user's own media; scope=catalog lists merchants' product images; scope=all both.",
+    params(params::PageQuery, params::MediaFilter),
+    responses(
+        (status = 200, description = "One page of media", body = Paged<MediaView>),
+        (status = 400, description = "A malformed parameter", body = crate::ErrorBody),
+    ))]
 pub async fn list(
     State(state): State<AppState>,
     Query(query): Query<HashMap<String, String>>,
@@ -127,6 +140,13 @@ pub fn lookup(state: &AppState, raw_id: &str) -> Result<MediaRecord, ApiError> {
     state.store().catalog.media(&id)?.ok_or(ApiError::UnknownMedia(id))
 }
 
+#[utoipa::path(get, path = "/api/media/{id}", operation_id = "getMedia", tag = "library",
+    summary = "One media with its tracks (sightings)",
+    params(params::MediaIdPath),
+    responses(
+        (status = 200, description = "The media", body = MediaDetail),
+        (status = 404, description = "No such media", body = crate::ErrorBody),
+    ))]
 pub async fn show(State(state): State<AppState>, UrlPath(id): UrlPath<String>) -> Result<Json<MediaDetail>, ApiError> {
     blocking(move || {
         let media = lookup(&state, &id)?;
@@ -142,6 +162,13 @@ pub async fn show(State(state): State<AppState>, UrlPath(id): UrlPath<String>) -
 
 /// Deletes a media with its vectors and thumbnails, and the file too when it was uploaded
 /// (files indexed in place belong to their owner).
+#[utoipa::path(delete, path = "/api/media/{id}", operation_id = "deleteMedia", tag = "library",
+    summary = "Delete a media, its vectors and thumbnails (and the file, when it was uploaded)",
+    params(params::MediaIdPath),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such media", body = crate::ErrorBody),
+    ))]
 pub async fn remove(State(state): State<AppState>, UrlPath(id): UrlPath<String>) -> Result<StatusCode, ApiError> {
     blocking(move || {
         let media = lookup(&state, &id)?;

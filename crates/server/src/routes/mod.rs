@@ -1,15 +1,15 @@
 //! The router: one table of API endpoints ([`endpoints`]), which the OpenAPI document must
 //! describe, plus the embedded UI and a JSON 404 for everything else.
 
-mod catalog;
-mod files;
-mod frames;
-mod jobs;
-mod library;
-mod privacy;
-mod search;
-mod session;
-mod upload;
+pub(crate) mod catalog;
+pub(crate) mod files;
+pub(crate) mod frames;
+pub(crate) mod jobs;
+pub(crate) mod library;
+pub(crate) mod privacy;
+pub(crate) mod search;
+pub(crate) mod session;
+pub(crate) mod upload;
 
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{header, HeaderValue, Method, Uri};
@@ -165,14 +165,25 @@ fn compressible() -> Compressible {
     DefaultPredicate::new().and(NotForContentType::const_new("video/"))
 }
 
-async fn healthz() -> impl IntoResponse {
-    Json(serde_json::json!({"status": "ok"}))
+/// The answer of a live server.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct Health {
+    #[schema(example = "ok")]
+    status: &'static str,
 }
 
-async fn openapi() -> impl IntoResponse {
+#[utoipa::path(get, path = "/healthz", operation_id = "healthz", tag = "server", summary = "Liveness check",
+    responses((status = 200, description = "The server is up", body = Health)))]
+pub(crate) async fn healthz() -> Json<Health> {
+    Json(Health { status: "ok" })
+}
+
+#[utoipa::path(get, path = "/api/openapi.json", operation_id = "openapi", tag = "server", summary = "This document",
+    responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json", body = Object)))]
+pub(crate) async fn openapi() -> impl IntoResponse {
     (
         [(axum::http::header::CONTENT_TYPE, "application/json")],
-        crate::openapi::DOCUMENT,
+        crate::openapi::document(),
     )
 }
 
@@ -184,13 +195,29 @@ async fn wrong_method(method: Method, uri: Uri) -> ApiError {
     ApiError::WrongMethod(format!("{method} {}", uri.path()))
 }
 
+/// What is answering.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct Version {
+    #[schema(example = "glint")]
+    name: &'static str,
+    /// The program's version.
+    #[schema(example = "0.1.0")]
+    version: &'static str,
+    /// The API's version (the OpenAPI document's `info.version`).
+    #[schema(example = "0.2.0")]
+    api: &'static str,
+}
+
 /// What is answering: the program, its version and the API's (the OpenAPI document's) version.
-async fn version() -> impl IntoResponse {
-    Json(serde_json::json!({
-        "name": "glint",
-        "version": env!("CARGO_PKG_VERSION"),
-        "api": crate::openapi::api_version(),
-    }))
+#[utoipa::path(get, path = "/api/version", operation_id = "version", tag = "server",
+    summary = "What is answering: the program's name, its version and the API version (this document's info.version)",
+    responses((status = 200, description = "The versions", body = Version)))]
+pub(crate) async fn version() -> Json<Version> {
+    Json(Version {
+        name: "glint",
+        version: env!("CARGO_PKG_VERSION"),
+        api: crate::openapi::API_VERSION,
+    })
 }
 
 /// Runs blocking work (SQLite, decoding, models, file system) off the async threads.

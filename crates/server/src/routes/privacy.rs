@@ -9,7 +9,6 @@ use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use axum::Json;
-use serde_json::{json, Value};
 
 use glint_media::decode_image_bytes;
 use glint_search::privacy::opt_out_embedding;
@@ -18,14 +17,31 @@ use super::blocking;
 use super::upload::{field_bytes, field_text, form, multipart_error, unknown_field};
 use crate::{ApiError, AppState};
 
+/// A registered opt-out.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct OptOutCreated {
+    /// The opt-out's id (`glint optout list`).
+    pub id: i64,
+}
+
 /// Photos accepted in one opt-out request.
 const MAX_PHOTOS: usize = 10;
 
 /// `multipart/form-data` with one or more `image` files and an optional `note`.
+#[utoipa::path(post, path = "/api/optout", operation_id = "optOut", tag = "privacy",
+    summary = "Opt a person out of face search",
+    description = "One or more photos of the person's face (the largest face of each photo is used). From then on no search returns that person, in media indexed before or after; a query with their face finds no person. Needs the write scope.",
+    request_body(content = crate::openapi::forms::OptOutForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 201, description = "Registered", body = OptOutCreated),
+        (status = 400, description = "No photo in the form, too many photos, or a malformed form", body = crate::ErrorBody),
+        (status = 413, description = "A photo over the size limit", body = crate::ErrorBody),
+        (status = 422, description = "A photo that cannot be decoded or that shows no face", body = crate::ErrorBody),
+    ))]
 pub async fn opt_out(
     State(state): State<AppState>,
     multipart: Result<Multipart, MultipartRejection>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<OptOutCreated>), ApiError> {
     let limit = state.config().max_photo_bytes;
     let mut multipart = form(multipart)?;
     let (mut photos, mut note): (Vec<Bytes>, Option<String>) = (Vec::new(), None);
@@ -64,5 +80,5 @@ pub async fn opt_out(
         Ok(state.store().catalog.add_opt_out(&faces, note.as_deref())?)
     })
     .await?;
-    Ok((StatusCode::CREATED, Json(json!({"id": id}))))
+    Ok((StatusCode::CREATED, Json(OptOutCreated { id })))
 }

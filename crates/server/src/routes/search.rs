@@ -29,14 +29,29 @@ struct SearchBody {
     video: Option<String>,
     at: Option<f64>,
     media: Option<String>,
+    #[serde(default, deserialize_with = "params::whole_number")]
     sighting: Option<u64>,
     #[serde(rename = "box")]
     bbox: Option<serde_json::Value>,
-    limit: Option<usize>,
+    #[serde(default, deserialize_with = "params::whole_number")]
+    limit: Option<u64>,
 }
 
 /// The body is parsed here rather than by an extractor so that every mistake in it is a JSON
 /// 400 with a message (and a body over `max_json_bytes` a JSON 413).
+#[utoipa::path(post, path = "/api/search", operation_id = "search", tag = "search",
+    summary = "Search with a box on an indexed video or image, or with a stored sighting",
+    request_body = crate::openapi::forms::SearchRequest,
+    responses(
+        (status = 200, description = "Results (the JSON of `glint search --json`)", body = SearchResponse),
+        (status = 400, description = "A malformed request", body = crate::ErrorBody),
+        (status = 404, description = "No such media or sighting", body = crate::ErrorBody),
+        (status = 413, description = "Body too large", body = crate::ErrorBody),
+        (status = 422, description = "Well-formed but unanswerable (a box without area or off the picture)", body = crate::ErrorBody),
+        (status = 429, description = "Too many searches from this client; see Retry-After", body = crate::ErrorBody),
+        (status = 503, description = "Every search slot stayed busy", body = crate::ErrorBody),
+        (status = 504, description = "The search took longer than the server's limit", body = crate::ErrorBody),
+    ))]
 pub async fn search(
     State(state): State<AppState>,
     peer: Peer,
@@ -84,7 +99,10 @@ pub async fn search(
             ))
         }
     };
-    let options = options(state.config(), body.limit);
+    let options = options(
+        state.config(),
+        body.limit.map(|l| usize::try_from(l).unwrap_or(usize::MAX)),
+    );
     let slot = state.limits().search_slot().await?;
     let searching = state.clone();
     state
@@ -97,6 +115,18 @@ pub async fn search(
 }
 
 /// `multipart/form-data` with an `image` file and an optional `box` (`x,y,w,h`) and `limit`.
+#[utoipa::path(post, path = "/api/search/photo", operation_id = "searchPhoto", tag = "search",
+    summary = "Search with an uploaded photo, optionally boxed",
+    request_body(content = crate::openapi::forms::PhotoSearchForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 200, description = "Results", body = SearchResponse),
+        (status = 400, description = "A malformed form", body = crate::ErrorBody),
+        (status = 413, description = "A photo over the size limit", body = crate::ErrorBody),
+        (status = 422, description = "A photo that cannot be decoded, or a box without area or off the picture", body = crate::ErrorBody),
+        (status = 429, description = "Too many searches from this client; see Retry-After", body = crate::ErrorBody),
+        (status = 503, description = "Every search slot stayed busy", body = crate::ErrorBody),
+        (status = 504, description = "The search took longer than the server's limit", body = crate::ErrorBody),
+    ))]
 pub async fn photo(
     State(state): State<AppState>,
     peer: Peer,

@@ -10,6 +10,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use glint_catalog::{Scope, TokenRecord};
 
@@ -19,14 +20,17 @@ use crate::limits::Peer;
 use crate::session::{cookie, set_cookie, LIFETIME};
 use crate::{ApiError, AppState};
 
-#[derive(Deserialize)]
+/// A token's secret, exchanged for a session cookie.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct SignIn {
+pub struct SignIn {
+    /// The secret `glint tokens create` printed.
     token: String,
 }
 
 /// Who the browser is signed in as, and what this server asks of it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Session)]
 pub struct SessionView {
     pub signed_in: bool,
     /// The token's name and scopes, when signed in.
@@ -35,6 +39,7 @@ pub struct SessionView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scopes: Option<Vec<Scope>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = DateTime)]
     pub expires_at: Option<String>,
     /// A cookie was sent but no longer counts (expired, or its token revoked).
     pub expired: bool,
@@ -68,6 +73,18 @@ impl SessionView {
 }
 
 /// `POST /api/session` `{"token": "..."}`: sets the session cookie for a live token.
+#[utoipa::path(post, path = "/api/session", operation_id = "signIn", tag = "session",
+    summary = "Sign a browser in with a token's secret",
+    description = "Sets the HttpOnly, SameSite=Strict `glint_session` cookie (12 hours; Secure behind HTTPS), which authenticates every later request of the browser, `<video>` and images included. The secret itself is not kept by the browser.",
+    request_body = SignIn,
+    responses(
+        (status = 200, description = "Signed in; the cookie is set", body = SessionView,
+            headers(("Set-Cookie" = String, description = "The session cookie"))),
+        (status = 400, description = "Not a JSON object with a `token`", body = crate::ErrorBody),
+        (status = 401, description = "The token is unknown or revoked", body = crate::ErrorBody),
+        (status = 413, description = "Body too large", body = crate::ErrorBody),
+        (status = 429, description = "Too many attempts from this client", body = crate::ErrorBody),
+    ))]
 pub async fn sign_in(
     State(state): State<AppState>,
     peer: Peer,
@@ -98,6 +115,9 @@ pub async fn sign_in(
 }
 
 /// `GET /api/session`: whether the browser's cookie (if any) signs it in.
+#[utoipa::path(get, path = "/api/session", operation_id = "getSession", tag = "session",
+    summary = "Whether this browser is signed in, and whether this server asks it to",
+    responses((status = 200, description = "The session", body = SessionView)))]
 pub async fn show(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<SessionView>, ApiError> {
     let sent = cookie(&headers);
     blocking(move || {
@@ -117,6 +137,9 @@ pub async fn show(State(state): State<AppState>, headers: HeaderMap) -> Result<J
 }
 
 /// `DELETE /api/session`: forgets the cookie (the token itself stays valid).
+#[utoipa::path(delete, path = "/api/session", operation_id = "signOut", tag = "session",
+    summary = "Sign the browser out (the cookie is cleared; the token stays valid)",
+    responses((status = 204, description = "Signed out")))]
 pub async fn sign_out(headers: HeaderMap) -> Response {
     with_cookie(
         StatusCode::NO_CONTENT.into_response(),

@@ -18,12 +18,23 @@ use crate::{ApiError, AppState};
 /// Separates the generated, unique part of an upload's file name from the client's name.
 const NAME_SEPARATOR: &str = "--";
 
-#[derive(Debug, Serialize)]
+/// A queued upload: poll its job.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct UploadResponse {
     pub job_id: i64,
     pub job: JobView,
 }
 
+#[utoipa::path(post, path = "/api/media", operation_id = "uploadMedia", tag = "library",
+    summary = "Upload a video or photo and queue it for indexing",
+    description = "The file streams to the server's uploads folder under a generated name and becomes a job of the durable ingest queue; poll /api/jobs/{id}. One file per request.",
+    request_body(content = crate::openapi::forms::UploadForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 202, description = "Queued", body = UploadResponse),
+        (status = 400, description = "A malformed form, or not one file", body = crate::ErrorBody),
+        (status = 413, description = "A file over the size limit", body = crate::ErrorBody),
+        (status = 422, description = "An empty file", body = crate::ErrorBody),
+    ))]
 pub async fn upload(
     State(state): State<AppState>,
     headers: HeaderMap,
