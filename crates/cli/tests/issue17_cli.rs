@@ -149,7 +149,11 @@ fn issue17_glint_openapi_prints_the_document_the_server_serves() {
     let out = glint(tmp.path()).arg("openapi").output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"), "{}", doc["openapi"]);
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with("3.1"),
+        "{}",
+        doc["openapi"]
+    );
     assert!(doc["paths"]["/api/search"]["post"].is_object());
     assert!(doc["components"]["schemas"]["SearchResponse"].is_object());
 }
