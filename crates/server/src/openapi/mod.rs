@@ -205,9 +205,6 @@ mod tests {
             doc["openapi"]
         );
         assert_eq!(doc["info"]["version"], API_VERSION);
-        if let Ok(path) = std::env::var("GLINT_DUMP_OPENAPI") {
-            std::fs::write(path, document()).unwrap();
-        }
     }
 
     #[test]
