@@ -103,7 +103,10 @@ fn worker(data: &Path, url: &str) -> Proc {
 }
 
 fn jobs(addr: SocketAddr) -> Vec<Value> {
-    http::get(addr, "/api/jobs").unwrap().json().as_array().unwrap().clone()
+    http::get(addr, "/api/jobs?limit=1000").unwrap().json()["results"]
+        .as_array()
+        .unwrap()
+        .clone()
 }
 
 /// Waits until every job is done or failed; returns them.
