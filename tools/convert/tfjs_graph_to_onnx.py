@@ -10,6 +10,12 @@ The input keeps TF's NHWC layout (as the model was trained); convolutions run
 in NCHW inside the ONNX graph with one transpose after the input.
 
 Usage: tfjs_graph_to_onnx.py --model models/mobilefacenet.json --out out.onnx
+       tfjs_graph_to_onnx.py --model centernet.json --out o.onnx \
+           --output-node tower_0/keypoints --output-name heatmap \
+           --output-node tower_0/wh --output-name box_sides
+
+Several outputs may be named; rank-4 outputs are transposed back to TF's NHWC so that they
+compare one to one with TensorFlow.js.
 """
 
 from __future__ import annotations
@@ -124,13 +130,15 @@ BINARY = {"Add": "Add", "AddV2": "Add", "Sub": "Sub", "Mul": "Mul", "Maximum": "
 UNARY = {"Relu": "Relu", "Abs": "Abs", "Rsqrt": None, "Square": None}
 
 
-def convert(model_json: Path, out: Path, output_name: str, output_node: str | None = None) -> None:
+def convert(model_json: Path, out: Path, output_names: list[str], output_nodes: list[str]) -> None:
     spec = json.loads(model_json.read_text())
     weights = load_weights(model_json)
     nodes = spec["modelTopology"]["node"]
     by_name = {n["name"]: n for n in nodes}
-    target = output_node or nodes[-1]["name"]
-    needed, stack = set(), [target]
+    targets = output_nodes or [nodes[-1]["name"]]
+    if len(output_names) != len(targets):
+        raise SystemExit(f"{len(targets)} output nodes but {len(output_names)} output names")
+    needed, stack = set(), list(targets)
     while stack:  # only what the output depends on (drops other heads)
         n = stack.pop()
         if n not in needed:
@@ -173,10 +181,38 @@ def convert(model_json: Path, out: Path, output_name: str, output_node: str | No
             b.add(BINARY[op], args, name)
             if any(i in rank4 for i in src):
                 rank4.add(name)
-        elif op in ("Relu", "Abs"):
+        elif op in ("Relu", "Abs", "Sigmoid", "Identity"):
             b.add(op, src, name)
             if src[0] in rank4:
                 rank4.add(name)
+        elif op == "Relu6":
+            lo, hi = b.const(b.fresh(name + "_lo"), np.array(0, np.float32)), b.const(b.fresh(name + "_hi"), np.array(6, np.float32))
+            b.add("Clip", [src[0], lo, hi], name)
+            if src[0] in rank4:
+                rank4.add(name)
+        elif op == "ResizeBilinear":
+            # TF's legacy resize (no align_corners, no half-pixel centres) samples at
+            # out * in / out_size: ONNX's "asymmetric" transform.
+            align = node["attr"].get("align_corners", {}).get("b", False)
+            half = node["attr"].get("half_pixel_centers", {}).get("b", False)
+            if align or half or src[0] not in rank4:
+                raise SystemExit(f"{name}: only NHWC legacy bilinear resizes are supported")
+            hw = weights[inputs[1]].astype(np.int64).reshape(-1)
+            batch_channels = b.add("Slice", [b.add("Shape", [src[0]], b.fresh(name + "_shape")),
+                                             b.const(b.fresh(name + "_s0"), np.array([0], np.int64)),
+                                             b.const(b.fresh(name + "_s1"), np.array([2], np.int64))], b.fresh(name + "_nc"))
+            sizes = b.add("Concat", [batch_channels, b.const(b.fresh(name + "_hw"), hw)], b.fresh(name + "_sizes"), axis=0)
+            b.add("Resize", [src[0], "", "", sizes], name, mode="linear", coordinate_transformation_mode="asymmetric")
+            rank4.add(name)
+        elif op == "ConcatV2":
+            axis = int(weights[inputs[-1]].reshape(-1)[0])
+            parts = src[:-1]
+            if any(i in rank4 for i in parts):
+                if not all(i in rank4 for i in parts):
+                    raise SystemExit(f"{name}: concatenating NHWC with other tensors is not supported")
+                axis = {0: 0, 1: 2, 2: 3, 3: 1, -1: 1}[axis]
+                rank4.add(name)
+            b.add("Concat", parts, name, axis=axis)
         elif op == "Square":
             b.add("Mul", [src[0], src[0]], name)
         elif op == "Rsqrt":
@@ -198,14 +234,15 @@ def convert(model_json: Path, out: Path, output_name: str, output_node: str | No
             b.add("ReduceSum", [src[0], b.const(b.fresh(name + "_axes"), axes)], name, keepdims=keep)
         else:
             raise SystemExit(f"op {op} ({name}) is not supported by this converter")
-    b.add("Identity", [target], output_name)
-    graph = helper.make_graph(
-        b.nodes,
-        model_json.stem,
-        [graph_input],
-        [helper.make_tensor_value_info(output_name, TensorProto.FLOAT, ["batch", "dim"])],
-        b.inits,
-    )
+    outputs = []
+    for target, output_name in zip(targets, output_names):
+        if target in rank4:  # back to TF's layout, as TensorFlow.js gives it
+            b.add("Transpose", [target], output_name, perm=[0, 2, 3, 1])
+            outputs.append(helper.make_tensor_value_info(output_name, TensorProto.FLOAT, ["batch", "height", "width", "channels"]))
+        else:
+            b.add("Identity", [target], output_name)
+            outputs.append(helper.make_tensor_value_info(output_name, TensorProto.FLOAT, ["batch", "dim"]))
+    graph = helper.make_graph(b.nodes, model_json.stem, [graph_input], outputs, b.inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="glint-tfjs-graph-to-onnx")
     onnx.checker.check_model(model)
     onnx.save(model, out)
@@ -215,10 +252,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", type=Path, required=True, help="the graph model's model.json")
     parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--output-name", default="embedding")
-    parser.add_argument("--output-node", help="the graph node to output (default: the last)")
+    parser.add_argument("--output-name", action="append", help="an output's name (default: embedding); once per --output-node")
+    parser.add_argument("--output-node", action="append", default=[], help="a graph node to output (default: the last node)")
     args = parser.parse_args()
-    convert(args.model, args.out, args.output_name, args.output_node)
+    convert(args.model, args.out, args.output_name or ["embedding"], args.output_node)
     print(f"wrote {args.out}")
     return 0
 

@@ -29,6 +29,8 @@ enum Command {
     Models(commands::models::ModelsCommand),
     /// Detect faces in an image and print their boxes, landmarks and scores.
     Faces(commands::faces::FacesArgs),
+    /// Detect everyday objects (80 COCO classes) in photos or a video frame.
+    Objects(commands::objects::ObjectsArgs),
     /// Index videos and photos (folders are walked recursively); resumes unfinished jobs.
     Ingest(commands::ingest::IngestArgs),
     /// List or remove indexed media.
@@ -90,6 +92,7 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Models(cmd) => commands::models::run(&cli.global, cmd),
         Command::Faces(args) => commands::faces::run(&cli.global, args),
+        Command::Objects(args) => commands::objects::run(&cli.global, args),
         Command::Ingest(args) => commands::ingest::run(&cli.global, args),
         Command::Media(cmd) => commands::media::run(&cli.global, cmd),
         Command::Jobs(args) => commands::media::jobs(&cli.global, args),

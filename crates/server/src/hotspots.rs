@@ -1,8 +1,9 @@
-//! Hotspots: the boxes on one frame that the UI offers as one-click searches. Faces come from
-//! the detector run on the frame now (so every visible face is offered, indexed or not); items
-//! come from the tracks ingest stored at that moment, best first, since item regions are only
-//! meaningful where ingest found and indexed them. A detected face that matches a stored face
-//! sighting carries that track's id, so the UI can search "more like this" directly.
+//! Hotspots: the boxes on one frame that the UI offers as one-click searches. Faces and objects
+//! come from the detectors run on the frame now (so every visible face and everyday object is
+//! offered, indexed or not); an object carries its class name (`label`: "person", "handbag",
+//! "bottle", ...). Only a models folder without an object detector falls back to the item
+//! windows ingest stored at that moment, best first. A detected face or object that matches a
+//! stored sighting carries that track's id, so the UI can search "more like this" directly.
 
 use std::path::Path;
 
@@ -12,12 +13,16 @@ use glint_catalog::{MediaKind, MediaRecord, TrackKind, TrackRecord};
 use glint_media::{load_image, DecodeLimits};
 use glint_store::Store;
 use glint_types::BBox;
-use glint_vision::{DetectOptions, Models};
+use glint_vision::{DetectOptions, Models, ObjectDetector};
 
 use crate::ApiError;
 
 /// Item hotspots offered on one frame: more would hide the picture.
 const MAX_ITEMS: usize = 4;
+/// Object hotspots offered on one frame, best first.
+const MAX_OBJECTS: usize = 8;
+/// A detected object belongs to a stored item track whose box overlaps it this much.
+const OBJECT_TRACK_IOU: f32 = 0.5;
 /// An item box larger than this share of the frame is not offered.
 const MAX_ITEM_FRACTION: f32 = 0.5;
 /// Face hotspots offered on one frame.
@@ -39,6 +44,10 @@ pub struct Hotspot {
     pub score: f32,
     /// The stored track this box belongs to, when ingest indexed it.
     pub track: Option<u64>,
+    /// What the object is, for detected objects: a COCO class name ("person", "bicycle",
+    /// "handbag", ...). Absent for faces and for stored item windows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
 }
 
 /// The boxes worth searching on one frame: detected faces and the best indexed items.
@@ -92,11 +101,62 @@ pub fn find(store: &Store, models: &Models, media: &MediaRecord, t: Option<f64>)
                 bbox: [b.x, b.y, b.w, b.h],
                 score: f.score,
                 track,
+                label: None,
             })
         })
         .collect();
     faces.sort_by(|a, b| (b.bbox[2] * b.bbox[3]).total_cmp(&(a.bbox[2] * a.bbox[3])));
     faces.truncate(MAX_FACES);
+    let items = match models.object_detector.as_deref() {
+        Some(detector) => objects(detector, &image, scale as f32, (width, height), &stored)?,
+        None => stored_windows(&stored, &faces, (width, height)),
+    };
+    faces.extend(items);
+    Ok(Hotspots {
+        t: frame_t,
+        width,
+        height,
+        hotspots: faces,
+    })
+}
+
+/// The objects the detector finds on the frame (`scale` = frame pixels per source pixel), best
+/// first, boxed in source pixels; each with the stored item track it coincides with, if any.
+fn objects(
+    detector: &dyn ObjectDetector,
+    image: &glint_media::RgbImage,
+    scale: f32,
+    (width, height): (u32, u32),
+    stored: &[OnScreen],
+) -> Result<Vec<Hotspot>, ApiError> {
+    let found = detector.detect(image).map_err(ApiError::internal)?;
+    Ok(found
+        .into_iter()
+        .filter_map(|o| {
+            let b = BBox::new(o.bbox.x / scale, o.bbox.y / scale, o.bbox.w / scale, o.bbox.h / scale)
+                .clamp_to(width as f32, height as f32)?;
+            let track = stored
+                .iter()
+                .filter(|s| s.kind == TrackKind::Item)
+                .map(|s| (s.track, s.bbox.iou(&b)))
+                .filter(|(_, iou)| *iou >= OBJECT_TRACK_IOU)
+                .max_by(|a, b| a.1.total_cmp(&b.1))
+                .map(|(id, _)| id);
+            Some(Hotspot {
+                kind: TrackKind::Item,
+                bbox: [b.x, b.y, b.w, b.h],
+                score: o.score,
+                track,
+                label: Some(o.label.to_string()),
+            })
+        })
+        .take(MAX_OBJECTS)
+        .collect())
+}
+
+/// Without an object detector: the best stored item windows on screen, none crowding another
+/// hotspot and none covering most of the frame.
+fn stored_windows(stored: &[OnScreen], faces: &[Hotspot], (width, height): (u32, u32)) -> Vec<Hotspot> {
     let mut items: Vec<Hotspot> = stored
         .iter()
         .filter(|s| s.kind == TrackKind::Item)
@@ -105,6 +165,7 @@ pub fn find(store: &Store, models: &Models, media: &MediaRecord, t: Option<f64>)
             bbox: [s.bbox.x, s.bbox.y, s.bbox.w, s.bbox.h],
             score: s.score,
             track: Some(s.track),
+            label: None,
         })
         .collect();
     items.sort_by(|a, b| b.score.total_cmp(&a.score));
@@ -115,7 +176,7 @@ pub fn find(store: &Store, models: &Models, media: &MediaRecord, t: Option<f64>)
         // Item regions overlap heavily (ingest looks at overlapping windows); offer the best of
         // each cluster, none that is mostly a face already offered, and none that is most of
         // the frame (that is "search the whole frame", not a hotspot).
-        let crowded = kept.iter().chain(&faces).any(|k| {
+        let crowded = kept.iter().chain(faces).any(|k| {
             let o = to_bbox(&k.bbox);
             b.iou(&o) > 0.3 || b.intersection(&o) > 0.6 * b.area().min(o.area())
         });
@@ -126,13 +187,7 @@ pub fn find(store: &Store, models: &Models, media: &MediaRecord, t: Option<f64>)
             break;
         }
     }
-    faces.extend(kept);
-    Ok(Hotspots {
-        t: frame_t,
-        width,
-        height,
-        hotspots: faces,
-    })
+    kept
 }
 
 fn to_bbox(b: &[f32; 4]) -> BBox {

@@ -273,7 +273,7 @@ async fn thumbnails_and_frames_are_jpeg() {
 }
 
 #[tokio::test]
-async fn hotspots_offer_the_faces_on_screen() {
+async fn hotspots_offer_the_faces_and_objects_on_screen() {
     let state = &fixture().state;
     let id = media_id(state, "carphone_pristine.mp4").await;
     let shown = get(state, &format!("/api/media/{id}")).await.json();
@@ -312,6 +312,16 @@ async fn hotspots_offer_the_faces_on_screen() {
             "{h}"
         );
     }
+    // Issue 18: items are the objects the detector finds, named by their class: the man.
+    let items: Vec<&Value> = spots["hotspots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["kind"] == "item")
+        .collect();
+    assert!(items.iter().any(|h| h["label"] == "person"), "{spots}");
+    assert!(items.iter().all(|h| h["label"].is_string()), "{spots}");
+    assert!(faces.iter().all(|h| h.get("label").is_none()), "{spots}");
     // Without `t`, the first frame's.
     let first = get(state, &format!("/api/media/{id}/hotspots")).await;
     assert_eq!(first.status, StatusCode::OK);

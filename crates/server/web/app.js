@@ -786,9 +786,11 @@ async function renderPlayer(id, params) {
       const spots = await api(`/api/media/${id}/hotspots${isVideo ? `?t=${t}` : ''}`);
       if (!selecting) return;
       for (const s of spots.hotspots) {
-        const label = s.kind === 'face' ? 'Face' : 'Item';
+        // Detected objects say what they are ("bicycle"); faces and stored windows their kind.
+        const name = s.kind === 'face' ? 'face' : (s.label || 'item');
+        const label = name.charAt(0).toUpperCase() + name.slice(1);
         const btn = placeBox(h('button', {
-          class: `hotspot ${s.kind}`, type: 'button', 'data-testid': `hotspot-${s.kind}`, title: `Search this ${label.toLowerCase()}`, 'data-track': s.track,
+          class: `hotspot ${s.kind}`, type: 'button', 'data-testid': `hotspot-${s.kind}`, 'data-label': s.label || '', title: `Search this ${name}`, 'data-track': s.track,
           onclick: () => { editor.set(s.box); exitSelect(); showFound(s.box); search(s.box); },
         }, h('span', {}, label)), s.box, W, H);
         overlay.prepend(btn);

@@ -10,8 +10,12 @@
 //! [`Models::load`] reads the [`ModelManifest`], verifies every file's SHA-256 and builds each
 //! session once, to be shared across threads. Each face embedder names itself and states the
 //! distances face tracking uses ([`FaceDistances`]): their vectors differ in scale.
+//!
+//! An [`ObjectDetector`] ([`CenterNet`], optional in the manifest) finds everyday objects of
+//! the 80 COCO classes ([`COCO_LABELS`]): the hotspots a viewer taps on a paused frame.
 
 pub mod align;
+mod centernet;
 mod checksum;
 mod dlib_face;
 mod encoder;
@@ -30,8 +34,9 @@ use std::sync::Arc;
 
 use image::RgbImage;
 
-use glint_types::{Embedding, Face};
+use glint_types::{BBox, Embedding, Face};
 
+pub use centernet::{CenterNet, CENTERNET_INPUT};
 pub use checksum::{sha256_file, verify_file};
 pub use dlib_face::{DlibFaceEmbedder, CHIP_SIZE, CHIP_TEMPLATE};
 pub use encoder::OnnxImageEncoder;
@@ -39,7 +44,7 @@ pub use error::{VisionError, SETUP_COMMAND};
 pub use faceres::{faceres_template, FaceResEmbedder, FACERES_CHIP, FACERES_DIM};
 pub use feature_map::FeatureMap;
 pub use fused_face::FusedFaceEmbedder;
-pub use manifest::{EncoderSpec, FaceEmbedderSpec, ModelManifest};
+pub use manifest::{EncoderSpec, FaceEmbedderSpec, ModelManifest, ObjectDetectorEntry};
 pub use mtcnn::{Mtcnn, MtcnnConfig};
 pub use runtime::{init_runtime, OnnxModel};
 
@@ -137,6 +142,115 @@ pub trait ImageEncoder: Send + Sync {
     fn encode(&self, images: &[&RgbImage]) -> Result<Vec<EncodedImage>, VisionError>;
 }
 
+/// The 80 COCO object classes, in the order detectors trained on COCO number them.
+pub const COCO_LABELS: [&str; 80] = [
+    "person",
+    "bicycle",
+    "car",
+    "motorcycle",
+    "airplane",
+    "bus",
+    "train",
+    "truck",
+    "boat",
+    "traffic light",
+    "fire hydrant",
+    "stop sign",
+    "parking meter",
+    "bench",
+    "bird",
+    "cat",
+    "dog",
+    "horse",
+    "sheep",
+    "cow",
+    "elephant",
+    "bear",
+    "zebra",
+    "giraffe",
+    "backpack",
+    "umbrella",
+    "handbag",
+    "tie",
+    "suitcase",
+    "frisbee",
+    "skis",
+    "snowboard",
+    "sports ball",
+    "kite",
+    "baseball bat",
+    "baseball glove",
+    "skateboard",
+    "surfboard",
+    "tennis racket",
+    "bottle",
+    "wine glass",
+    "cup",
+    "fork",
+    "knife",
+    "spoon",
+    "bowl",
+    "banana",
+    "apple",
+    "sandwich",
+    "orange",
+    "broccoli",
+    "carrot",
+    "hot dog",
+    "pizza",
+    "donut",
+    "cake",
+    "chair",
+    "couch",
+    "potted plant",
+    "bed",
+    "dining table",
+    "toilet",
+    "tv",
+    "laptop",
+    "mouse",
+    "remote",
+    "keyboard",
+    "cell phone",
+    "microwave",
+    "oven",
+    "toaster",
+    "sink",
+    "refrigerator",
+    "book",
+    "clock",
+    "vase",
+    "scissors",
+    "teddy bear",
+    "hair drier",
+    "toothbrush",
+];
+
+/// An object found in an image.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DetectedObject {
+    /// In the pixels of the image given to the detector.
+    pub bbox: BBox,
+    /// Index into [`COCO_LABELS`].
+    pub class: usize,
+    pub label: &'static str,
+    pub score: f32,
+}
+
+/// Finds everyday objects (the 80 COCO classes) in an image.
+pub trait ObjectDetector: Send + Sync {
+    fn name(&self) -> &str;
+    /// The calibrated score an object needs to be reported by [`ObjectDetector::detect`].
+    fn threshold(&self) -> f32;
+    /// Every object scoring at least `min_score`, best first.
+    fn detect_all(&self, image: &RgbImage, min_score: f32) -> Result<Vec<DetectedObject>, VisionError>;
+
+    /// The objects above the calibrated threshold, best first.
+    fn detect(&self, image: &RgbImage) -> Result<Vec<DetectedObject>, VisionError> {
+        self.detect_all(image, self.threshold())
+    }
+}
+
 /// The installed models, loaded and verified, ready to share across threads.
 #[derive(Clone)]
 pub struct Models {
@@ -149,6 +263,8 @@ pub struct Models {
     /// [`manifest::LowQualityFaces`]); `None`: one threshold for every face.
     pub face_low_quality: Option<manifest::LowQualityFaces>,
     pub image_encoder: Arc<dyn ImageEncoder>,
+    /// Everyday objects; `None` for a models folder installed before the detector existed.
+    pub object_detector: Option<Arc<dyn ObjectDetector>>,
 }
 
 impl Models {
@@ -228,12 +344,26 @@ impl Models {
             }
         };
         let encoder = load_encoder(env, spec, &encoder_file)?;
+        let object_detector = match &manifest.object_detector {
+            None => None,
+            Some(entry) if entry.name == CenterNet::NAME => {
+                let detector = CenterNet::new(load(&entry.name, &entry.model)?, entry.threshold);
+                Some(Arc::new(detector) as Arc<dyn ObjectDetector>)
+            }
+            Some(entry) => {
+                return Err(VisionError::Manifest {
+                    path: models_dir.join("manifest.json"),
+                    reason: format!("unknown object detector {:?} (known: {})", entry.name, CenterNet::NAME),
+                })
+            }
+        };
         Ok(Self {
             face_detector: Arc::new(detector),
             face_embedder: embedder,
             face_threshold,
             face_low_quality: manifest.face_embedder.low_quality(),
             image_encoder: Arc::new(encoder),
+            object_detector,
         })
     }
 }

@@ -130,6 +130,21 @@ pub struct ModelManifest {
     /// 0..255 -> `embedding` [N,128]), converted to ONNX, or a weighted fusion of them.
     pub face_embedder: FaceEmbedderSpec,
     pub image_encoder: EncoderSpec,
+    /// The object detector (issue 18); absent in manifests from before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object_detector: Option<ObjectDetectorEntry>,
+}
+
+/// The object detector: `centernet-mobilenetv3` (`tower_0/images` [1,512,512,3] RGB 0..255 ->
+/// `heatmap` [1,128,128,80], `box_sides` [1,128,128,4]).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ObjectDetectorEntry {
+    pub name: String,
+    #[serde(flatten)]
+    pub model: FileEntry,
+    /// The heatmap score an object needs to be shown (measured on the sanity set,
+    /// docs/benchmarks.md).
+    pub threshold: f32,
 }
 
 /// Order of the colour channels the encoder expects.

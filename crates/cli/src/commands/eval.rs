@@ -19,6 +19,8 @@ pub enum EvalCommand {
     Video(VideoArgs),
     /// Composited videos: a boxed photo finds its person or product in the other videos.
     Composited(super::eval_composited::CompositedArgs),
+    /// The object detector on a labelled sanity set: per-class precision and recall.
+    Objects(super::eval_objects::ObjectsEvalArgs),
 }
 
 #[derive(Args)]
@@ -79,6 +81,7 @@ pub fn run(global: &GlobalArgs, cmd: EvalCommand) -> anyhow::Result<()> {
         EvalCommand::Products(args) => return super::eval_products::run(global, args),
         EvalCommand::Video(args) => return run_video(global, args),
         EvalCommand::Composited(args) => return super::eval_composited::run(global, args),
+        EvalCommand::Objects(args) => return super::eval_objects::run(global, args),
     };
     let models = global.load_models()?;
     let tmp = tempfile::tempdir()?;
