@@ -271,6 +271,9 @@ impl ModelManifest {
         for part in self.face_embedder.parts() {
             files.push((part.model.file.as_str(), part.model.sha256.as_str()));
         }
+        if let Some(detector) = &self.object_detector {
+            files.push((detector.model.file.as_str(), detector.model.sha256.as_str()));
+        }
         if let Some(sha) = &self.image_encoder.sha256 {
             files.push((self.image_encoder.file.as_str(), sha.as_str()));
         }

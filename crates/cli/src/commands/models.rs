@@ -49,6 +49,9 @@ fn verify(global: &GlobalArgs) -> anyhow::Result<()> {
     if let Err(e) = check_faces(&models, &samples.join("astronaut.png")) {
         failures.push(format!("faces: {e:#}"));
     }
+    if let Err(e) = check_objects(&models, &samples.join("coffee.png")) {
+        failures.push(format!("objects: {e:#}"));
+    }
     if failures.is_empty() {
         println!("all models verified");
         Ok(())
@@ -75,6 +78,22 @@ fn check_encoder(models: &Models, path: &Path) -> anyhow::Result<()> {
     println!("               top-5 ImageNet classes: {}", top.join(", "));
     if ranked[0].0 != ESPRESSO && models.image_encoder.name() == "efficientnet-lite0" {
         bail!("coffee.png should be class {ESPRESSO} (espresso), got {}", ranked[0].0);
+    }
+    Ok(())
+}
+
+/// The object detector, when installed, finds the cup on coffee.png.
+fn check_objects(models: &Models, path: &Path) -> anyhow::Result<()> {
+    let Some(detector) = models.object_detector.as_deref() else {
+        println!("  objects      no object detector installed (run `make setup`)");
+        return Ok(());
+    };
+    let image = load_image(path, DecodeLimits::default())?;
+    let objects = detector.detect(&image)?;
+    let names: Vec<String> = objects.iter().map(|o| format!("{} ({:.2})", o.label, o.score)).collect();
+    println!("  objects      {} `{}`: {}", path.display(), detector.name(), names.join(", "));
+    if !objects.iter().any(|o| o.label == "cup") {
+        bail!("no cup found in {}", path.display());
     }
     Ok(())
 }
