@@ -23,11 +23,21 @@ pub struct FaceObservation {
 
 #[derive(Debug, Clone)]
 pub struct ItemObservation {
-    /// Index of the window in [`crate::regions::regions`]' order (0 = whole frame).
+    /// Index of the window in [`crate::regions::regions`]' order (0 = whole frame); unused for
+    /// detected objects.
     pub region: usize,
     pub bbox: BBox,
     pub embedding: Vec<f32>,
+    /// The COCO class (index into `glint_vision::COCO_LABELS`) when the region is an object the
+    /// object detector found, `None` for a window.
+    pub object: Option<usize>,
 }
+
+/// Objects whose box is smaller than this (shorter side, analysed pixels) are not stored: the
+/// encoder would see them enlarged many times.
+pub const MIN_OBJECT_SIDE: f32 = 32.0;
+/// At most this many objects of one frame become item regions, best first.
+pub const MAX_OBJECT_REGIONS: usize = 4;
 
 #[derive(Debug, Clone, Default)]
 pub struct Observations {
@@ -75,8 +85,59 @@ pub fn items(models: &Models, image: &RgbImage, to_source: f32) -> Result<Vec<It
             region,
             bbox: scale_box(bbox, to_source),
             embedding,
+            object: None,
         })
         .collect())
+}
+
+/// The objects the object detector finds in `image` (none without a detector), each an item
+/// region described the way a query box is: the object's crop encoded whole, joined with its
+/// colour. A user's box around the object then meets this vector nearly unchanged.
+pub fn objects(models: &Models, image: &RgbImage, to_source: f32) -> Result<Vec<ItemObservation>, VisionError> {
+    let Some(detector) = models.object_detector.as_deref() else {
+        return Ok(Vec::new());
+    };
+    let found: Vec<_> = detector
+        .detect(image)?
+        .into_iter()
+        .filter(|o| o.bbox.w.min(o.bbox.h) >= MIN_OBJECT_SIDE)
+        .take(MAX_OBJECT_REGIONS)
+        .collect();
+    if found.is_empty() {
+        return Ok(Vec::new());
+    }
+    let crops: Vec<RgbImage> = found.iter().map(|o| crop(image, &o.bbox)).collect();
+    let encoded = models.image_encoder.encode(&crops.iter().collect::<Vec<_>>())?;
+    Ok(found
+        .into_iter()
+        .zip(encoded)
+        .zip(&crops)
+        .map(|((o, e), crop)| {
+            let appearance = match &e.feature_map {
+                Some(map) => map.region_descriptor(0, 0, map.width, map.height),
+                None => e.embedding,
+            };
+            let whole = BBox::new(0.0, 0.0, crop.width() as f32, crop.height() as f32);
+            ItemObservation {
+                region: usize::MAX,
+                bbox: scale_box(o.bbox, to_source),
+                embedding: with_colour(appearance, &colour_signature(crop, &whole)),
+                object: Some(o.class),
+            }
+        })
+        .collect())
+}
+
+/// The part of `image` inside `bbox` (in its pixels; at least 1x1, cut at the image's edges).
+pub fn crop(image: &RgbImage, bbox: &BBox) -> RgbImage {
+    image::imageops::crop_imm(
+        image,
+        bbox.x as u32,
+        bbox.y as u32,
+        (bbox.w as u32).max(1),
+        (bbox.h as u32).max(1),
+    )
+    .to_image()
 }
 
 /// The item windows of `image` (in its pixels, the whole image first) with their vectors:

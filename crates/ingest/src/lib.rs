@@ -58,10 +58,17 @@ pub struct IngestConfig {
     /// (`glint_media::SampleOptions::keyframes_only`), with no seek proxy. Several times faster
     /// (docs/benchmarks.md); a video with keyframes far apart is then seen only that often.
     pub keyframes_only: bool,
+    /// Objects found by the object detector become item regions (issue 18) on photos, on the
+    /// first sampled frame of each shot, and on every `object_regions_every`-th sampled frame
+    /// of a video; 0 stores none (windows only).
+    pub object_regions_every: u32,
     /// How long finished (done or failed) jobs stay listed; older ones are removed after each
     /// pass over the queue, so the job list does not grow with every file ever ingested.
     pub job_retention: std::time::Duration,
 }
+
+/// The default of [`IngestConfig::object_regions_every`] (docs/benchmarks.md, issue 18).
+pub const OBJECT_REGIONS_EVERY: u32 = 0;
 
 impl Default for IngestConfig {
     fn default() -> Self {
@@ -75,6 +82,7 @@ impl Default for IngestConfig {
             max_video_s: 4.0 * 3600.0,
             max_analysis_s: 4.0 * 3600.0,
             keyframes_only: false,
+            object_regions_every: OBJECT_REGIONS_EVERY,
             job_retention: std::time::Duration::from_secs(7 * 24 * 3600),
         }
     }

@@ -9,7 +9,7 @@ use glint_catalog::{MediaKind, MediaRecord, NewMedia};
 use glint_media::{decode_image_bytes, RgbImage};
 use glint_vision::{DetectOptions, Models};
 
-use crate::analyze::{faces, items, shrink, Observations};
+use crate::analyze::{faces, items, objects, shrink, Observations};
 use crate::local::{self, FrameFeatures};
 use crate::tracker::{TrackOut, Tracker};
 use crate::{face_space, item_space, IngestConfig, IngestError, Progress, Store};
@@ -121,10 +121,11 @@ fn analyse_image(models: &Models, config: &IngestConfig, path: &Path, sha256: &s
     } else {
         Vec::new()
     };
-    let obs = Observations {
-        faces,
-        items: items(models, &work, to_source)?,
-    };
+    let mut items = items(models, &work, to_source)?;
+    if config.object_regions_every > 0 {
+        items.extend(objects(models, &work, to_source)?);
+    }
+    let obs = Observations { faces, items };
     let local = vec![FrameFeatures {
         t: None,
         features: local::extract_frame(&work, to_source, local::PHOTO_KEYPOINTS)?,

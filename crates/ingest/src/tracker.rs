@@ -17,12 +17,22 @@ use crate::analyze::{thumbnail, Observations};
 const ITEM_LINK_SIMILARITY: f32 = 0.85;
 /// A face track not seen for this long is closed (occlusion, a look away).
 const MAX_FACE_GAP_S: f64 = 2.0;
+/// An object track not seen for this long is closed (objects are detected on some sampled
+/// frames only, so the gap spans a few of them).
+const MAX_OBJECT_GAP_S: f64 = 2.5;
+/// Cosine similarity above which an object of the same class where the last one was is the
+/// same object (lower than a window's: the object's box and view change as it moves).
+const OBJECT_LINK_SIMILARITY: f32 = 0.7;
+/// Overlap with the track's last box an object needs to continue it.
+const OBJECT_LINK_IOU: f32 = 0.3;
 
 struct OpenTrack {
     kind: TrackKind,
     shot_idx: u32,
     /// Window index for items.
     region: usize,
+    /// The COCO class of a detected object's track.
+    object: Option<usize>,
     sightings: Vec<Sighting>,
     last_t: Option<f64>,
     last_embedding: Vec<f32>,
@@ -121,9 +131,14 @@ impl Tracker {
 
     fn expire_faces(&mut self, t: Option<f64>) {
         let Some(now) = t else { return };
+        let gap = |tr: &OpenTrack| match (tr.kind, tr.object) {
+            (TrackKind::Face, _) => Some(MAX_FACE_GAP_S),
+            (TrackKind::Item, Some(_)) => Some(MAX_OBJECT_GAP_S),
+            (TrackKind::Item, None) => None,
+        };
         let (stale, keep): (Vec<_>, Vec<_>) = std::mem::take(&mut self.open)
             .into_iter()
-            .partition(|tr| tr.kind == TrackKind::Face && tr.last_t.is_some_and(|last| now - last > MAX_FACE_GAP_S));
+            .partition(|tr| gap(tr).is_some_and(|g| tr.last_t.is_some_and(|last| now - last > g)));
         self.open = keep;
         stale.into_iter().for_each(|t| self.close(t));
     }
@@ -183,6 +198,7 @@ impl Tracker {
                 kind: TrackKind::Face,
                 shot_idx: self.shot_idx,
                 region: 0,
+                object: None,
                 sightings: vec![Sighting { t, bbox: f.bbox }],
                 last_t: t,
                 last_embedding: f.embedding.clone(),
@@ -204,12 +220,35 @@ impl Tracker {
         to_source: f32,
     ) {
         for item in items {
+            // A window continues the track of its window; an object the track of its class
+            // whose last box it overlaps.
+            // An object track is continued once per frame (its last sighting is then at `t`);
+            // of several where the object is, the most alike.
             let pos = self
                 .open
                 .iter()
-                .position(|tr| tr.kind == TrackKind::Item && tr.region == item.region);
+                .enumerate()
+                .filter(|(_, tr)| {
+                    tr.kind == TrackKind::Item
+                        && tr.object == item.object
+                        && match item.object {
+                            None => tr.region == item.region,
+                            Some(_) => tr
+                                .sightings
+                                .last()
+                                .is_some_and(|s| s.t != t && s.bbox.iou(&item.bbox) >= OBJECT_LINK_IOU),
+                        }
+                })
+                .max_by(|a, b| {
+                    dot(&a.1.last_embedding, &item.embedding).total_cmp(&dot(&b.1.last_embedding, &item.embedding))
+                })
+                .map(|(i, _)| i);
+            let link = match item.object {
+                None => ITEM_LINK_SIMILARITY,
+                Some(_) => OBJECT_LINK_SIMILARITY,
+            };
             if let Some(i) = pos {
-                if dot(&self.open[i].last_embedding, &item.embedding) >= ITEM_LINK_SIMILARITY {
+                if dot(&self.open[i].last_embedding, &item.embedding) >= link {
                     let tr = &mut self.open[i];
                     tr.sightings.push(Sighting { t, bbox: item.bbox });
                     tr.last_t = t;
@@ -217,13 +256,18 @@ impl Tracker {
                     tr.last_embedding = item.embedding;
                     continue;
                 }
-                let ended = self.open.swap_remove(i);
-                self.close(ended);
+                // A changed window ends its track; another object where one was starts its own
+                // beside it (the first may still be there, behind or beside).
+                if item.object.is_none() {
+                    let ended = self.open.swap_remove(i);
+                    self.close(ended);
+                }
             }
             self.open.push(OpenTrack {
                 kind: TrackKind::Item,
                 shot_idx: self.shot_idx,
                 region: item.region,
+                object: item.object,
                 sightings: vec![Sighting { t, bbox: item.bbox }],
                 last_t: t,
                 sum: item.embedding.clone(),
@@ -362,6 +406,7 @@ mod tests {
             region,
             bbox: BBox::new(0.0, 0.0, 10.0, 10.0),
             embedding: emb.to_vec(),
+            object: None,
         }
     }
 
@@ -474,5 +519,60 @@ mod tests {
         lens.sort();
         assert_eq!(lens, vec![1, 10, 11]);
         assert!(tracks.iter().all(|t| t.vectors[0].0 == "i"));
+    }
+
+    fn object(class: usize, x: f32, emb: [f32; 2]) -> ItemObservation {
+        ItemObservation {
+            region: usize::MAX,
+            bbox: BBox::new(x, 10.0, 40.0, 60.0),
+            embedding: emb.to_vec(),
+            object: Some(class),
+        }
+    }
+
+    #[test]
+    fn issue18_an_object_that_moves_a_little_is_one_track_beside_the_windows() {
+        let mut t = Tracker::new("f", "i", DLIB);
+        // A person (class 0) walking right, seen every other sampled frame, and a cup (41) that
+        // stays; the whole-frame window all along.
+        for k in 0..6 {
+            let mut items = vec![item(0, [1.0, 0.0])];
+            if k % 2 == 0 {
+                items.push(object(0, 10.0 + 8.0 * k as f32, [0.0, 1.0]));
+                items.push(object(41, 300.0, [0.6, 0.8]));
+            }
+            t.push(Some(k as f64 * 0.5), obs(vec![], items), &frame(), 1.0);
+        }
+        let tracks: Vec<NewTrack> = t.finish().into_iter().map(|o| o.track).collect();
+        let mut lens: Vec<usize> = tracks.iter().map(|t| t.sightings.len()).collect();
+        lens.sort();
+        assert_eq!(lens, vec![3, 3, 6], "one person, one cup, one window");
+    }
+
+    #[test]
+    fn issue18_objects_split_on_class_appearance_absence_and_crowding() {
+        let mut t = Tracker::new("f", "i", DLIB);
+        t.push(Some(0.0), obs(vec![], vec![object(0, 10.0, [0.0, 1.0])]), &frame(), 1.0);
+        // Another class in the same place, and a different-looking person there: new tracks.
+        t.push(
+            Some(0.5),
+            obs(vec![], vec![object(56, 10.0, [0.0, 1.0])]),
+            &frame(),
+            1.0,
+        );
+        t.push(Some(1.0), obs(vec![], vec![object(0, 10.0, [1.0, 0.0])]), &frame(), 1.0);
+        // Two people overlapping in one frame: the first continues the 1.0 s track, the
+        // second starts its own instead of ending the first.
+        t.push(
+            Some(1.5),
+            obs(vec![], vec![object(0, 12.0, [1.0, 0.0]), object(0, 20.0, [1.0, 0.0])]),
+            &frame(),
+            1.0,
+        );
+        // Gone for 3 s: the person who comes back is a new track.
+        t.push(Some(4.6), obs(vec![], vec![object(0, 20.0, [1.0, 0.0])]), &frame(), 1.0);
+        let tracks: Vec<NewTrack> = t.finish().into_iter().map(|o| o.track).collect();
+        let lens: Vec<usize> = tracks.iter().map(|t| t.sightings.len()).collect();
+        assert_eq!(lens, vec![1, 1, 2, 1, 1], "{lens:?}");
     }
 }

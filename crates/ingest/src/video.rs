@@ -18,7 +18,7 @@ use glint_catalog::{MediaKind, NewMedia, Shot};
 use glint_media::{RgbImage, SampleOptions, SampledFrame, VideoFrames};
 use glint_vision::{DetectOptions, Models};
 
-use crate::analyze::{faces, items, shrink, FaceObservation, Observations};
+use crate::analyze::{faces, items, objects, shrink, FaceObservation, Observations};
 use crate::local::{self, FrameFeatures};
 use crate::pipeline::{Analysed, MEDIA_THUMB_SIDE};
 use crate::tracker::Tracker;
@@ -63,7 +63,7 @@ pub(crate) fn analyse_video(
         });
     }
     progress.media_started(path, Some(info.duration_s));
-    let mut last = LastStage::new(models, info.duration_s / 3.0);
+    let mut last = LastStage::new(models, info.duration_s / 3.0, config.object_regions_every);
     let (report, faces_stage, analysed) = std::thread::scope(|scope| {
         let (frame_tx, frame_rx) = sync_channel::<SampledFrame>(DEPTH);
         let decoder = scope.spawn(move || {
@@ -151,10 +151,12 @@ struct LastStage<'m> {
     /// The sampled frame nearest a third of the way in (past titles), shrunk once at the end.
     thumb: Option<(f64, RgbImage)>,
     thumb_at: f64,
+    /// See [`IngestConfig::object_regions_every`].
+    object_regions_every: u32,
 }
 
 impl<'m> LastStage<'m> {
-    fn new(models: &'m Models, thumb_at: f64) -> Self {
+    fn new(models: &'m Models, thumb_at: f64, object_regions_every: u32) -> Self {
         Self {
             models,
             tracker: Tracker::new(
@@ -166,6 +168,7 @@ impl<'m> LastStage<'m> {
             local: Vec::new(),
             thumb: None,
             thumb_at,
+            object_regions_every,
         }
     }
 
@@ -212,10 +215,14 @@ impl<'m> LastStage<'m> {
             self.tracker.start_shot(self.shots.len() as u32 - 1);
         }
         let to_source = to_source(&frame);
-        let obs = Observations {
-            faces,
-            items: items(self.models, &frame.image, to_source)?,
-        };
+        let mut items = items(self.models, &frame.image, to_source)?;
+        // Objects on each shot's first frame and every n-th sampled frame (detection costs
+        // about a third of a sampled frame's analysis).
+        let every = self.object_regions_every as usize;
+        if every > 0 && (frame.shot_change || self.local.len().is_multiple_of(every)) {
+            items.extend(objects(self.models, &frame.image, to_source)?);
+        }
+        let obs = Observations { faces, items };
         self.local.push(FrameFeatures {
             t: Some(frame.t),
             features: local::extract_video_frame(&frame.image, to_source, local::FRAME_KEYPOINTS)?,

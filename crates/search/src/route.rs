@@ -28,17 +28,7 @@ pub(crate) struct BoxedFace {
     pub detector_score: f32,
 }
 
-/// The part of `image` inside `bbox` (already clamped to the image).
-pub(crate) fn crop(image: &RgbImage, bbox: &BBox) -> RgbImage {
-    image::imageops::crop_imm(
-        image,
-        bbox.x as u32,
-        bbox.y as u32,
-        (bbox.w as u32).max(1),
-        (bbox.h as u32).max(1),
-    )
-    .to_image()
-}
+pub(crate) use glint_describe::analyze::crop;
 
 /// `image` shrunk by `factor` (to at least 1x1 pixel); `None` when the factor does not shrink.
 pub(crate) fn shrunk(image: &RgbImage, factor: f32) -> Option<RgbImage> {

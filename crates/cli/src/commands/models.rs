@@ -90,8 +90,16 @@ fn check_objects(models: &Models, path: &Path) -> anyhow::Result<()> {
     };
     let image = load_image(path, DecodeLimits::default())?;
     let objects = detector.detect(&image)?;
-    let names: Vec<String> = objects.iter().map(|o| format!("{} ({:.2})", o.label, o.score)).collect();
-    println!("  objects      {} `{}`: {}", path.display(), detector.name(), names.join(", "));
+    let names: Vec<String> = objects
+        .iter()
+        .map(|o| format!("{} ({:.2})", o.label, o.score))
+        .collect();
+    println!(
+        "  objects      {} `{}`: {}",
+        path.display(),
+        detector.name(),
+        names.join(", ")
+    );
     if !objects.iter().any(|o| o.label == "cup") {
         bail!("no cup found in {}", path.display());
     }
