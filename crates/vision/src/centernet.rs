@@ -28,6 +28,9 @@ const STRIDE: f32 = 4.0;
 const MAX_PEAKS: usize = 100;
 /// Boxes of one class overlapping by more than this are one object.
 pub const NMS_IOU: f32 = 0.5;
+/// A box of one class lying this much inside a better one of that class is a part of it (a
+/// second peak on a person's head), not another object.
+const INSIDE: f32 = 0.9;
 
 pub struct CenterNet {
     model: OnnxModel,
@@ -118,7 +121,10 @@ pub(crate) fn decode(
         let Some(bbox) = raw.clamp_to(size.0, size.1) else {
             continue;
         };
-        if kept.iter().any(|k| k.class == class && k.bbox.iou(&bbox) > NMS_IOU) {
+        let same = |k: &DetectedObject| {
+            k.class == class && (k.bbox.iou(&bbox) > NMS_IOU || k.bbox.intersection(&bbox) > INSIDE * bbox.area())
+        };
+        if kept.iter().any(same) {
             continue;
         }
         kept.push(DetectedObject {
@@ -206,6 +212,14 @@ mod tests {
         heat[[5, 9, 45]] = 0.7;
         let found = decode(heat.view(), sides.view(), 0.3, (1.0, 1.0), (1000.0, 1000.0));
         assert!(found.iter().any(|o| o.label == "bowl"), "{found:?}");
+        // A weaker box of the cup's class well inside it is a part of it, not a second cup.
+        heat[[5, 9, 45]] = 0.0;
+        heat[[3, 4, 41]] = 0.7;
+        sides
+            .slice_mut(ndarray::s![3, 4, ..])
+            .assign(&ndarray::arr1(&[0.0, 0.0, 4.0, 4.0]));
+        let found = decode(heat.view(), sides.view(), 0.3, (1.0, 1.0), (1000.0, 1000.0));
+        assert_eq!(found.iter().filter(|o| o.class == 41).count(), 2, "{found:?}");
     }
 
     #[test]

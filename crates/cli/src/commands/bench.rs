@@ -45,6 +45,9 @@ pub struct BenchIngestArgs {
     /// Files ingested at once for photos (default: one per core), as `glint ingest --workers`.
     #[arg(long)]
     pub workers: Option<usize>,
+    /// As `glint ingest --object-regions-every`: objects stored as item regions.
+    #[arg(long, default_value_t = glint_ingest::OBJECT_REGIONS_EVERY)]
+    pub object_regions_every: u32,
     #[arg(long)]
     pub json: bool,
 }
@@ -62,6 +65,7 @@ pub fn run(global: &GlobalArgs, cmd: BenchCommand) -> anyhow::Result<()> {
         faces: global.faces.indexing(),
         seek_proxies: global.seek_proxies,
         keyframes_only: args.fast,
+        object_regions_every: args.object_regions_every,
         ..IngestConfig::default()
     };
     let (videos, photos) = split_videos_and_photos(&args.files)?;

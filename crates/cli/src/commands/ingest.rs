@@ -27,6 +27,11 @@ pub struct IngestArgs {
     /// frame between them is decoded) and get no seek proxy.
     #[arg(long, env = "GLINT_INGEST_FAST")]
     pub fast: bool,
+    /// Also store the objects the object detector finds (person, bag, bottle, ...) as item
+    /// regions, on photos, shot starts and every N-th sampled frame; 0: windows only (the
+    /// default: on grocery products it measured no better, docs/benchmarks.md).
+    #[arg(long, env = "GLINT_OBJECT_REGIONS_EVERY", default_value_t = glint_ingest::OBJECT_REGIONS_EVERY)]
+    pub object_regions_every: u32,
     /// Files ingested at once (default: one per core).
     #[arg(long, env = "GLINT_INGEST_WORKERS")]
     pub workers: Option<usize>,
@@ -47,6 +52,7 @@ pub fn run(global: &GlobalArgs, args: IngestArgs) -> anyhow::Result<()> {
         faces: global.faces.indexing(),
         seek_proxies: global.seek_proxies,
         keyframes_only: args.fast,
+        object_regions_every: args.object_regions_every,
         job_retention: global.job_retention()?,
         ..IngestConfig::default()
     };
