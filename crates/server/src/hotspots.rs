@@ -21,6 +21,8 @@ use crate::ApiError;
 const MAX_ITEMS: usize = 4;
 /// Object hotspots offered on one frame, best first.
 const MAX_OBJECTS: usize = 8;
+/// A detected face belongs to a stored face track whose box overlaps it this much.
+const FACE_TRACK_IOU: f32 = 0.3;
 /// A detected object belongs to a stored item track whose box overlaps it this much.
 const OBJECT_TRACK_IOU: f32 = 0.5;
 /// An item box larger than this share of the frame is not offered.
@@ -89,18 +91,11 @@ pub fn find(store: &Store, models: &Models, media: &MediaRecord, t: Option<f64>)
             let s = scale as f32;
             let b = BBox::new(f.bbox.x / s, f.bbox.y / s, f.bbox.w / s, f.bbox.h / s)
                 .clamp_to(width as f32, height as f32)?;
-            let track = stored
-                .iter()
-                .filter(|s| s.kind == TrackKind::Face)
-                .map(|s| (s.track, s.bbox.iou(&b)))
-                .filter(|(_, iou)| *iou >= 0.3)
-                .max_by(|a, b| a.1.total_cmp(&b.1))
-                .map(|(id, _)| id);
             Some(Hotspot {
                 kind: TrackKind::Face,
                 bbox: [b.x, b.y, b.w, b.h],
                 score: f.score,
-                track,
+                track: overlapping_track(&stored, TrackKind::Face, &b, FACE_TRACK_IOU),
                 label: None,
             })
         })
@@ -135,18 +130,11 @@ fn objects(
         .filter_map(|o| {
             let b = BBox::new(o.bbox.x / scale, o.bbox.y / scale, o.bbox.w / scale, o.bbox.h / scale)
                 .clamp_to(width as f32, height as f32)?;
-            let track = stored
-                .iter()
-                .filter(|s| s.kind == TrackKind::Item)
-                .map(|s| (s.track, s.bbox.iou(&b)))
-                .filter(|(_, iou)| *iou >= OBJECT_TRACK_IOU)
-                .max_by(|a, b| a.1.total_cmp(&b.1))
-                .map(|(id, _)| id);
             Some(Hotspot {
                 kind: TrackKind::Item,
                 bbox: [b.x, b.y, b.w, b.h],
                 score: o.score,
-                track,
+                track: overlapping_track(stored, TrackKind::Item, &b, OBJECT_TRACK_IOU),
                 label: Some(o.label.to_string()),
             })
         })
@@ -188,6 +176,17 @@ fn stored_windows(stored: &[OnScreen], faces: &[Hotspot], (width, height): (u32,
         }
     }
     kept
+}
+
+/// The stored track of `kind` on screen whose box overlaps `b` most, at least `min_iou`.
+fn overlapping_track(stored: &[OnScreen], kind: TrackKind, b: &BBox, min_iou: f32) -> Option<u64> {
+    stored
+        .iter()
+        .filter(|s| s.kind == kind)
+        .map(|s| (s.track, s.bbox.iou(b)))
+        .filter(|(_, iou)| *iou >= min_iou)
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(id, _)| id)
 }
 
 fn to_bbox(b: &[f32; 4]) -> BBox {
