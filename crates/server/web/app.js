@@ -668,9 +668,12 @@ function hitCard(hit) {
   if (ratio > 1.6) Object.assign(inner.style, { left: 0, width: '100%', height: `${(1.6 / ratio) * 100}%`, top: `${(1 - 1.6 / ratio) * 50}%` });
   else Object.assign(inner.style, { top: 0, height: '100%', width: `${(ratio / 1.6) * 100}%`, left: `${(1 - ratio / 1.6) * 50}%` });
   if (m) inner.append(placeBox(h('div', { class: 'box' }), first.box, W, H));
+  // An item score above 1 means its keypoints agreed point by point (geometric verification):
+  // say so rather than show a percentage over 100.
+  const match = hit.score >= 1 ? 'confirmed match' : `match ${(hit.score * 100).toFixed(0)}%`;
   const sub = hit.sub ? hit.sub : hit.kind === 'video'
-    ? `Video · ${plural(hit.sightings.length, 'moment')} · match ${(hit.score * 100).toFixed(0)}%`
-    : `Photo · match ${(hit.score * 100).toFixed(0)}%`;
+    ? `Video · ${plural(hit.sightings.length, 'moment')} · ${match}`
+    : `Photo · ${match}`;
   const chips = hit.kind === 'video'
     ? h('div', { class: 'chips' }, ...hit.sightings.slice(0, 8).map((s) =>
       h('button', {
@@ -790,7 +793,8 @@ async function renderPlayer(id, params) {
         const name = s.kind === 'face' ? 'face' : (s.label || 'item');
         const label = name.charAt(0).toUpperCase() + name.slice(1);
         const btn = placeBox(h('button', {
-          class: `hotspot ${s.kind}`, type: 'button', 'data-testid': `hotspot-${s.kind}`, 'data-label': s.label || '', title: `Search this ${name}`, 'data-track': s.track,
+          // A box touching the frame's top edge has its name inside, not cut off above it.
+          class: `hotspot ${s.kind}${s.box[1] < 0.06 * H ? ' label-inside' : ''}`, type: 'button', 'data-testid': `hotspot-${s.kind}`, 'data-label': s.label || '', title: `Search this ${name}`, 'data-track': s.track,
           onclick: () => { editor.set(s.box); exitSelect(); showFound(s.box); search(s.box); },
         }, h('span', {}, label)), s.box, W, H);
         overlay.prepend(btn);
