@@ -126,6 +126,9 @@ def conv(b: Builder, node: dict, depthwise: bool) -> str:
     return out
 
 
+# Where an NHWC axis lies once the tensor is NCHW.
+NHWC_TO_NCHW = {0: 0, 1: 2, 2: 3, 3: 1, -1: 1}
+
 BINARY = {"Add": "Add", "AddV2": "Add", "Sub": "Sub", "Mul": "Mul", "Maximum": "Max", "Minimum": "Min"}
 UNARY = {"Relu": "Relu", "Abs": "Abs", "Rsqrt": None, "Square": None}
 
@@ -210,7 +213,7 @@ def convert(model_json: Path, out: Path, output_names: list[str], output_nodes: 
             if any(i in rank4 for i in parts):
                 if not all(i in rank4 for i in parts):
                     raise SystemExit(f"{name}: concatenating NHWC with other tensors is not supported")
-                axis = {0: 0, 1: 2, 2: 3, 3: 1, -1: 1}[axis]
+                axis = NHWC_TO_NCHW[axis]
                 rank4.add(name)
             b.add("Concat", parts, name, axis=axis)
         elif op == "Square":
@@ -225,7 +228,7 @@ def convert(model_json: Path, out: Path, output_names: list[str], output_nodes: 
         elif op == "Mean":
             axes = [int(a) for a in weights[inputs[1]].reshape(-1)]
             if src[0] in rank4:  # NHWC axes -> NCHW axes
-                axes = [{0: 0, 1: 2, 2: 3, 3: 1}[a] for a in axes]
+                axes = [NHWC_TO_NCHW[a] for a in axes]
             keep = int(node["attr"].get("keep_dims", {}).get("b", False))
             b.add("ReduceMean", [src[0]], name, axes=axes, keepdims=keep)
         elif op == "Sum":

@@ -45,10 +45,6 @@ pub struct Observations {
     pub items: Vec<ItemObservation>,
 }
 
-fn scale_box(b: BBox, to_source: f32) -> BBox {
-    BBox::new(b.x * to_source, b.y * to_source, b.w * to_source, b.h * to_source)
-}
-
 /// Faces in `image` with identity vectors; `to_source` scales its pixels to the source's (1 when
 /// the image is at source size, 2 when it was decoded at half size).
 pub fn faces(
@@ -68,7 +64,7 @@ pub fn faces(
         .into_iter()
         .zip(embeddings)
         .map(|(f, embedding)| FaceObservation {
-            bbox: scale_box(f.bbox, to_source),
+            bbox: f.bbox.scaled(to_source),
             score: f.score,
             quality: f.score * f.eye_distance() * to_source,
             embedding,
@@ -83,7 +79,7 @@ pub fn items(models: &Models, image: &RgbImage, to_source: f32) -> Result<Vec<It
         .enumerate()
         .map(|(region, (bbox, embedding))| ItemObservation {
             region,
-            bbox: scale_box(bbox, to_source),
+            bbox: bbox.scaled(to_source),
             embedding,
             object: None,
         })
@@ -120,7 +116,7 @@ pub fn objects(models: &Models, image: &RgbImage, to_source: f32) -> Result<Vec<
             let whole = BBox::new(0.0, 0.0, crop.width() as f32, crop.height() as f32);
             ItemObservation {
                 region: usize::MAX,
-                bbox: scale_box(o.bbox, to_source),
+                bbox: o.bbox.scaled(to_source),
                 embedding: with_colour(appearance, &colour_signature(crop, &whole)),
                 object: Some(o.class),
             }
@@ -173,7 +169,7 @@ pub const THUMB_SIDE: u32 = 96;
 /// to the frame), shrunk to at most [`THUMB_SIDE`].
 pub fn thumbnail(image: &RgbImage, bbox: &BBox, to_source: f32) -> RgbImage {
     let (w, h) = (image.width() as f32, image.height() as f32);
-    let b = scale_box(*bbox, 1.0 / to_source);
+    let b = bbox.scaled(1.0 / to_source);
     let b = b.clamp_to(w, h).unwrap_or(BBox::new(0.0, 0.0, w, h));
     let crop =
         image::imageops::crop_imm(image, b.x as u32, b.y as u32, (b.w as u32).max(1), (b.h as u32).max(1)).to_image();

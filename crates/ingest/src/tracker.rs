@@ -116,7 +116,7 @@ impl Tracker {
     /// analysed image (`to_source` times smaller than the source): thumbnails are cut from it
     /// only when a track starts or finds a better view.
     pub fn push(&mut self, t: Option<f64>, obs: Observations, frame: &RgbImage, to_source: f32) {
-        self.expire_faces(t);
+        self.expire_unseen(t);
         self.push_faces(t, obs.faces, frame, to_source);
         self.push_items(t, obs.items, frame, to_source);
     }
@@ -129,7 +129,7 @@ impl Tracker {
         self.done
     }
 
-    fn expire_faces(&mut self, t: Option<f64>) {
+    fn expire_unseen(&mut self, t: Option<f64>) {
         let Some(now) = t else { return };
         let gap = |tr: &OpenTrack| match (tr.kind, tr.object) {
             (TrackKind::Face, _) => Some(MAX_FACE_GAP_S),

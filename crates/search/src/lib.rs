@@ -195,7 +195,7 @@ impl Prepared {
     /// The box in `image` pixels.
     pub fn image_box(&self) -> BBox {
         let s = self.scale;
-        let b = BBox::new(self.bbox.x * s, self.bbox.y * s, self.bbox.w * s, self.bbox.h * s);
+        let b = self.bbox.scaled(s);
         b.clamp_to(self.image.width() as f32, self.image.height() as f32)
             .unwrap_or(b)
     }

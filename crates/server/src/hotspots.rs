@@ -88,8 +88,9 @@ pub fn find(store: &Store, models: &Models, media: &MediaRecord, t: Option<f64>)
         .map_err(ApiError::internal)?
         .into_iter()
         .filter_map(|f| {
-            let s = scale as f32;
-            let b = BBox::new(f.bbox.x / s, f.bbox.y / s, f.bbox.w / s, f.bbox.h / s)
+            let b = f
+                .bbox
+                .scaled(1.0 / scale as f32)
                 .clamp_to(width as f32, height as f32)?;
             Some(Hotspot {
                 kind: TrackKind::Face,
@@ -128,8 +129,7 @@ fn objects(
     Ok(found
         .into_iter()
         .filter_map(|o| {
-            let b = BBox::new(o.bbox.x / scale, o.bbox.y / scale, o.bbox.w / scale, o.bbox.h / scale)
-                .clamp_to(width as f32, height as f32)?;
+            let b = o.bbox.scaled(1.0 / scale).clamp_to(width as f32, height as f32)?;
             Some(Hotspot {
                 kind: TrackKind::Item,
                 bbox: [b.x, b.y, b.w, b.h],

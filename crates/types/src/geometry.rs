@@ -87,6 +87,12 @@ impl BBox {
         (x2 > x1 && y2 > y1).then(|| BBox::from_corners(x1, y1, x2, y2))
     }
 
+    /// The box with every coordinate multiplied by `factor` (from one image's pixels to those of
+    /// the same picture at another size).
+    pub fn scaled(&self, factor: f32) -> BBox {
+        BBox::new(self.x * factor, self.y * factor, self.w * factor, self.h * factor)
+    }
+
     /// The box grown by `fraction` of its size on every side (0.2 adds 20% per side).
     pub fn expand(&self, fraction: f32) -> BBox {
         let dx = self.w * fraction;

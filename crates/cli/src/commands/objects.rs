@@ -7,7 +7,6 @@ use anyhow::Context;
 use clap::Args;
 
 use glint_media::{frame_at, load_image, DecodeLimits, RgbImage};
-use glint_types::BBox;
 use glint_vision::{DetectedObject, Models, ObjectDetector};
 
 use crate::config::GlobalArgs;
@@ -27,8 +26,6 @@ pub struct ObjectsArgs {
     #[arg(long)]
     pub json: bool,
 }
-
-const PHOTO_EXTENSIONS: &[&str] = &["jpg", "jpeg", "png", "webp", "gif", "bmp", "tif", "tiff"];
 
 /// Longest side a video frame is decoded at for detection (the network sees 512x512).
 const FRAME_SIDE: u32 = 960;
@@ -81,13 +78,8 @@ pub fn detect_in_file(
     at: f64,
     min_score: f32,
 ) -> anyhow::Result<(u32, u32, Vec<DetectedObject>)> {
-    // Files named like images are photos; anything else is opened as a video.
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    let is_photo = PHOTO_EXTENSIONS.contains(&ext.as_str());
+    // Told apart by content, as ingest does: what starts like an image is a photo.
+    let is_photo = glint_ingest::pipeline::looks_like_image(path)?;
     let (image, scale, (width, height)): (RgbImage, f32, (u32, u32)) = if !is_photo {
         let frame = frame_at(path, at, FRAME_SIDE).with_context(|| format!("{}", path.display()))?;
         (frame.image, frame.scale as f32, frame.source_size)
@@ -100,7 +92,7 @@ pub fn detect_in_file(
         .detect_all(&image, min_score)?
         .into_iter()
         .map(|o| DetectedObject {
-            bbox: BBox::new(o.bbox.x / scale, o.bbox.y / scale, o.bbox.w / scale, o.bbox.h / scale),
+            bbox: o.bbox.scaled(1.0 / scale),
             ..o
         })
         .collect();
