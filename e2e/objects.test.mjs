@@ -1,6 +1,7 @@
 // (i) Object hotspots (issue 18): on a paused frame the "Item" hotspots are objects the detector
-// found, named by their class (person, car, tie, ...), not grid windows. Tapping the person on
-// the hamilton clip searches that box and finds the same person in the photo.
+// found, named by their class (person, car, tie, ...), not grid windows. Tapping a person on
+// chaplin.mp4 searches that object and the item results name it; tapping the person on the
+// hamilton clip searches that box and finds the same person in the photo.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -38,6 +39,12 @@ test('paused frames offer real objects by name, and tapping one searches it', { 
     const chaplin = await objectLabels(page, server.url, id('chaplin.mp4'), 'chaplin.mp4', 6);
     assert.ok(chaplin.includes('person'), `chaplin.mp4 at 6 s: ${chaplin}`);
     await screenshot(page, 'i1-objects-chaplin');
+    // Tapping a person searches that object: the item results say what was searched.
+    await page.locator('[data-testid=hotspot-item][data-label=person]').first().click();
+    const searched = page.locator('[data-testid=group-item] [data-testid=query-object]');
+    await searched.waitFor({ timeout: 30_000 });
+    assert.equal((await searched.innerText()).trim(), 'person');
+    await screenshot(page, 'i1b-object-named');
 
     const bikes = await objectLabels(page, server.url, id('bikes.mp4'), 'bikes.mp4', 6);
     assert.ok(bikes.includes('car'), `bikes.mp4 at 6 s: ${bikes}`);

@@ -31,6 +31,10 @@ pub const ALL: &[Check] = &[
         the_same_content_cannot_be_inserted_twice,
     ),
     ("track_vectors_and_ids_of_media", track_vectors_and_ids_of_media),
+    (
+        "issue18_object_tracks_keep_their_label",
+        issue18_object_tracks_keep_their_label,
+    ),
     ("jobs_flow_through_their_states", jobs_flow_through_their_states),
     (
         "issue17_jobs_are_cancelled_removed_and_pruned",
@@ -100,6 +104,7 @@ pub fn sample(sha: &str) -> NewMedia {
             kind: TrackKind::Face,
             shot_idx: 1,
             score: 0.9,
+            label: None,
             sightings: vec![
                 Sighting {
                     t: Some(4.5),
@@ -335,6 +340,33 @@ pub fn track_vectors_and_ids_of_media(c: &dyn Catalog) {
     );
     assert_eq!(c.media(&rec.id).unwrap().unwrap().vectors, 3);
     assert!(c.media("nope").unwrap().is_none());
+}
+
+/// An object track keeps the detector's class name through every read; other tracks have none.
+pub fn issue18_object_tracks_keep_their_label(c: &dyn Catalog) {
+    let mut m = sample(&"18".repeat(32));
+    let mut object = m.tracks[0].clone();
+    object.kind = TrackKind::Item;
+    object.label = Some("handbag".into());
+    object.vectors = vec![("item:test".into(), vec![1.0, 0.0, 0.0])];
+    m.tracks.push(object);
+    let (rec, vectors) = c.insert_media(&m).unwrap();
+    let labels: Vec<Option<String>> = c.tracks(&rec.id).unwrap().into_iter().map(|t| t.label).collect();
+    assert_eq!(labels, vec![None, Some("handbag".to_string())]);
+    let by_vector = c.track_of_vector(vectors[1].id).unwrap().unwrap();
+    assert_eq!(by_vector.label.as_deref(), Some("handbag"));
+    assert_eq!(
+        c.track(by_vector.id).unwrap().unwrap().label.as_deref(),
+        Some("handbag")
+    );
+    let batch = c.tracks_of_vectors(&[vectors[0].id, vectors[1].id]).unwrap();
+    assert_eq!(
+        batch
+            .iter()
+            .map(|t| t.as_ref().and_then(|t| t.label.clone()))
+            .collect::<Vec<_>>(),
+        vec![None, Some("handbag".to_string())]
+    );
 }
 
 pub fn jobs_flow_through_their_states(c: &dyn Catalog) {

@@ -69,6 +69,9 @@ pub struct NewTrack {
     pub kind: TrackKind,
     pub shot_idx: u32,
     pub score: f32,
+    /// What a detected object's track shows, as the detector names it ("handbag"); `None` for
+    /// faces and the encoder's windows.
+    pub label: Option<String>,
     pub sightings: Vec<Sighting>,
     /// Representative vectors, each in a named space (e.g. "face:dlib128").
     pub vectors: Vec<(String, Vec<f32>)>,
@@ -129,6 +132,9 @@ pub struct TrackRecord {
     pub kind: TrackKind,
     pub shot_idx: u32,
     pub score: f32,
+    /// The detector's class name of an object track ("handbag").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
     pub sightings: Vec<Sighting>,
 }
 
@@ -189,8 +195,8 @@ impl MediaCatalog for SqliteCatalog {
         let mut stored = Vec::new();
         {
             let mut track_stmt = tx.prepare(
-                "INSERT INTO tracks (media_id, ordinal, kind, shot_idx, start_s, end_s, score) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT INTO tracks (media_id, ordinal, kind, shot_idx, start_s, end_s, score, label) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )?;
             let mut sighting_stmt =
                 tx.prepare("INSERT INTO sightings (track_id, t, x, y, w, h) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?;
@@ -205,7 +211,8 @@ impl MediaCatalog for SqliteCatalog {
                     track.shot_idx,
                     start,
                     end,
-                    track.score
+                    track.score,
+                    track.label
                 ])?;
                 let track_id = tx.last_insert_rowid();
                 for s in &track.sightings {
@@ -348,7 +355,7 @@ impl MediaCatalog for SqliteCatalog {
         let conn = self.read();
         let row = conn
             .prepare_cached(
-                "SELECT t.id, m.uid, t.ordinal, t.kind, t.shot_idx, t.score FROM tracks t \
+                "SELECT t.id, m.uid, t.ordinal, t.kind, t.shot_idx, t.score, t.label FROM tracks t \
                  JOIN media m ON t.media_id = m.id WHERE t.id = ?1",
             )?
             .query_row([track_id as i64], track_row)
@@ -362,7 +369,7 @@ impl MediaCatalog for SqliteCatalog {
     fn tracks(&self, uid: &str) -> Result<Vec<TrackRecord>, CatalogError> {
         let conn = self.read();
         let mut stmt = conn.prepare(
-            "SELECT t.id, m.uid, t.ordinal, t.kind, t.shot_idx, t.score FROM tracks t \
+            "SELECT t.id, m.uid, t.ordinal, t.kind, t.shot_idx, t.score, t.label FROM tracks t \
              JOIN media m ON t.media_id = m.id WHERE m.uid = ?1 ORDER BY t.ordinal",
         )?;
         let rows = stmt.query_map([uid], track_row)?.collect::<Result<Vec<_>, _>>()?;
@@ -393,6 +400,7 @@ fn track_row(r: &Row<'_>) -> rusqlite::Result<TrackRecord> {
         kind: TrackKind::parse(&r.get::<_, String>(3)?),
         shot_idx: r.get(4)?,
         score: r.get(5)?,
+        label: r.get(6)?,
         sightings: Vec::new(),
     })
 }

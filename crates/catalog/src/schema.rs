@@ -4,7 +4,7 @@ use rusqlite::Connection;
 
 use crate::CatalogError;
 
-pub(crate) const VERSION: i64 = 5;
+pub(crate) const VERSION: i64 = 6;
 
 pub(crate) const SCHEMA_V1: &str = "
 CREATE TABLE media (
@@ -154,6 +154,11 @@ ALTER TABLE jobs ADD COLUMN worker TEXT;
 ALTER TABLE jobs ADD COLUMN lease_until INTEGER;
 ";
 
+/// v6: object tracks name what they show (issue 18): the detector's class, e.g. "handbag".
+const SCHEMA_V6: &str = "
+ALTER TABLE tracks ADD COLUMN label TEXT;
+";
+
 /// A read-only connection to a catalog that [`prepare`] has set up (WAL, current schema).
 pub(crate) fn open_reader(path: &std::path::Path) -> Result<Connection, CatalogError> {
     use rusqlite::OpenFlags;
@@ -191,6 +196,9 @@ pub(crate) fn prepare(conn: &Connection) -> Result<(), CatalogError> {
     }
     if found < 5 {
         conn.execute_batch(&format!("BEGIN; {SCHEMA_V5} PRAGMA user_version = 5; COMMIT;"))?;
+    }
+    if found < 6 {
+        conn.execute_batch(&format!("BEGIN; {SCHEMA_V6} PRAGMA user_version = 6; COMMIT;"))?;
     }
     Ok(())
 }

@@ -461,6 +461,7 @@ mod tests {
             t: Some(t),
             bbox: [0.0; 4],
             score,
+            label: None,
             shot: 0,
         }
     }

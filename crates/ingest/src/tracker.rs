@@ -9,7 +9,7 @@
 use glint_catalog::{NewTrack, Sighting, TrackKind};
 use glint_media::RgbImage;
 use glint_types::{dot, l2_distance, l2_normalize, BBox};
-use glint_vision::FaceDistances;
+use glint_vision::{FaceDistances, COCO_LABELS};
 
 use crate::analyze::{thumbnail, Observations};
 
@@ -321,6 +321,7 @@ impl Tracker {
                 kind: tr.kind,
                 shot_idx: tr.shot_idx,
                 score: tr.score,
+                label: tr.object.and_then(|c| COCO_LABELS.get(c)).map(|l| l.to_string()),
                 sightings: tr.sightings,
                 vectors,
             },
@@ -574,5 +575,17 @@ mod tests {
         let tracks: Vec<NewTrack> = t.finish().into_iter().map(|o| o.track).collect();
         let lens: Vec<usize> = tracks.iter().map(|t| t.sightings.len()).collect();
         assert_eq!(lens, vec![1, 1, 2, 1, 1], "{lens:?}");
+        // Each object track names its class; the catalog stores it for results to show.
+        let labels: Vec<Option<&str>> = tracks.iter().map(|t| t.label.as_deref()).collect();
+        assert_eq!(
+            labels,
+            vec![
+                Some("person"),
+                Some("chair"),
+                Some("person"),
+                Some("person"),
+                Some("person")
+            ]
+        );
     }
 }

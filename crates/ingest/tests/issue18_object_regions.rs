@@ -15,8 +15,9 @@ fn repo(rel: &str) -> PathBuf {
     p
 }
 
-/// The stored item boxes of the one media ingested from `path` with `config`.
-fn item_boxes(path: &Path, config: IngestConfig) -> Vec<BBox> {
+/// The stored item boxes of the one media ingested from `path` with `config`, each with its
+/// track's label.
+fn item_boxes(path: &Path, config: IngestConfig) -> Vec<(BBox, Option<String>)> {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
     let models = Models::load(&repo("models"), None).unwrap();
@@ -31,7 +32,10 @@ fn item_boxes(path: &Path, config: IngestConfig) -> Vec<BBox> {
         .unwrap()
         .into_iter()
         .filter(|t| t.kind == TrackKind::Item)
-        .flat_map(|t| t.sightings.into_iter().map(|s| s.bbox))
+        .flat_map(|t| {
+            let label = t.label;
+            t.sightings.into_iter().map(move |s| (s.bbox, label.clone()))
+        })
         .collect()
 }
 
@@ -39,7 +43,7 @@ fn item_boxes(path: &Path, config: IngestConfig) -> Vec<BBox> {
 fn issue18_the_cup_becomes_an_item_region_of_its_own() {
     let coffee = repo("models/samples/coffee.png");
     let cup = BBox::new(165.0, 20.0, 245.0, 240.0);
-    let fits = |boxes: &[BBox]| boxes.iter().map(|b| b.iou(&cup)).fold(0.0f32, f32::max);
+    let fits = |boxes: &[(BBox, Option<String>)]| boxes.iter().map(|(b, _)| b.iou(&cup)).fold(0.0f32, f32::max);
     let windows = item_boxes(&coffee, IngestConfig::default());
     let with_objects = item_boxes(
         &coffee,
@@ -52,6 +56,13 @@ fn issue18_the_cup_becomes_an_item_region_of_its_own() {
     assert!(fits(&windows) < 0.7, "{windows:?}");
     assert!(fits(&with_objects) > 0.8, "{with_objects:?}");
     assert!(with_objects.len() > windows.len());
+    // The cup's track is named; the windows' are not.
+    let cup_track = with_objects
+        .iter()
+        .max_by(|a, b| a.0.iou(&cup).total_cmp(&b.0.iou(&cup)))
+        .unwrap();
+    assert_eq!(cup_track.1.as_deref(), Some("cup"), "{with_objects:?}");
+    assert!(windows.iter().all(|(_, label)| label.is_none()), "{windows:?}");
 }
 
 #[test]
@@ -64,7 +75,12 @@ fn issue18_people_in_a_video_become_tracks_that_follow_them() {
     let windows = item_boxes(&chaplin, IngestConfig::default()).len();
     let boxes = item_boxes(&chaplin, config);
     // Detected people: tall boxes, a few per detected frame, unlike the square windows.
-    let tall = boxes.iter().filter(|b| b.h > 1.8 * b.w).count();
+    let tall = boxes.iter().filter(|(b, _)| b.h > 1.8 * b.w).count();
     assert!(tall >= 5, "{boxes:?}");
+    let people = boxes
+        .iter()
+        .filter(|(b, label)| b.h > 1.8 * b.w && label.as_deref() == Some("person"))
+        .count();
+    assert!(people >= 5, "{boxes:?}");
     assert!(boxes.len() > windows);
 }

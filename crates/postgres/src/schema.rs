@@ -143,8 +143,11 @@ CREATE INDEX offers_product ON offers(product);
 CREATE INDEX offers_store ON offers(store_id);
 ";
 
+/// Object tracks name what they show (issue 18), as in the embedded catalog's v6.
+const V2: &str = "ALTER TABLE tracks ADD COLUMN label TEXT;";
+
 /// The migrations, in order; the schema version is the number applied.
-const STEPS: &[&str] = &[V1];
+const STEPS: &[&str] = &[V1, V2];
 
 /// Brings the database to this build's schema.
 pub(crate) fn migrate(conn: &mut impl GenericClient) -> Result<(), postgres::Error> {

@@ -313,6 +313,7 @@ mod tests {
             kind,
             shot_idx: 0,
             score: 1.0,
+            label: None,
             sightings: sightings
                 .iter()
                 .map(|&(t, bbox)| Sighting { t: Some(t), bbox })

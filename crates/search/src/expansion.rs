@@ -1,4 +1,4 @@
-//! Query expansion for a face boxed in an indexed video: the boxed face is one view of a track
+//! Query expansion for a face (or a detected object, `crate::objects`) boxed in an indexed video: the boxed face is one view of a track
 //! that ingest followed over the neighbouring sampled frames of its shot; searching with the
 //! mean of the query's vector and that track's stored views is steadier than one frame's view
 //! (a blink, motion blur, a half-turned head).
@@ -24,18 +24,30 @@ pub(crate) fn expand_face(
     query: &[f32],
     threshold: f32,
 ) -> Result<Vec<f32>, SearchError> {
+    let mut tracks: Vec<u64> = own_tracks.iter().copied().collect();
+    tracks.sort_unstable(); // the same sum whatever the set's order
+    expand(store, space, &tracks, query, threshold)
+}
+
+/// `query` averaged (at unit length) with the stored views in `space` of `tracks` whose cosine
+/// with it reaches `min_similarity`; `query` at unit length when there are none.
+pub(crate) fn expand(
+    store: &Store,
+    space: &str,
+    tracks: &[u64],
+    query: &[f32],
+    min_similarity: f32,
+) -> Result<Vec<f32>, SearchError> {
     let mut unit = query.to_vec();
     l2_normalize(&mut unit);
     let mut sum = unit.clone();
-    let mut tracks: Vec<u64> = own_tracks.iter().copied().collect();
-    tracks.sort_unstable(); // the same sum whatever the set's order
-    for track in tracks {
+    for &track in tracks {
         for mut view in store.catalog.track_vectors(track, space)? {
             if view.len() != unit.len() {
                 continue;
             }
             l2_normalize(&mut view);
-            if dot(&view, &unit) >= threshold {
+            if dot(&view, &unit) >= min_similarity {
                 sum.iter_mut().zip(&view).for_each(|(s, v)| *s += v);
             }
         }

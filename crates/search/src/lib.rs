@@ -19,6 +19,7 @@ pub mod calibration;
 pub mod copies;
 mod error;
 mod expansion;
+mod objects;
 pub mod privacy;
 mod products;
 mod query;
@@ -39,6 +40,7 @@ use glint_vision::Models;
 
 pub use copies::CopyHit;
 pub use error::SearchError;
+pub use objects::QueryObject;
 pub use products::ProductHit;
 pub use query::Query;
 
@@ -60,6 +62,9 @@ pub struct HitSighting {
     #[schema(schema_with = glint_types::xywh_schema)]
     pub bbox: [f32; 4],
     pub score: f32,
+    /// What the sighting shows, when it is an object the detector named at ingest ("handbag").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
     /// The shot of the video it lies in (0 for images): verification looks at several shots.
     #[serde(skip)]
     pub shot: u32,
@@ -117,6 +122,10 @@ pub struct SearchResponse {
     /// The face the person route searched with, when it ran.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub query_face: Option<QueryFace>,
+    /// The detected object the box was on, when the item route ran and found one: what was
+    /// searched for ("handbag").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub query_object: Option<QueryObject>,
 }
 
 /// What the person route knew of the query's face: how sure the detector was of it, and so the
@@ -189,6 +198,17 @@ pub(crate) struct Prepared {
     pub own_tracks: HashSet<u64>,
     /// A source that must not come back at all (an indexed image queried by a box).
     pub own_media: Option<String>,
+    /// The detected objects ingest followed through the video that are in view at the queried
+    /// moment (none for photos, and for videos ingested without object regions).
+    pub objects_here: Vec<StoredObject>,
+}
+
+/// An object track's sighting at the queried moment.
+pub(crate) struct StoredObject {
+    pub track: u64,
+    pub label: String,
+    /// In source pixels.
+    pub bbox: BBox,
 }
 
 impl Prepared {
@@ -265,10 +285,25 @@ impl Searcher {
             detector_score: f.detector_score,
             threshold: self.models.face_threshold_for(f.detector_score),
         });
+        let item_query = match item_query {
+            Some(Ok(described)) => Some(described?),
+            Some(Err(_)) => return Err(SearchError::Internal("item description panicked".into())),
+            None if routes.item => Some(self.describe_item(&prepared)?),
+            None => None,
+        };
+        // The object's own track shows the query itself, as the box's own tracks do.
+        let mut own_tracks = prepared.own_tracks.clone();
+        let query_object = match item_query.as_ref().and_then(|q| q.object.as_ref()) {
+            Some(o) if routes.item => {
+                own_tracks.extend(o.track);
+                Some(o.object.clone())
+            }
+            _ => None,
+        };
         let ctx = rank::Context {
             store: &self.store,
             allowed: allowed.as_ref(),
-            own_tracks: &prepared.own_tracks,
+            own_tracks: &own_tracks,
             exclude_media: &exclude_media,
             limit: options.limit,
             apply_thresholds: options.apply_thresholds,
@@ -292,13 +327,8 @@ impl Searcher {
                 hits,
             });
         }
-        if routes.item {
+        if let Some(item_query) = item_query.filter(|_| routes.item) {
             names.push("item");
-            let item_query = match item_query {
-                Some(Ok(described)) => described?,
-                Some(Err(_)) => return Err(SearchError::Internal("item description panicked".into())),
-                None => self.describe_item(&prepared)?,
-            };
             let (hits, found) = products::split(&self.store, self.items(&ctx, item_query, options)?)?;
             products = found;
             groups.push(Group {
@@ -329,6 +359,7 @@ impl Searcher {
             products,
             copies,
             query_face,
+            query_object,
         })
     }
 
@@ -371,42 +402,49 @@ impl Searcher {
         )
     }
 
-    /// What the item route searches with: the box's region vectors and its keypoints, found
-    /// side by side.
+    /// What the item route searches with: the box's region vectors and its keypoints, and the
+    /// detected object the box is on ([`objects`]), found side by side.
     fn describe_item(&self, prepared: &Prepared) -> Result<ItemQuery, SearchError> {
-        let region = route::crop(&prepared.image, &prepared.image_box());
         // A box on a video frame is described at the scales ingest described the video's frames
         // (vectors on the frame shrunk for analysis, keypoints on the copy shrunk again for
         // detection): query and stored features are then alike, and a whole-frame box on a
         // 720p video costs what one sampled frame cost, not four times that.
-        let (region, keypoint_region) = match prepared.video {
+        let (analysis, keypoint_factor) = match prepared.video {
             Some(_) => {
                 let (w, h) = prepared.source_size;
                 let analysis = glint_describe::video_analysis_scale(w, h);
-                let region = route::shrunk(&region, analysis / prepared.scale).unwrap_or(region);
                 let factor = glint_describe::local::video_frame_factor(
                     (w as f32 * analysis) as u32,
                     (h as f32 * analysis) as u32,
                 );
-                let keypoint_region = route::shrunk(&region, factor);
-                (region, keypoint_region)
+                (analysis / prepared.scale, factor)
             }
-            None => (region, None),
+            None => (1.0, 1.0),
         };
+        let to_analysis = |region: RgbImage| route::shrunk(&region, analysis).unwrap_or(region);
+        let region = to_analysis(route::crop(&prepared.image, &prepared.image_box()));
+        let keypoint_region = route::shrunk(&region, keypoint_factor);
         let keypoint_region = keypoint_region.as_ref().unwrap_or(&region);
-        let (vectors, keypoints) = std::thread::scope(|scope| {
+        let (vectors, keypoints, object) = std::thread::scope(|scope| {
             let keypoints =
                 scope.spawn(|| glint_describe::local::extract_frame(keypoint_region, 1.0, verify::QUERY_KEYPOINTS));
+            let object = scope.spawn(|| objects::describe(&self.models, &self.store, prepared, &to_analysis));
             let vectors = route::item_vectors(&self.models, &region);
-            (vectors, keypoints.join())
+            (vectors, keypoints.join(), object.join())
         });
         let keypoints = keypoints
             .map_err(|_| SearchError::Internal("keypoint extraction panicked".into()))?
             .map_err(|e| SearchError::Internal(e.to_string()))?;
+        let object = object.map_err(|_| SearchError::Internal("object detection panicked".into()))??;
+        let mut vectors = vectors?;
+        if let Some(o) = &object {
+            vectors.push(o.vector.clone());
+        }
         Ok(ItemQuery {
-            vectors: vectors?,
+            vectors,
             keypoints,
             size: [keypoint_region.width() as f32, keypoint_region.height() as f32],
+            object,
         })
     }
 
@@ -434,4 +472,6 @@ struct ItemQuery {
     keypoints: glint_keypoints::LocalFeatures,
     /// Width and height of the box, in the pixels its keypoints are in.
     size: [f32; 2],
+    /// The detected object the box is on.
+    object: Option<objects::ObjectQuery>,
 }

@@ -2,12 +2,12 @@
 
 use std::collections::HashSet;
 
-use glint_catalog::{MediaKind, TrackKind};
+use glint_catalog::{MediaKind, TrackKind, TrackRecord};
 use glint_media::{load_image, DecodeLimits, RgbImage};
 use glint_store::Store;
 use glint_types::BBox;
 
-use crate::{Prepared, SearchError, VideoMoment};
+use crate::{Prepared, SearchError, StoredObject, VideoMoment};
 
 /// What to search with.
 #[derive(Debug, Clone)]
@@ -61,6 +61,7 @@ pub(crate) fn prepare(store: &Store, query: &Query) -> Result<Prepared, SearchEr
                 video: None,
                 bbox,
                 own_tracks: HashSet::new(),
+                objects_here: Vec::new(),
                 own_media: None,
             })
         }
@@ -112,7 +113,7 @@ fn media_query(store: &Store, id: &str, bbox: BBox, at: Option<f64>) -> Result<P
         .filter(|tr| {
             tr.sightings.iter().any(|s| {
                 let same_time = match (s.t, t) {
-                    (Some(a), Some(b)) => (a - b).abs() <= 0.3,
+                    (Some(a), Some(b)) => (a - b).abs() <= SAME_MOMENT_S,
                     _ => true,
                 };
                 let inside = tr.kind == TrackKind::Face && s.bbox.intersection(&bbox) >= 0.7 * s.bbox.area();
@@ -121,6 +122,10 @@ fn media_query(store: &Store, id: &str, bbox: BBox, at: Option<f64>) -> Result<P
         })
         .map(|tr| tr.id)
         .collect();
+    let objects_here = match t {
+        Some(t) => objects_at(&tracks, t),
+        None => Vec::new(),
+    };
     Ok(Prepared {
         video: t.map(|t| VideoMoment {
             media_id: media.id.clone(),
@@ -132,7 +137,73 @@ fn media_query(store: &Store, id: &str, bbox: BBox, at: Option<f64>) -> Result<P
         source_size,
         bbox,
         own_tracks,
+        objects_here,
         // An image has no other moments: the whole source is the query.
         own_media: (media.kind == MediaKind::Image).then(|| media.id.clone()),
     })
+}
+
+/// Within this many seconds of the queried moment, a stored sighting is at that moment.
+const SAME_MOMENT_S: f64 = 0.3;
+
+/// The detected objects ingest followed through the video that are in view at `t`: each object
+/// track's sighting nearest `t`, if within [`SAME_MOMENT_S`].
+fn objects_at(tracks: &[TrackRecord], t: f64) -> Vec<StoredObject> {
+    tracks
+        .iter()
+        .filter_map(|tr| {
+            let label = tr.label.clone()?;
+            let nearest = tr
+                .sightings
+                .iter()
+                .filter_map(|s| Some((s.t.map(|st| (st - t).abs())?, s.bbox)))
+                .filter(|(dt, _)| *dt <= SAME_MOMENT_S)
+                .min_by(|a, b| a.0.total_cmp(&b.0))?;
+            Some(StoredObject {
+                track: tr.id,
+                label,
+                bbox: nearest.1,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use glint_catalog::Sighting;
+
+    use super::*;
+
+    fn track(id: u64, label: Option<&str>, times: &[f64]) -> TrackRecord {
+        TrackRecord {
+            id,
+            media_id: "m".into(),
+            ordinal: id as u32,
+            kind: TrackKind::Item,
+            shot_idx: 0,
+            score: 1.0,
+            label: label.map(str::to_string),
+            sightings: times
+                .iter()
+                .map(|&t| Sighting {
+                    t: Some(t),
+                    bbox: BBox::new(t as f32, 0.0, 10.0, 10.0),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn issue18_objects_in_view_are_labelled_tracks_seen_near_the_moment() {
+        let tracks = [
+            track(1, Some("handbag"), &[4.0, 5.9, 6.5]),
+            track(2, None, &[6.0]),                // a window: no object
+            track(3, Some("person"), &[2.0, 6.4]), // last seen 0.4 s away
+            track(4, Some("cup"), &[6.2]),
+        ];
+        let here = objects_at(&tracks, 6.0);
+        let found: Vec<(u64, &str, f32)> = here.iter().map(|o| (o.track, o.label.as_str(), o.bbox.x)).collect();
+        // The handbag at its sighting nearest 6 s (5.9, not 6.5), the cup at 6.2.
+        assert_eq!(found, vec![(1, "handbag", 5.9), (4, "cup", 6.2)]);
+    }
 }

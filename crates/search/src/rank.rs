@@ -137,6 +137,7 @@ fn group(
             t: s.t,
             bbox: [s.bbox.x, s.bbox.y, s.bbox.w, s.bbox.h],
             score,
+            label: track.label.clone(),
             shot: track.shot_idx,
         }));
     }

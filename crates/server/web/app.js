@@ -542,6 +542,9 @@ function renderResponse(r) {
   return h('div', {}, products.length ? whereToBuy(products) : null, copies.length ? sameFootage(copies) : null, ...groups.map((g) =>
     h('div', { class: 'group', 'data-testid': `group-${g.route}` },
       h('h3', {}, h('span', { class: `dot ${g.route}` }), g.route === 'person' ? 'Same person' : 'Same item',
+        // What the box was on, as the object detector named it: "Same item · handbag".
+        g.route === 'item' && r.query_object
+          ? h('span', { class: 'object-label', 'data-testid': 'query-object' }, r.query_object.label) : null,
         h('span', { class: 'muted' }, `· ${plural(g.hits.length, 'match')}`)),
       h('div', { class: 'hits' }, ...g.hits.map(hitCard)))));
 }
@@ -671,9 +674,14 @@ function hitCard(hit) {
   // An item score above 1 means its keypoints agreed point by point (geometric verification):
   // say so rather than show a percentage over 100.
   const match = hit.score >= 1 ? 'confirmed match' : `match ${(hit.score * 100).toFixed(0)}%`;
-  const sub = hit.sub ? hit.sub : hit.kind === 'video'
-    ? `Video · ${plural(hit.sightings.length, 'moment')} · ${match}`
-    : `Photo · ${match}`;
+  // What the matched sighting shows, when ingest's object detector named it ("handbag").
+  const shows = hit.sightings.find((s) => s.label)?.label;
+  const sub = hit.sub ? hit.sub : [
+    hit.kind === 'video' ? 'Video' : 'Photo',
+    shows,
+    hit.kind === 'video' ? plural(hit.sightings.length, 'moment') : null,
+    match,
+  ].filter(Boolean).join(' · ');
   const chips = hit.kind === 'video'
     ? h('div', { class: 'chips' }, ...hit.sightings.slice(0, 8).map((s) =>
       h('button', {

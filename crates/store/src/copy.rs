@@ -102,6 +102,7 @@ pub fn copy_media(from: &Store, to: &Store, progress: &mut dyn FnMut(usize, usiz
                     kind: t.kind,
                     shot_idx: t.shot_idx,
                     score: t.score,
+                    label: t.label,
                     sightings: t.sightings,
                     vectors,
                 });

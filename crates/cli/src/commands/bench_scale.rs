@@ -203,6 +203,7 @@ fn seed_media(store: &Store) -> anyhow::Result<Vec<Seed>> {
                 kind: t.kind,
                 shot_idx: t.shot_idx,
                 score: t.score,
+                label: t.label,
                 sightings: t.sightings,
                 vectors: vectors_of.remove(&t.id).unwrap_or_default(),
             })

@@ -24,7 +24,7 @@ const MEDIA_COLUMNS: &str = "m.id, m.uid, m.sha256, m.path, m.kind, m.width, m.h
 /// A track with its sightings in time order, as aligned arrays: one round trip per track
 /// (search looks up hundreds of tracks per query, and each round trip costs more than SQLite's
 /// whole lookup).
-const TRACK_COLUMNS: &str = "t.id, m.uid, t.ordinal, t.kind, t.shot_idx, t.score, \
+const TRACK_COLUMNS: &str = "t.id, m.uid, t.ordinal, t.kind, t.shot_idx, t.score, t.label, \
      ARRAY(SELECT s.t FROM sightings s WHERE s.track_id = t.id ORDER BY s.t, s.ctid), \
      ARRAY(SELECT u.v FROM sightings s, LATERAL unnest(ARRAY[s.x, s.y, s.w, s.h]) WITH ORDINALITY AS u(v, k) \
            WHERE s.track_id = t.id ORDER BY s.t, s.ctid, u.k)";
@@ -67,8 +67,8 @@ impl MediaCatalog for PgCatalog {
         }
         let track_stmt = tx
             .prepare(
-                "INSERT INTO tracks (media_id, ordinal, kind, shot_idx, start_s, end_s, score) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                "INSERT INTO tracks (media_id, ordinal, kind, shot_idx, start_s, end_s, score, label) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
             )
             .map_err(db)?;
         let sighting_stmt = tx
@@ -92,6 +92,7 @@ impl MediaCatalog for PgCatalog {
                         &start,
                         &end,
                         &track.score,
+                        &track.label,
                     ],
                 )
                 .map_err(db)?
@@ -362,10 +363,11 @@ fn track_row_at(r: &Row, at: usize) -> TrackRecord {
         kind: TrackKind::parse(r.get::<_, &str>(at + 3)),
         shot_idx: r.get::<_, i64>(at + 4) as u32,
         score: r.get(at + 5),
+        label: r.get(at + 6),
         sightings: r
-            .get::<_, Vec<Option<f64>>>(at + 6)
+            .get::<_, Vec<Option<f64>>>(at + 7)
             .into_iter()
-            .zip(r.get::<_, Vec<f32>>(at + 7).chunks_exact(4))
+            .zip(r.get::<_, Vec<f32>>(at + 8).chunks_exact(4))
             .map(|(t, b)| Sighting {
                 t,
                 bbox: BBox::new(b[0], b[1], b[2], b[3]),
