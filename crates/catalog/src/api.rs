@@ -10,8 +10,8 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use crate::{
-    CatalogError, CatalogFeed, FaceSearchLogEntry, ImportCounts, Job, MediaRecord, NewMedia, OptOut, ProductOffers,
-    ProductSummary, Scope, Shot, StoreSummary, StoredVector, TokenRecord, TrackRecord,
+    CatalogError, CatalogFeed, FaceSearchLogEntry, ImportCounts, Job, MediaRecord, NewMedia, OptOut, ProductDetail,
+    ProductOffers, ProductSummary, Scope, Shot, StoreSummary, StoredVector, TokenRecord, TrackRecord,
 };
 
 /// Media, their shots, tracks, sightings and vectors.
@@ -157,6 +157,10 @@ pub trait ShopCatalog {
     /// The products that show media `uid` in one of their images, each with its offers
     /// (in stock first, then cheapest).
     fn products_for_media(&self, media_uid: &str) -> Result<Vec<ProductOffers>, CatalogError>;
+
+    /// One product with its offers (in stock first, then cheapest) and its images in feed order;
+    /// `UnknownProduct` when the store does not list it.
+    fn product(&self, store_id: &str, product_id: &str) -> Result<ProductDetail, CatalogError>;
 
     /// Whether media `uid` is the image of some product.
     fn is_product_media(&self, uid: &str) -> Result<bool, CatalogError>;

@@ -212,6 +212,63 @@ pub fn reapplying_a_feed_changes_nothing(c: &dyn Catalog) {
     assert_eq!(c.products_for_media("m1").unwrap(), before, "times kept too");
 }
 
+/// The product page's record: the product with its offers sorted as search lists them, and its
+/// images in feed order (a URL image not fetched has no media); an unknown product is an error.
+pub fn issue16_a_product_has_its_offers_and_images(c: &dyn Catalog) {
+    let mut f = feed();
+    let first = f.products[0].offers[0].clone();
+    f.products[0].offers.push(FeedOffer {
+        price: 9.0,
+        availability: Availability::OutOfStock,
+        ..first
+    });
+    f.products[0].images.push(FeedImage {
+        source: "https://example.com/juice-side.jpg".into(),
+        status: ImageStatus::NotFetched,
+        media_uid: None,
+    });
+    c.apply_feed(&f, false).unwrap();
+    let page = c.product("a", "juice").unwrap();
+    assert_eq!(
+        (page.product.title.as_str(), page.product.category.as_deref()),
+        ("Product juice", Some("Juice"))
+    );
+    let offers: Vec<(f64, Availability, &str)> = page
+        .product
+        .offers
+        .iter()
+        .map(|o| (o.price, o.availability, o.store_name.as_str()))
+        .collect();
+    assert_eq!(
+        offers,
+        vec![
+            (20.0, Availability::InStock, "Store a"),
+            (9.0, Availability::OutOfStock, "Store a")
+        ]
+    );
+    let images: Vec<(&str, Option<&str>)> = page
+        .images
+        .iter()
+        .map(|i| (i.source.as_str(), i.media_uid.as_deref()))
+        .collect();
+    assert_eq!(
+        images,
+        vec![
+            ("images/juice.jpg", Some("m1")),
+            ("https://example.com/juice-side.jpg", None)
+        ]
+    );
+    assert_eq!(c.product("b", "juice").unwrap().product.offers[0].price, 15.0);
+    assert!(matches!(
+        c.product("a", "nope"),
+        Err(CatalogError::UnknownProduct { .. })
+    ));
+    assert!(matches!(
+        c.product("zz", "juice"),
+        Err(CatalogError::UnknownProduct { .. })
+    ));
+}
+
 pub fn offers_come_in_stock_first_then_cheapest(c: &dyn Catalog) {
     let mut f = feed();
     let base = f.products[0].offers[0].clone();

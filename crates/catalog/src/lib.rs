@@ -36,7 +36,7 @@ pub use media::{MediaKind, MediaRecord, NewMedia, NewTrack, Shot, Sighting, Stor
 pub use privacy::{FaceSearchLogEntry, OptOut};
 pub use shop::{
     Availability, CatalogFeed, FeedImage, FeedOffer, FeedProduct, FeedStore, ImageStatus, ImportCounts, Offer,
-    ProductOffers, ProductSummary, StoreSummary,
+    ProductDetail, ProductOffers, ProductSummary, StoreSummary,
 };
 pub use tokens::{Scope, TokenRecord};
 

@@ -47,7 +47,7 @@ impl Availability {
 }
 
 /// What became of a product image.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ImageStatus {
     /// A local image indexed as a media; its uid is recorded.
@@ -86,7 +86,7 @@ pub struct FeedStore {
 }
 
 /// One image of a product, after the importer has dealt with it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct FeedImage {
     /// The relative path or URL as the feed gave it.
     pub source: String,
@@ -181,6 +181,15 @@ pub struct ProductOffers {
     pub offers: Vec<Offer>,
 }
 
+/// One product with its offers and its images (the product page, issue 16).
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct ProductDetail {
+    #[serde(flatten)]
+    pub product: ProductOffers,
+    /// In the feed's order; `media_uid` is set on the images that were indexed.
+    pub images: Vec<FeedImage>,
+}
+
 /// A store with how much it holds.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[schema(as = Store)]
@@ -265,34 +274,56 @@ impl ShopCatalog for SqliteCatalog {
                 ))
             })?
             .collect::<Result<Vec<_>, _>>()?;
-        let mut offers_stmt = conn.prepare(
-            "SELECT o.store_id, s.name, s.url, s.country, s.verified, o.price, o.currency, o.url, \
-             o.availability, o.updated_at FROM offers o JOIN stores s ON s.store_id = o.store_id \
-             WHERE o.product = ?1",
-        )?;
         let mut out = Vec::with_capacity(products.len());
         for (id, mut product) in products {
-            let mut offers = offers_stmt
-                .query_map([id], |r| {
-                    Ok(Offer {
-                        store_id: r.get(0)?,
-                        store_name: r.get(1)?,
-                        store_url: r.get(2)?,
-                        country: r.get(3)?,
-                        verified: r.get(4)?,
-                        price: r.get(5)?,
-                        currency: r.get(6)?,
-                        url: r.get(7)?,
-                        availability: Availability::parse(&r.get::<_, String>(8)?).unwrap_or(Availability::Unknown),
-                        updated_at: r.get(9)?,
-                    })
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
-            sort_offers(&mut offers);
-            product.offers = offers;
+            product.offers = offers_of(&conn, id)?;
             out.push(product);
         }
         Ok(out)
+    }
+
+    /// One product with its offers and images; `UnknownProduct` when the store does not list it.
+    fn product(&self, store_id: &str, product_id: &str) -> Result<ProductDetail, CatalogError> {
+        let conn = self.read();
+        let found = conn
+            .query_row(
+                "SELECT id, title, description, category, brand FROM products WHERE store_id = ?1 AND product_id = ?2",
+                [store_id, product_id],
+                |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        ProductOffers {
+                            store_id: store_id.to_string(),
+                            product_id: product_id.to_string(),
+                            title: r.get(1)?,
+                            description: r.get(2)?,
+                            category: r.get(3)?,
+                            brand: r.get(4)?,
+                            offers: Vec::new(),
+                        },
+                    ))
+                },
+            )
+            .optional()?;
+        let Some((id, mut product)) = found else {
+            return Err(CatalogError::UnknownProduct {
+                store_id: store_id.to_string(),
+                product_id: product_id.to_string(),
+            });
+        };
+        product.offers = offers_of(&conn, id)?;
+        let mut stmt =
+            conn.prepare("SELECT source, status, media_uid FROM product_images WHERE product = ?1 ORDER BY position")?;
+        let images = stmt
+            .query_map([id], |r| {
+                Ok(FeedImage {
+                    source: r.get(0)?,
+                    status: ImageStatus::parse(&r.get::<_, String>(1)?),
+                    media_uid: r.get(2)?,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(ProductDetail { product, images })
     }
 
     /// Whether media `uid` is the image of some product.
@@ -512,6 +543,33 @@ fn product_row(tx: &Transaction<'_>, store_id: &str, product_id: &str) -> Result
             |r| r.get(0),
         )
         .optional()?)
+}
+
+/// The offers of product row `id` with their stores, in stock first, then cheapest.
+fn offers_of(conn: &rusqlite::Connection, id: i64) -> Result<Vec<Offer>, CatalogError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT o.store_id, s.name, s.url, s.country, s.verified, o.price, o.currency, o.url, \
+         o.availability, o.updated_at FROM offers o JOIN stores s ON s.store_id = o.store_id \
+         WHERE o.product = ?1",
+    )?;
+    let mut offers = stmt
+        .query_map([id], |r| {
+            Ok(Offer {
+                store_id: r.get(0)?,
+                store_name: r.get(1)?,
+                store_url: r.get(2)?,
+                country: r.get(3)?,
+                verified: r.get(4)?,
+                price: r.get(5)?,
+                currency: r.get(6)?,
+                url: r.get(7)?,
+                availability: Availability::parse(&r.get::<_, String>(8)?).unwrap_or(Availability::Unknown),
+                updated_at: r.get(9)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    sort_offers(&mut offers);
+    Ok(offers)
 }
 
 /// A stored product in the feed's shape (offers with their stored times).

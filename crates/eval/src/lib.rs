@@ -10,6 +10,7 @@
 
 pub mod composited;
 pub mod copies;
+pub mod pages;
 pub mod retrieval;
 pub mod video;
 

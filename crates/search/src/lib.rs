@@ -14,6 +14,9 @@
 //! Face privacy ([`privacy`]): with [`SearchOptions::face_search`] off the person route is never
 //! used; people in the catalog's opt-out registry are never returned by it (and a query showing
 //! one of them gets no person hits at all); every search that used it is written to the audit log.
+//!
+//! A merchant's product page asks the other way round ([`Searcher::seen_in`], `seen_in`): its
+//! shop images searched as item queries, the media found listed newest first.
 
 pub mod calibration;
 pub mod copies;
@@ -25,6 +28,7 @@ mod products;
 mod query;
 mod rank;
 mod route;
+mod seen_in;
 mod verify;
 
 use std::collections::HashSet;
@@ -43,6 +47,7 @@ pub use error::SearchError;
 pub use objects::QueryObject;
 pub use products::ProductHit;
 pub use query::Query;
+pub use seen_in::ProductPage;
 
 /// Which kind of sameness a group of results is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -239,6 +244,21 @@ impl Searcher {
     }
 
     pub fn search(&self, query: &Query, options: &SearchOptions) -> Result<SearchResponse, SearchError> {
+        let allowed = match &options.only_media {
+            Some(media) => Some(self.store.catalog.vector_ids_of_media(media)?),
+            None => None,
+        };
+        self.search_among(query, options, allowed)
+    }
+
+    /// [`Searcher::search`] with `options.only_media` already turned into the vector ids it
+    /// allows (a caller searching many times among the same media looks them up once).
+    pub(crate) fn search_among(
+        &self,
+        query: &Query,
+        options: &SearchOptions,
+        allowed: Option<HashSet<u64>>,
+    ) -> Result<SearchResponse, SearchError> {
         let start = Instant::now();
         let prepared = query::prepare(&self.store, query)?;
         // With face search off the planner is told "item only", so it never even detects a face.
@@ -246,10 +266,6 @@ impl Searcher {
             options.only_route
         } else {
             Some(Route::Item)
-        };
-        let allowed = match &options.only_media {
-            Some(media) => Some(self.store.catalog.vector_ids_of_media(media)?),
-            None => None,
         };
         let mut exclude_media = options.exclude_media.clone();
         exclude_media.extend(prepared.own_media.clone());

@@ -183,6 +183,8 @@ function route() {
   view.replaceChildren();
   const media = path.match(/^\/media\/([0-9a-f]+)$/);
   if (media) return renderPlayer(media[1], params);
+  const product = path.match(/^\/product\/([^/]+)\/([^/]+)$/);
+  if (product) return renderProduct(decodeURIComponent(product[1]), decodeURIComponent(product[2]));
   if (path === '/photo') return renderPhotoSearch();
   return renderLibrary(params);
 }
@@ -624,10 +626,55 @@ function productCard(p) {
     h('div', { class: 'pthumb' }, thumb),
     h('div', { class: 'pbody' },
       h('div', { class: 'name', 'data-testid': 'product-title' }, p.title),
-      h('div', { class: 'sub' }, facts ? h('span', { 'data-testid': 'product-category' }, facts) : null, match)),
+      h('div', { class: 'sub' }, facts ? h('span', { 'data-testid': 'product-category' }, facts) : null, match),
+      h('a', { class: 'seen-link', href: productHref(p.store_id, p.product_id), 'data-testid': 'product-page-link' }, 'Where else it was seen')),
     p.offers.length
       ? h('ul', { class: 'offers', 'aria-label': `Offers for ${p.title}` }, ...p.offers.map(offerRow))
       : h('div', { class: 'sub offers' }, 'No offers listed'));
+}
+
+function productHref(store, product) {
+  return `#/product/${encodeURIComponent(store)}/${encodeURIComponent(product)}`;
+}
+
+// ---------------------------------------------------------------- product page
+
+/**
+ * A merchant's product: its offers, and every video moment and photo where it was seen (its
+ * shop images searched against the library on the server, newest first). A tap on a moment
+ * opens the video there, the product boxed.
+ */
+async function renderProduct(store, productId) {
+  const body = h('div', { class: 'product-page' }, h('div', { class: 'skeleton', style: { height: '160px' } }));
+  view.append(h('div', {}, h('a', { class: 'back', href: '#/?view=catalog' }, icon('back'), 'Shop images'), body));
+  let page;
+  try {
+    page = await api(`/api/catalog/stores/${encodeURIComponent(store)}/products/${encodeURIComponent(productId)}`);
+  } catch (e) {
+    body.replaceChildren(errorBox(e));
+    return;
+  }
+  const images = page.images.filter((i) => i.media_uid);
+  const facts = [page.category, page.brand].filter(Boolean).join(' · ');
+  const seen = page.seen_in.length
+    ? h('div', { class: 'group', 'data-testid': 'seen-in' },
+      h('h3', {}, h('span', { class: 'dot item' }), 'Seen in', h('span', { class: 'muted' }, `· ${plural(page.seen_in.length, 'match')}, newest first`)),
+      h('div', { class: 'hits' }, ...page.seen_in.map(hitCard)))
+    : h('div', { class: 'no-match', 'data-testid': 'seen-nowhere' },
+      h('div', { class: 'icon' }, icon('nothing')),
+      h('h2', {}, 'Not seen in the library yet'),
+      h('p', {}, 'No indexed video or photo shows this product. New uploads are checked whenever this page opens.'));
+  body.replaceChildren(
+    h('div', { class: 'page-head' },
+      h('div', {},
+        h('h1', { 'data-testid': 'product-page-title' }, page.title),
+        facts ? h('p', { class: 'muted' }, facts) : null)),
+    h('div', { class: 'product-top' },
+      images.length ? h('div', { class: 'pthumb big' }, h('img', { src: `/api/media/${encodeURIComponent(images[0].media_uid)}/frame?max=320`, alt: page.title })) : null,
+      page.offers.length
+        ? h('ul', { class: 'offers', 'aria-label': `Offers for ${page.title}` }, ...page.offers.map(offerRow))
+        : h('div', { class: 'sub offers' }, 'No offers listed')),
+    seen);
 }
 
 function offerRow(o) {

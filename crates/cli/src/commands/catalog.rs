@@ -1,4 +1,5 @@
-//! `glint catalog import|list|rm|demo-feed`: merchant catalogs (stores, products, offers).
+//! `glint catalog import|list|product|rm|demo-feed`: merchant catalogs (stores, products,
+//! offers), and a product's page (where it was seen).
 
 use std::path::PathBuf;
 
@@ -7,6 +8,7 @@ use serde_json::json;
 
 use glint_ingest::IngestConfig;
 use glint_merchant::{demo::write_demo_feed, import, ImportOptions};
+use glint_search::{ProductPage, SearchOptions, Searcher};
 
 use crate::config::GlobalArgs;
 
@@ -23,6 +25,19 @@ pub enum CatalogCommand {
     },
     /// List stores and their products.
     List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// A product's page: its offers, and every video moment and photo where it was seen (its
+    /// shop images searched against the library), newest first.
+    Product {
+        #[arg(long)]
+        store: String,
+        #[arg(long)]
+        product: String,
+        /// Media listed at most.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
         #[arg(long)]
         json: bool,
     },
@@ -117,6 +132,27 @@ pub fn run(global: &GlobalArgs, cmd: CatalogCommand) -> anyhow::Result<()> {
                 }
             }
         }
+        CatalogCommand::Product {
+            store: store_id,
+            product,
+            limit,
+            json,
+        } => {
+            let store = global.open_store()?;
+            let detail = store.catalog.product(&store_id, &product)?;
+            let searcher = Searcher::new(store, global.load_models()?);
+            let options = SearchOptions {
+                limit: limit.max(1),
+                face_search: false,
+                ..SearchOptions::default()
+            };
+            let page = searcher.product_page(detail, &options)?;
+            if json {
+                println!("{}", serde_json::to_string(&page)?);
+                return Ok(());
+            }
+            print_product_page(&page);
+        }
         CatalogCommand::DemoFeed { set, out } => {
             let summary = write_demo_feed(&set, &out)?;
             println!(
@@ -126,4 +162,34 @@ pub fn run(global: &GlobalArgs, cmd: CatalogCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+fn print_product_page(page: &ProductPage) {
+    let p = &page.product.product;
+    println!("{} ({} / {})", p.title, p.store_id, p.product_id);
+    for o in &p.offers {
+        println!(
+            "  {} {:.2} {} {:?} {}",
+            o.store_name, o.price, o.currency, o.availability, o.url
+        );
+    }
+    if page.seen_in.is_empty() {
+        println!("seen nowhere in the library ({:.0} ms)", page.latency_ms);
+        return;
+    }
+    println!(
+        "seen in {} media, newest first ({:.0} ms):",
+        page.seen_in.len(),
+        page.latency_ms
+    );
+    for hit in &page.seen_in {
+        let moments: Vec<String> = hit
+            .sightings
+            .iter()
+            .filter_map(|s| s.t)
+            .take(8)
+            .map(|t| format!("{t:.1}s"))
+            .collect();
+        println!("  {:.3}  {}  {}", hit.score, hit.path, moments.join(" "));
+    }
 }

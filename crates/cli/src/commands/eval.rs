@@ -21,6 +21,9 @@ pub enum EvalCommand {
     Composited(super::eval_composited::CompositedArgs),
     /// The object detector on a labelled sanity set: per-class precision and recall.
     Objects(super::eval_objects::ObjectsEvalArgs),
+    /// Product pages: does each product list the photos and video moments that show it, and
+    /// none that do not?
+    Pages(super::eval_pages::PagesArgs),
 }
 
 #[derive(Args)]
@@ -82,6 +85,7 @@ pub fn run(global: &GlobalArgs, cmd: EvalCommand) -> anyhow::Result<()> {
         EvalCommand::Video(args) => return run_video(global, args),
         EvalCommand::Composited(args) => return super::eval_composited::run(global, args),
         EvalCommand::Objects(args) => return super::eval_objects::run(global, args),
+        EvalCommand::Pages(args) => return super::eval_pages::run(global, args),
     };
     let models = global.load_models()?;
     let tmp = tempfile::tempdir()?;

@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod eval;
 pub mod eval_composited;
 pub mod eval_objects;
+pub mod eval_pages;
 pub mod eval_products;
 pub mod faces;
 pub mod ingest;

@@ -11,9 +11,9 @@ use std::collections::HashSet;
 use glint_catalog::backend::{check_feed, listed_products, now, same_product, sort_offers};
 use glint_catalog::{
     Availability, CatalogError, CatalogFeed, FeedImage, FeedOffer, FeedProduct, FeedStore, ImageStatus, ImportCounts,
-    Offer, ProductOffers, ProductSummary, ShopCatalog, StoreSummary,
+    Offer, ProductDetail, ProductOffers, ProductSummary, ShopCatalog, StoreSummary,
 };
-use postgres::{Row, Transaction};
+use postgres::{GenericClient, Row, Transaction};
 
 use super::{db, snapshot, PgCatalog};
 
@@ -69,34 +69,9 @@ impl ShopCatalog for PgCatalog {
                 &[&media_uid],
             )
             .map_err(db)?;
-        let offers_stmt = conn
-            .prepare(
-                "SELECT o.store_id, s.name, s.url, s.country, s.verified, o.price, o.currency, o.url, \
-                 o.availability, o.updated_at FROM offers o JOIN stores s ON s.store_id = o.store_id \
-                 WHERE o.product = $1",
-            )
-            .map_err(db)?;
         let mut out = Vec::with_capacity(products.len());
         for p in &products {
-            let id: i64 = p.get(0);
-            let mut offers: Vec<Offer> = conn
-                .query(&offers_stmt, &[&id])
-                .map_err(db)?
-                .iter()
-                .map(|r| Offer {
-                    store_id: r.get(0),
-                    store_name: r.get(1),
-                    store_url: r.get(2),
-                    country: r.get(3),
-                    verified: r.get(4),
-                    price: r.get(5),
-                    currency: r.get(6),
-                    url: r.get(7),
-                    availability: availability(r, 8),
-                    updated_at: r.get(9),
-                })
-                .collect();
-            sort_offers(&mut offers);
+            let offers = offers_of(&mut *conn, p.get(0))?;
             out.push(ProductOffers {
                 store_id: p.get(1),
                 product_id: p.get(2),
@@ -203,6 +178,33 @@ impl ShopCatalog for PgCatalog {
         Ok(removed as u32)
     }
 
+    fn product(&self, store_id: &str, product_id: &str) -> Result<ProductDetail, CatalogError> {
+        let mut conn = self.conn()?;
+        let row = conn
+            .query_opt(
+                "SELECT id, title, description, category, brand FROM products WHERE store_id = $1 AND product_id = $2",
+                &[&store_id, &product_id],
+            )
+            .map_err(db)?
+            .ok_or_else(|| CatalogError::UnknownProduct {
+                store_id: store_id.to_string(),
+                product_id: product_id.to_string(),
+            })?;
+        let id: i64 = row.get(0);
+        Ok(ProductDetail {
+            product: ProductOffers {
+                store_id: store_id.to_string(),
+                product_id: product_id.to_string(),
+                title: row.get(1),
+                description: row.get(2),
+                category: row.get(3),
+                brand: row.get(4),
+                offers: offers_of(&mut *conn, id)?,
+            },
+            images: images_of(&mut *conn, id)?,
+        })
+    }
+
     fn remove_product(&self, store_id: &str, product_id: &str) -> Result<(), CatalogError> {
         let removed = self
             .conn()?
@@ -302,15 +304,37 @@ fn upsert_store(tx: &mut Transaction<'_>, s: &FeedStore) -> Result<Change, Catal
     }
 }
 
-/// A stored product in the feed's shape (offers with their stored times).
-fn load_product(tx: &mut Transaction<'_>, id: i64) -> Result<FeedProduct, CatalogError> {
-    let r = tx
-        .query_one(
-            "SELECT store_id, product_id, title, description, category, brand FROM products WHERE id = $1",
+/// The offers of product row `id` with their stores, in stock first, then cheapest.
+fn offers_of(client: &mut impl GenericClient, id: i64) -> Result<Vec<Offer>, CatalogError> {
+    let mut offers: Vec<Offer> = client
+        .query(
+            "SELECT o.store_id, s.name, s.url, s.country, s.verified, o.price, o.currency, o.url, \
+             o.availability, o.updated_at FROM offers o JOIN stores s ON s.store_id = o.store_id \
+             WHERE o.product = $1",
             &[&id],
         )
-        .map_err(db)?;
-    let images = tx
+        .map_err(db)?
+        .iter()
+        .map(|r| Offer {
+            store_id: r.get(0),
+            store_name: r.get(1),
+            store_url: r.get(2),
+            country: r.get(3),
+            verified: r.get(4),
+            price: r.get(5),
+            currency: r.get(6),
+            url: r.get(7),
+            availability: availability(r, 8),
+            updated_at: r.get(9),
+        })
+        .collect();
+    sort_offers(&mut offers);
+    Ok(offers)
+}
+
+/// The images of product row `id`, in feed order.
+fn images_of(client: &mut impl GenericClient, id: i64) -> Result<Vec<FeedImage>, CatalogError> {
+    Ok(client
         .query(
             "SELECT source, status, media_uid FROM product_images WHERE product = $1 ORDER BY position",
             &[&id],
@@ -322,7 +346,18 @@ fn load_product(tx: &mut Transaction<'_>, id: i64) -> Result<FeedProduct, Catalo
             status: ImageStatus::parse(r.get::<_, &str>(1)),
             media_uid: r.get(2),
         })
-        .collect();
+        .collect())
+}
+
+/// A stored product in the feed's shape (offers with their stored times).
+fn load_product(tx: &mut Transaction<'_>, id: i64) -> Result<FeedProduct, CatalogError> {
+    let r = tx
+        .query_one(
+            "SELECT store_id, product_id, title, description, category, brand FROM products WHERE id = $1",
+            &[&id],
+        )
+        .map_err(db)?;
+    let images = images_of(tx, id)?;
     let offers = tx
         .query(
             "SELECT store_id, price, currency, url, availability, updated_at FROM offers WHERE product = $1 ORDER BY id",

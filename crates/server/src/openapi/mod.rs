@@ -59,6 +59,7 @@ pub const API_VERSION: &str = "0.2.0";
         routes::catalog::import,
         routes::catalog::list,
         routes::catalog::remove_store,
+        routes::catalog::product,
         routes::catalog::remove_product,
     ),
     components(schemas(crate::ErrorBody)),

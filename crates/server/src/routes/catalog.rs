@@ -19,7 +19,10 @@ use glint_merchant::{
     import as import_feed, unpack_zip, FeedFormat, ImportOptions, ImportReport, MerchantError, ZipLimits,
 };
 
+use glint_search::{ProductPage, SearchOptions};
+
 use super::blocking;
+use crate::limits::Peer;
 use crate::{ApiError, AppState};
 
 /// The merchant catalog: every store and product.
@@ -182,6 +185,50 @@ pub async fn list(State(state): State<AppState>) -> Result<Json<CatalogView>, Ap
     })
     .await
 }
+
+/// `GET /api/catalog/stores/{id}/products/{product_id}`: the product page (issue 16).
+#[utoipa::path(get, path = "/api/catalog/stores/{id}/products/{product_id}", operation_id = "showProduct", tag = "catalog",
+    summary = "A product with its offers and every video moment and photo where it was seen",
+    description = "Its indexed shop images are searched against the library as item queries, with the calibrated threshold of \"where to buy\"; the media found are listed newest first. Nothing is stored, so a product imported after the videos were indexed is found in them at once.",
+    params(crate::params::ProductPath),
+    responses(
+        (status = 200, description = "The product page", body = ProductPage),
+        (status = 404, description = "No such store or product", body = crate::ErrorBody),
+        (status = 429, description = "Too many searches from this client; see Retry-After", body = crate::ErrorBody),
+        (status = 503, description = "Every search slot stayed busy", body = crate::ErrorBody),
+        (status = 504, description = "The search took longer than the server's limit", body = crate::ErrorBody),
+    ))]
+pub async fn product(
+    State(state): State<AppState>,
+    peer: Peer,
+    UrlPath((id, product_id)): UrlPath<(String, String)>,
+) -> Result<Json<ProductPage>, ApiError> {
+    state.limits().check_rate(&peer)?;
+    // Its searches cost what a viewer's do: the same rate limit, slots and time bound.
+    let slot = state.limits().search_slot().await?;
+    let searching = state.clone();
+    state
+        .limits()
+        .bounded(slot, move || {
+            let detail = searching
+                .store()
+                .catalog
+                .product(&id, &product_id)
+                .map_err(catalog_error)?;
+            let options = SearchOptions {
+                limit: MAX_SEEN_IN,
+                face_search: false,
+                ..SearchOptions::default()
+            };
+            let mut page = searching.searcher().product_page(detail, &options)?;
+            super::search::name_for_clients(&searching, &mut page.seen_in);
+            Ok(Json(page))
+        })
+        .await
+}
+
+/// Media a product page lists at most.
+const MAX_SEEN_IN: usize = 100;
 
 /// `DELETE /api/catalog/stores/{id}`: the store, its products and offers (the indexed images stay).
 #[utoipa::path(delete, path = "/api/catalog/stores/{id}", operation_id = "deleteStore", tag = "catalog",

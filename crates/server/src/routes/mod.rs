@@ -107,6 +107,7 @@ pub fn endpoints(config: &ServerConfig) -> Vec<Endpoint> {
         },
         endpoint!(Read GET "/api/catalog" => get(catalog::list)),
         endpoint!(Write DELETE "/api/catalog/stores/{id}" => delete(catalog::remove_store)),
+        endpoint!(Read GET "/api/catalog/stores/{id}/products/{product_id}" => get(catalog::product)),
         endpoint!(Write DELETE "/api/catalog/stores/{id}/products/{product_id}" => delete(catalog::remove_product)),
     ]
 }

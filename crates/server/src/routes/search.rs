@@ -176,19 +176,26 @@ pub async fn photo(
 /// The answer without the server's file paths: each media is named as the library names it
 /// (an upload by the name it was uploaded under).
 fn for_clients(state: &AppState, mut response: SearchResponse) -> SearchResponse {
-    let uploads = state.uploads_dir();
-    let rename = |name: &mut String, path: &mut String| {
-        let file = Path::new(path.as_str());
-        *name = display_name(file, file.starts_with(&uploads));
-        path.clear();
-    };
-    for hit in response.groups.iter_mut().flat_map(|g| g.hits.iter_mut()) {
-        rename(&mut hit.name, &mut hit.path);
+    for group in &mut response.groups {
+        name_for_clients(state, &mut group.hits);
     }
     for copy in &mut response.copies {
-        rename(&mut copy.name, &mut copy.path);
+        rename_for_clients(state, &mut copy.name, &mut copy.path);
     }
     response
+}
+
+/// Hits named as the library names them, without the server's file paths.
+pub(crate) fn name_for_clients(state: &AppState, hits: &mut [glint_search::MediaHit]) {
+    for hit in hits {
+        rename_for_clients(state, &mut hit.name, &mut hit.path);
+    }
+}
+
+fn rename_for_clients(state: &AppState, name: &mut String, path: &mut String) {
+    let file = Path::new(path.as_str());
+    *name = display_name(file, file.starts_with(state.uploads_dir()));
+    path.clear();
 }
 
 fn options(config: &crate::ServerConfig, limit: Option<usize>) -> SearchOptions {

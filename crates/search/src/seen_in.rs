@@ -1,0 +1,210 @@
+//! Where a merchant's product was seen (its product page, issue 16): "where to buy" run the
+//! other way. Each indexed shop image of the product is searched against the library as a
+//! whole-photo item query, with the same calibrated threshold and geometric verification that
+//! let a viewer's box find the product; the media found are merged (each once, at its best
+//! score, with the moments of every image's hits) and listed newest first, as a merchant
+//! checking where the product turned up expects. Nothing is stored: a product imported after
+//! the videos were indexed is found in them at once, with no re-ingest.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Instant;
+
+use glint_catalog::ProductDetail;
+use glint_types::BBox;
+use serde::Serialize;
+
+use crate::{HitSighting, MediaHit, Query, Route, SearchError, SearchOptions, Searcher};
+
+/// Candidates (best first) a product page confirms with "where to buy" at most.
+const MAX_CONFIRMED: usize = 12;
+
+/// A merchant's product with its offers and images, and where it was seen.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ProductPage {
+    #[serde(flatten)]
+    pub product: ProductDetail,
+    /// Videos (each moment with its box) and photos that show the product, newest first; empty
+    /// when nothing indexed shows it (or none of its images could be indexed).
+    pub seen_in: Vec<MediaHit>,
+    pub latency_ms: f64,
+}
+
+impl Searcher {
+    /// `product`'s page: where its indexed images were seen ([`Searcher::seen_in`]).
+    pub fn product_page(&self, product: ProductDetail, options: &SearchOptions) -> Result<ProductPage, SearchError> {
+        let start = Instant::now();
+        let images: Vec<String> = product.images.iter().filter_map(|i| i.media_uid.clone()).collect();
+        let seen_in = self.seen_in(&images, options, true)?;
+        Ok(ProductPage {
+            product,
+            seen_in,
+            latency_ms: start.elapsed().as_secs_f64() * 1e3,
+        })
+    }
+
+    /// The media (other than product images) that show what the indexed images `image_uids`
+    /// show, newest first, at most `options.limit`. Unknown or removed images are skipped. With
+    /// `confirm`, a media is kept only if "where to buy" for its best sighting ranks one of
+    /// `image_uids` first: the product page then lists exactly the moments whose viewer would
+    /// be offered this product.
+    pub fn seen_in(
+        &self,
+        image_uids: &[String],
+        options: &SearchOptions,
+        confirm: bool,
+    ) -> Result<Vec<MediaHit>, SearchError> {
+        // Product images are left out from the start: shop photos (white studio shots) are
+        // nearer one another than to any photo of the world, and would fill every list.
+        let products: Vec<String> = self.store().catalog.product_media_uids()?.into_iter().collect();
+        let product_vectors = match confirm {
+            true => self.store().catalog.vector_ids_of_media(&products)?,
+            false => HashSet::new(),
+        };
+        let mut exclude_media = options.exclude_media.clone();
+        exclude_media.extend(products.iter().cloned());
+        let item_only = SearchOptions {
+            only_route: Some(Route::Item),
+            exclude_media,
+            ..options.clone()
+        };
+        let mut found: HashMap<String, MediaHit> = HashMap::new();
+        for uid in image_uids {
+            let Some(image) = self.store().catalog.media(uid)? else {
+                continue;
+            };
+            let whole = BBox::new(0.0, 0.0, image.width as f32, image.height as f32);
+            let query = Query::Media {
+                id: image.id,
+                bbox: whole,
+                at: None,
+            };
+            let response = self.search(&query, &item_only)?;
+            for hit in response.groups.into_iter().flat_map(|g| g.hits) {
+                match found.get_mut(&hit.media_id) {
+                    Some(known) => merge(known, hit),
+                    None => {
+                        found.insert(hit.media_id.clone(), hit);
+                    }
+                }
+            }
+        }
+        let mut found: Vec<MediaHit> = found.into_values().collect();
+        if confirm {
+            // Each confirmation is a search: the best candidates only, so a page stays quick.
+            found.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.media_id.cmp(&b.media_id)));
+            found.truncate(MAX_CONFIRMED);
+        }
+        let mut hits: Vec<(i64, MediaHit)> = found
+            .into_iter()
+            .filter_map(|hit| match confirm {
+                false => Some(Ok(hit)),
+                true => match self.offers_first(&hit, image_uids, &product_vectors) {
+                    Ok(true) => Some(Ok(hit)),
+                    Ok(false) => None,
+                    Err(e) => Some(Err(e)),
+                },
+            })
+            .map(|hit| {
+                let hit = hit?;
+                let added = self.store().catalog.media(&hit.media_id)?.map_or(0, |m| m.added_at);
+                Ok((added, hit))
+            })
+            .collect::<Result<_, SearchError>>()?;
+        hits.sort_by(|(a_added, a), (b_added, b)| {
+            b_added
+                .cmp(a_added)
+                .then(b.score.total_cmp(&a.score))
+                .then(a.media_id.cmp(&b.media_id))
+        });
+        Ok(hits.into_iter().map(|(_, hit)| hit).take(options.limit).collect())
+    }
+
+    /// Whether "where to buy" for `hit`'s best sighting (its box, at its moment) puts one of
+    /// `image_uids` first. A shelf photo that merely shows a brand-mate of the product, found
+    /// because the two packages share a layout, offers the brand-mate first and is dropped.
+    fn offers_first(
+        &self,
+        hit: &MediaHit,
+        image_uids: &[String],
+        products: &HashSet<u64>,
+    ) -> Result<bool, SearchError> {
+        let Some(best) = hit.sightings.iter().max_by(|a, b| a.score.total_cmp(&b.score)) else {
+            return Ok(false);
+        };
+        let [x, y, w, h] = best.bbox;
+        let query = Query::Media {
+            id: hit.media_id.clone(),
+            bbox: BBox::new(x, y, w, h),
+            at: best.t,
+        };
+        // Among product images only: which product would the viewer be offered first.
+        let options = SearchOptions {
+            only_route: Some(Route::Item),
+            ..SearchOptions::default()
+        };
+        let answer = match self.search_among(&query, &options, Some(products.clone())) {
+            Ok(answer) => answer,
+            // A sighting box that no longer fits its media (an edited file) confirms nothing.
+            Err(SearchError::BadQuery(_)) => return Ok(false),
+            Err(e) => return Err(e),
+        };
+        Ok(answer
+            .products
+            .first()
+            .is_some_and(|p| image_uids.contains(&p.media_id)))
+    }
+}
+
+/// `other` (the same media found through another image) folded into `known`: the better score,
+/// every moment once (at its better score), in time order.
+fn merge(known: &mut MediaHit, other: MediaHit) {
+    known.score = known.score.max(other.score);
+    for s in other.sightings {
+        match known.sightings.iter_mut().find(|k| k.t == s.t) {
+            Some(k) if k.score >= s.score => {}
+            Some(k) => *k = s,
+            None => known.sightings.push(s),
+        }
+    }
+    known
+        .sightings
+        .sort_by(|a: &HitSighting, b: &HitSighting| a.t.unwrap_or(0.0).total_cmp(&b.t.unwrap_or(0.0)));
+}
+
+#[cfg(test)]
+mod tests {
+    use glint_catalog::MediaKind;
+
+    use super::*;
+
+    fn hit(score: f32, moments: &[(f64, f32)]) -> MediaHit {
+        MediaHit {
+            media_id: "v".into(),
+            name: "v.mp4".into(),
+            path: String::new(),
+            kind: MediaKind::Video,
+            score,
+            sightings: moments
+                .iter()
+                .map(|&(t, score)| HitSighting {
+                    t: Some(t),
+                    bbox: [0.0; 4],
+                    score,
+                    label: None,
+                    shot: 0,
+                })
+                .collect(),
+            width: 640,
+            height: 360,
+        }
+    }
+
+    #[test]
+    fn issue16_a_video_found_through_two_images_keeps_every_moment_once() {
+        let mut known = hit(0.8, &[(4.0, 0.8), (1.0, 0.75)]);
+        merge(&mut known, hit(1.2, &[(4.0, 1.2), (9.0, 0.9)]));
+        assert_eq!(known.score, 1.2);
+        let moments: Vec<(f64, f32)> = known.sightings.iter().map(|s| (s.t.unwrap(), s.score)).collect();
+        assert_eq!(moments, vec![(1.0, 0.75), (4.0, 1.2), (9.0, 0.9)]);
+    }
+}
