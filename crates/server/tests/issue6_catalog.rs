@@ -95,6 +95,21 @@ async fn issue6_a_zip_feed_is_imported_listed_and_deleted() {
     assert_eq!(list["stores"].as_array().unwrap().len(), 2, "{list}");
     assert_eq!(list["products"].as_array().unwrap().len(), 3, "{list}");
 
+    // Issue 16: the product page, with its offers and images; the library holds only product
+    // images, which are never "seen in" results, so it was seen nowhere.
+    let page = get(&state, "/api/catalog/stores/s2/products/juice").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", String::from_utf8_lossy(&page.body));
+    let page = page.json();
+    assert_eq!(page["title"], "Bravo Apple Juice", "{page}");
+    assert_eq!(page["offers"][0]["price"], 22.0, "{page}");
+    assert_eq!(page["images"].as_array().unwrap().len(), 2, "{page}");
+    assert_eq!(page["images"][1]["status"], "not_fetched", "{page}");
+    assert!(page["images"][1]["media_uid"].is_null(), "{page}");
+    assert_eq!(page["seen_in"], serde_json::json!([]), "{page}");
+    get(&state, "/api/catalog/stores/s2/products/nope")
+        .await
+        .assert_error(404, "unknown_product");
+
     let r = delete_as(&state, "/api/catalog/stores/s1/products/apple", Some(&write)).await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
     delete_as(&state, "/api/catalog/stores/s1/products/apple", Some(&write))
