@@ -31,6 +31,8 @@ pub struct ItemObservation {
     /// The COCO class (index into `glint_vision::COCO_LABELS`) when the region is an object the
     /// object detector found, `None` for a window.
     pub object: Option<usize>,
+    /// The detector's score of the object; 1 for a window (nothing was uncertain about it).
+    pub score: f32,
 }
 
 /// Objects whose box is smaller than this (shorter side, analysed pixels) are not stored: the
@@ -82,6 +84,7 @@ pub fn items(models: &Models, image: &RgbImage, to_source: f32) -> Result<Vec<It
             bbox: bbox.scaled(to_source),
             embedding,
             object: None,
+            score: 1.0,
         })
         .collect())
 }
@@ -119,6 +122,7 @@ pub fn objects(models: &Models, image: &RgbImage, to_source: f32) -> Result<Vec<
                 bbox: o.bbox.scaled(to_source),
                 embedding: with_colour(appearance, &colour_signature(crop, &whole)),
                 object: Some(o.class),
+                score: o.score,
             }
         })
         .collect())

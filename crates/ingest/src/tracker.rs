@@ -252,6 +252,8 @@ impl Tracker {
                     let tr = &mut self.open[i];
                     tr.sightings.push(Sighting { t, bbox: item.bbox });
                     tr.last_t = t;
+                    // An object track's score is the detector's best for it.
+                    tr.score = tr.score.max(item.score);
                     tr.sum.iter_mut().zip(&item.embedding).for_each(|(s, v)| *s += v);
                     tr.last_embedding = item.embedding;
                     continue;
@@ -275,7 +277,7 @@ impl Tracker {
                 views: Vec::new(),
                 last_embedding: item.embedding,
                 best_quality: 0.0,
-                score: 1.0,
+                score: item.score,
                 thumb: thumbnail(frame, &item.bbox, to_source),
             });
         }
@@ -408,6 +410,7 @@ mod tests {
             bbox: BBox::new(0.0, 0.0, 10.0, 10.0),
             embedding: emb.to_vec(),
             object: None,
+            score: 1.0,
         }
     }
 
@@ -528,6 +531,8 @@ mod tests {
             bbox: BBox::new(x, 10.0, 40.0, 60.0),
             embedding: emb.to_vec(),
             object: Some(class),
+            // The detector is surer of the object the further right it is (to tell max from last).
+            score: 0.3 + (300.0 - x) / 1000.0,
         }
     }
 
@@ -548,6 +553,11 @@ mod tests {
         let mut lens: Vec<usize> = tracks.iter().map(|t| t.sightings.len()).collect();
         lens.sort();
         assert_eq!(lens, vec![3, 3, 6], "one person, one cup, one window");
+        // Each track keeps the detector's best score of its object (the person was surest at
+        // x = 10, first seen); the window's is 1.
+        let mut scores: Vec<i32> = tracks.iter().map(|t| (t.score * 100.0).round() as i32).collect();
+        scores.sort();
+        assert_eq!(scores, vec![30, 59, 100], "{scores:?}");
     }
 
     #[test]
