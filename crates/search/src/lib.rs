@@ -177,6 +177,7 @@ pub struct Searcher {
     store: Store,
     models: Models,
     features: verify::FeatureCache,
+    product_vectors: products::ProductVectors,
 }
 
 pub(crate) struct VideoMoment {
@@ -232,6 +233,7 @@ impl Searcher {
             store,
             models,
             features: verify::FeatureCache::default(),
+            product_vectors: products::ProductVectors::default(),
         }
     }
 
@@ -319,6 +321,7 @@ impl Searcher {
         let ctx = rank::Context {
             store: &self.store,
             allowed: allowed.as_ref(),
+            except: None,
             own_tracks: &own_tracks,
             exclude_media: &exclude_media,
             limit: options.limit,
@@ -345,7 +348,7 @@ impl Searcher {
         }
         if let Some(item_query) = item_query.filter(|_| routes.item) {
             names.push("item");
-            let (hits, found) = products::split(&self.store, self.items(&ctx, item_query, options)?)?;
+            let (hits, found) = self.items(&ctx, item_query, options)?;
             products = found;
             groups.push(Group {
                 route: Route::Item,
@@ -464,21 +467,41 @@ impl Searcher {
         })
     }
 
-    /// Item hits: vector candidates, verified by geometry ([`verify`]), then the calibrated
-    /// threshold on the verified score.
+    /// Item hits and products: vector candidates, verified by geometry ([`verify`]), then the
+    /// calibrated threshold on the verified score. The library's media and the merchants'
+    /// product images are ranked apart, each with its own candidates and verification: in a
+    /// library with many photos of a product, those photos would otherwise fill every place and
+    /// push its shop image out, and "where to buy" would be empty.
     fn items(
         &self,
         ctx: &rank::Context<'_>,
         query: ItemQuery,
         options: &SearchOptions,
-    ) -> Result<Vec<MediaHit>, SearchError> {
-        let mut hits = rank::items(ctx, &glint_describe::item_space(&self.models), &query.vectors)?;
-        verify::rerank(&self.store, &self.features, &query.keypoints, query.size, &mut hits)?;
-        if options.apply_thresholds {
-            hits.retain(|h| h.score >= calibration::ITEM_MIN_SCORE);
+    ) -> Result<(Vec<MediaHit>, Vec<ProductHit>), SearchError> {
+        let space = glint_describe::item_space(&self.models);
+        let shop = self.product_vectors.get(&self.store)?;
+        let ranked = |ctx: &rank::Context<'_>| -> Result<Vec<MediaHit>, SearchError> {
+            let mut hits = rank::items(ctx, &space, &query.vectors)?;
+            verify::rerank(&self.store, &self.features, &query.keypoints, query.size, &mut hits)?;
+            if options.apply_thresholds {
+                hits.retain(|h| h.score >= calibration::ITEM_MIN_SCORE);
+            }
+            hits.truncate(options.limit);
+            Ok(hits)
+        };
+        if shop.is_empty() {
+            return Ok((ranked(ctx)?, Vec::new()));
         }
-        hits.truncate(options.limit);
-        Ok(hits)
+        let (media_filter, product_filter) = match ctx.allowed {
+            Some(allowed) => (
+                rank::Scope::Only(allowed.difference(&shop).copied().collect()),
+                rank::Scope::Only(allowed.intersection(&shop).copied().collect()),
+            ),
+            None => (rank::Scope::Except(shop.clone()), rank::Scope::Only((*shop).clone())),
+        };
+        let hits = ranked(&ctx.scoped(&media_filter))?;
+        let found = ranked(&ctx.scoped(&product_filter))?;
+        Ok((hits, products::offers(&self.store, found)?))
     }
 }
 

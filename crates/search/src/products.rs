@@ -1,11 +1,14 @@
-//! "Where to buy": item hits that are merchants' product images become product results.
+//! "Where to buy": item hits on merchants' product images become product results.
 //!
 //! A product image in the catalog (glint-merchant indexes each one as an item) is not a photo
-//! the viewer wants to browse; it stands for the product. So an item hit on such an image
-//! leaves the item group and becomes a [`ProductHit`]: the product (one per store that lists
-//! it with that image) with its offers. Products keep their hit's verified score and order;
+//! the viewer wants to browse; it stands for the product. So product images are ranked apart
+//! from the library's media (`Searcher::items`), and each hit on one becomes a [`ProductHit`]:
+//! the product (one per store that lists it with that image) with its offers. Products keep their hit's verified score and order;
 //! several stores' products on one image are ordered by their best offer (in stock first, then
 //! cheapest). Offers within a product come sorted the same way from the catalog.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 
 use glint_catalog::{Availability, ProductOffers};
 use glint_store::Store;
@@ -26,15 +29,10 @@ pub struct ProductHit {
     pub product: ProductOffers,
 }
 
-/// Splits `hits` into ordinary item hits and product hits (see the module header).
-pub(crate) fn split(store: &Store, hits: Vec<MediaHit>) -> Result<(Vec<MediaHit>, Vec<ProductHit>), SearchError> {
-    let mut items = Vec::new();
+/// The products shown by `hits` (hits on product images, best first), each with its offers.
+pub(crate) fn offers(store: &Store, hits: Vec<MediaHit>) -> Result<Vec<ProductHit>, SearchError> {
     let mut products = Vec::new();
     for hit in hits {
-        if !store.catalog.is_product_media(&hit.media_id)? {
-            items.push(hit);
-            continue;
-        }
         let mut found = store.catalog.products_for_media(&hit.media_id)?;
         found.sort_by(|a, b| {
             best_offer(a)
@@ -47,7 +45,34 @@ pub(crate) fn split(store: &Store, hits: Vec<MediaHit>) -> Result<(Vec<MediaHit>
             product,
         }));
     }
-    Ok((items, products))
+    Ok(products)
+}
+
+/// The vector ids of every product image, looked up again only when the set of product images
+/// changed (an import, a removal), whichever process made the change: each search reads the
+/// (small) set of product image ids and compares.
+#[derive(Default)]
+pub(crate) struct ProductVectors {
+    known: Mutex<Option<Known>>,
+}
+
+/// The product image ids last seen, and their vector ids.
+type Known = (HashSet<String>, Arc<HashSet<u64>>);
+
+impl ProductVectors {
+    pub fn get(&self, store: &Store) -> Result<Arc<HashSet<u64>>, SearchError> {
+        let uids = store.catalog.product_media_uids()?;
+        let mut known = self.known.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((seen, ids)) = known.as_ref() {
+            if *seen == uids {
+                return Ok(ids.clone());
+            }
+        }
+        let list: Vec<String> = uids.iter().cloned().collect();
+        let ids = Arc::new(store.catalog.vector_ids_of_media(&list)?);
+        *known = Some((uids, ids.clone()));
+        Ok(ids)
+    }
 }
 
 /// Sort key of a product's best offer: availability (in declaration order), then price; a

@@ -13,9 +13,12 @@ const CANDIDATES: usize = 300;
 /// Sightings listed per media at most (the best, in time order).
 const MAX_SIGHTINGS: usize = 50;
 
+#[derive(Clone, Copy)]
 pub(crate) struct Context<'a> {
     pub store: &'a Store,
     pub allowed: Option<&'a HashSet<u64>>,
+    /// Vectors never returned (tried only when `allowed` is `None`).
+    pub except: Option<&'a HashSet<u64>>,
     pub own_tracks: &'a HashSet<u64>,
     pub exclude_media: &'a [String],
     pub limit: usize,
@@ -24,6 +27,30 @@ pub(crate) struct Context<'a> {
     pub opted_out: &'a HashSet<u64>,
     /// The person route's calibrated threshold.
     pub face_threshold: f32,
+}
+
+/// Which vectors one ranking may return, owned: see [`Context::scoped`].
+pub(crate) enum Scope {
+    Only(HashSet<u64>),
+    Except(std::sync::Arc<HashSet<u64>>),
+}
+
+impl<'a> Context<'a> {
+    /// This context restricted to `scope` (in place of its own `allowed` / `except`).
+    pub fn scoped<'b>(&self, scope: &'b Scope) -> Context<'b>
+    where
+        'a: 'b,
+    {
+        let (allowed, except) = match scope {
+            Scope::Only(ids) => (Some(ids), None),
+            Scope::Except(ids) => (None, Some(&**ids)),
+        };
+        Context {
+            allowed,
+            except,
+            ..*self
+        }
+    }
 }
 
 /// Person hits, by identity similarity; opted-out people are left out whatever their score.
@@ -60,7 +87,11 @@ fn candidates(
     if ctx.store.index.is_empty(space) {
         return Ok(Vec::new());
     }
-    let filter = ctx.allowed.map(Filter::Only);
+    let filter = match (ctx.allowed, ctx.except) {
+        (Some(ids), _) => Some(Filter::Only(ids)),
+        (None, Some(ids)) => Some(Filter::Except(ids)),
+        (None, None) => None,
+    };
     let mut best: HashMap<u64, f32> = HashMap::new();
     for query in queries {
         for hit in ctx.store.index.search(space, query, CANDIDATES, filter)? {

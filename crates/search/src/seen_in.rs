@@ -53,18 +53,11 @@ impl Searcher {
         options: &SearchOptions,
         confirm: bool,
     ) -> Result<Vec<MediaHit>, SearchError> {
-        // Product images are left out from the start: shop photos (white studio shots) are
-        // nearer one another than to any photo of the world, and would fill every list.
-        let products: Vec<String> = self.store().catalog.product_media_uids()?.into_iter().collect();
-        let product_vectors = match confirm {
-            true => self.store().catalog.vector_ids_of_media(&products)?,
-            false => HashSet::new(),
-        };
-        let mut exclude_media = options.exclude_media.clone();
-        exclude_media.extend(products.iter().cloned());
+        // Product images are ranked apart from the library's media by every search, so the
+        // item hits below are never product images.
+        let product_vectors = self.product_vectors.get(self.store())?;
         let item_only = SearchOptions {
             only_route: Some(Route::Item),
-            exclude_media,
             ..options.clone()
         };
         let mut found: HashMap<String, MediaHit> = HashMap::new();
@@ -137,7 +130,8 @@ impl Searcher {
             bbox: BBox::new(x, y, w, h),
             at: best.t,
         };
-        // Among product images only: which product would the viewer be offered first.
+        // Which product would the viewer be offered first (only product images searched: the
+        // library's media are not needed for that).
         let options = SearchOptions {
             only_route: Some(Route::Item),
             ..SearchOptions::default()
