@@ -312,17 +312,7 @@ impl ShopCatalog for SqliteCatalog {
             });
         };
         product.offers = offers_of(&conn, id)?;
-        let mut stmt =
-            conn.prepare("SELECT source, status, media_uid FROM product_images WHERE product = ?1 ORDER BY position")?;
-        let images = stmt
-            .query_map([id], |r| {
-                Ok(FeedImage {
-                    source: r.get(0)?,
-                    status: ImageStatus::parse(&r.get::<_, String>(1)?),
-                    media_uid: r.get(2)?,
-                })
-            })?
-            .collect::<Result<_, _>>()?;
+        let images = images_of(&conn, id)?;
         Ok(ProductDetail { product, images })
     }
 
@@ -572,6 +562,22 @@ fn offers_of(conn: &rusqlite::Connection, id: i64) -> Result<Vec<Offer>, Catalog
     Ok(offers)
 }
 
+/// The images of product row `id`, in feed order.
+fn images_of(conn: &rusqlite::Connection, id: i64) -> Result<Vec<FeedImage>, CatalogError> {
+    let mut stmt = conn
+        .prepare_cached("SELECT source, status, media_uid FROM product_images WHERE product = ?1 ORDER BY position")?;
+    let images = stmt
+        .query_map([id], |r| {
+            Ok(FeedImage {
+                source: r.get(0)?,
+                status: ImageStatus::parse(&r.get::<_, String>(1)?),
+                media_uid: r.get(2)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(images)
+}
+
 /// A stored product in the feed's shape (offers with their stored times).
 fn load_product(tx: &Transaction<'_>, id: i64) -> Result<FeedProduct, CatalogError> {
     let mut product = tx.query_row(
@@ -590,17 +596,7 @@ fn load_product(tx: &Transaction<'_>, id: i64) -> Result<FeedProduct, CatalogErr
             })
         },
     )?;
-    let mut stmt =
-        tx.prepare("SELECT source, status, media_uid FROM product_images WHERE product = ?1 ORDER BY position")?;
-    product.images = stmt
-        .query_map([id], |r| {
-            Ok(FeedImage {
-                source: r.get(0)?,
-                status: ImageStatus::parse(&r.get::<_, String>(1)?),
-                media_uid: r.get(2)?,
-            })
-        })?
-        .collect::<Result<_, _>>()?;
+    product.images = images_of(tx, id)?;
     let mut stmt = tx.prepare(
         "SELECT store_id, price, currency, url, availability, updated_at FROM offers WHERE product = ?1 ORDER BY id",
     )?;

@@ -7,8 +7,6 @@ use std::path::PathBuf;
 use clap::Args;
 
 use glint_eval::pages::{product_pages, PagesSpec};
-use glint_ingest::IngestConfig;
-use glint_merchant::ImportOptions;
 
 use crate::config::GlobalArgs;
 
@@ -39,21 +37,9 @@ pub struct PagesArgs {
 }
 
 pub fn run(global: &GlobalArgs, args: PagesArgs) -> anyhow::Result<()> {
-    let models = global.load_models()?;
     let tmp = tempfile::tempdir()?;
-    let data_dir = args.index_dir.clone().unwrap_or_else(|| tmp.path().to_path_buf());
-    let store = global.open_store_in(&data_dir)?;
-    let options = ImportOptions {
-        full: false,
-        local_images: true,
-        ingest: IngestConfig::default(),
-    };
-    let imported = glint_merchant::import(&store, &models, &args.feed, &options)?;
-    anyhow::ensure!(
-        imported.errors.is_empty(),
-        "the feed has {} bad rows; fix them first",
-        imported.errors.len()
-    );
+    let (store, models) =
+        super::eval_products::with_feed(global, args.index_dir.as_deref().unwrap_or(tmp.path()), &args.feed)?;
     let spec = PagesSpec {
         set: args.set,
         photos: args.photos,

@@ -53,22 +53,32 @@ struct ProductsReport {
     p95_ms: f64,
 }
 
-pub fn run(global: &GlobalArgs, args: ProductsArgs) -> anyhow::Result<()> {
+/// The library in `data_dir` with `feed` imported into its merchant catalog (a feed with bad
+/// rows is refused: the evaluation would not measure the feed it was given).
+pub(crate) fn with_feed(
+    global: &GlobalArgs,
+    data_dir: &std::path::Path,
+    feed: &std::path::Path,
+) -> anyhow::Result<(glint_ingest::Store, glint_vision::Models)> {
     let models = global.load_models()?;
-    let tmp = tempfile::tempdir()?;
-    let data_dir = args.index_dir.clone().unwrap_or_else(|| tmp.path().to_path_buf());
-    let store = global.open_store_in(&data_dir)?;
+    let store = global.open_store_in(data_dir)?;
     let options = ImportOptions {
         full: false,
         local_images: true,
         ingest: IngestConfig::default(),
     };
-    let imported = glint_merchant::import(&store, &models, &args.feed, &options)?;
+    let imported = glint_merchant::import(&store, &models, feed, &options)?;
     anyhow::ensure!(
         imported.errors.is_empty(),
         "the feed has {} bad rows; fix them first",
         imported.errors.len()
     );
+    Ok((store, models))
+}
+
+pub fn run(global: &GlobalArgs, args: ProductsArgs) -> anyhow::Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let (store, models) = with_feed(global, args.index_dir.as_deref().unwrap_or(tmp.path()), &args.feed)?;
     let rows = read_groundtruth(&args.set)?;
     let queries: Vec<_> = rows.iter().filter(|r| matches(r, &args.query)).collect();
     anyhow::ensure!(!queries.is_empty(), "no groundtruth row matches the --query filters");
