@@ -82,6 +82,14 @@ impl Searcher {
             }
         }
         let mut found: Vec<MediaHit> = found.into_values().collect();
+        if options.apply_thresholds {
+            // A video found through one verified moment also carries the weaker moments of its
+            // other windows (other scenes, other products): a merchant is shown only the moments
+            // that clear the threshold themselves.
+            for hit in &mut found {
+                keep_confident_moments(hit);
+            }
+        }
         if confirm {
             // Each confirmation is a search: the best candidates only, so a page stays quick.
             found.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.media_id.cmp(&b.media_id)));
@@ -149,6 +157,13 @@ impl Searcher {
     }
 }
 
+/// Drops the sightings of `hit` under the item threshold, keeping at least its best one.
+fn keep_confident_moments(hit: &mut MediaHit) {
+    let best = hit.sightings.iter().map(|s| s.score).fold(f32::NEG_INFINITY, f32::max);
+    hit.sightings
+        .retain(|s| s.score >= crate::calibration::ITEM_MIN_SCORE || s.score >= best);
+}
+
 /// `other` (the same media found through another image) folded into `known`: the better score,
 /// every moment once (at its better score), in time order.
 fn merge(known: &mut MediaHit, other: MediaHit) {
@@ -191,6 +206,19 @@ mod tests {
             width: 640,
             height: 360,
         }
+    }
+
+    #[test]
+    fn issue16_only_confident_moments_are_listed() {
+        let mut h = hit(1.2, &[(1.0, 0.45), (2.5, 1.2), (3.0, 0.8), (7.0, 0.6)]);
+        keep_confident_moments(&mut h);
+        let moments: Vec<f64> = h.sightings.iter().map(|s| s.t.unwrap()).collect();
+        assert_eq!(moments, vec![2.5, 3.0]);
+        // A hit whose moments all score low (thresholds off elsewhere) keeps its best one.
+        let mut weak = hit(0.6, &[(1.0, 0.5), (2.0, 0.6)]);
+        keep_confident_moments(&mut weak);
+        assert_eq!(weak.sightings.len(), 1);
+        assert_eq!(weak.sightings[0].t, Some(2.0));
     }
 
     #[test]
