@@ -42,7 +42,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use glint_ingest::{default_workers, IngestConfig, Ingestor, NoProgress, Store};
+use glint_ingest::{Ingestor, Store};
+
+use crate::file_name;
 use glint_types::BBox;
 use glint_vision::Models;
 
@@ -287,7 +289,7 @@ pub fn composited(
     even: &Store,
 ) -> Result<CompositedReport, SearchError> {
     let scenes = read_scenes(set)?;
-    let files = Ingestor::expand(&[set.join("videos")]).map_err(indexing)?;
+    let files = Ingestor::expand(&[set.join("videos")]).map_err(|e| crate::indexing("the videos", e))?;
     let mut even_files = Vec::new();
     for f in &files {
         let number = video_number(&file_name(f))
@@ -390,13 +392,7 @@ fn media_query(ids: &HashMap<&str, &str>, scene: &Scene) -> Result<Query, Search
 /// video name. The store must hold nothing else: a stray media would be a distractor the
 /// protocol does not define, and an FPIR index with an odd video would have answers to find.
 fn index(models: &Models, store: &Store, files: &[PathBuf]) -> Result<HashMap<String, String>, SearchError> {
-    let ingestor =
-        Ingestor::new(store.clone(), models.clone(), IngestConfig::default()).with_workers(default_workers());
-    ingestor.enqueue(files).map_err(indexing)?;
-    let summary = ingestor.run(&NoProgress).map_err(indexing)?;
-    if let Some((path, error)) = summary.failed().first() {
-        return Err(SearchError::BadQuery(format!("{path} could not be indexed: {error}")));
-    }
+    crate::index_files(models, store, files, "the videos")?;
     let mut names = HashMap::new();
     for f in files {
         let media = crate::video::indexed(store, f)?
@@ -415,16 +411,6 @@ fn index(models: &Models, store: &Store, files: &[PathBuf]) -> Result<HashMap<St
 
 fn ids_by_name(names: &HashMap<String, String>) -> HashMap<&str, &str> {
     names.iter().map(|(id, name)| (name.as_str(), id.as_str())).collect()
-}
-
-fn file_name(path: &Path) -> String {
-    path.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
-}
-
-fn indexing(e: glint_ingest::IngestError) -> SearchError {
-    SearchError::BadQuery(format!("indexing the videos: {e}"))
 }
 
 #[cfg(test)]

@@ -19,3 +19,42 @@ pub mod video;
 pub(crate) fn applied_threshold(answer: &glint_search::SearchResponse, route_threshold: f32) -> f32 {
     answer.query_face.map_or(route_threshold, |f| f.threshold)
 }
+
+/// Indexes `files` into `store` with the real ingest (files already indexed are skipped); a file
+/// that cannot be indexed stops the evaluation. `what` names the files in an ingest error.
+pub(crate) fn index_files(
+    models: &glint_vision::Models,
+    store: &glint_ingest::Store,
+    files: &[std::path::PathBuf],
+    what: &str,
+) -> Result<(), glint_search::SearchError> {
+    use glint_ingest::{default_workers, IngestConfig, Ingestor, NoProgress};
+    let ingestor =
+        Ingestor::new(store.clone(), models.clone(), IngestConfig::default()).with_workers(default_workers());
+    ingestor.enqueue(files).map_err(|e| indexing(what, e))?;
+    let summary = ingestor.run(&NoProgress).map_err(|e| indexing(what, e))?;
+    if let Some((path, error)) = summary.failed().first() {
+        return Err(glint_search::SearchError::BadQuery(format!(
+            "{path} could not be indexed: {error}"
+        )));
+    }
+    Ok(())
+}
+
+/// The media id the library gives `file` (the first 16 hex digits of its content hash).
+pub(crate) fn media_uid(file: &std::path::Path, what: &str) -> Result<String, glint_search::SearchError> {
+    let sha = glint_ingest::content_hash(file).map_err(|e| indexing(what, e))?;
+    Ok(sha[..16].to_string())
+}
+
+/// The last component of `path`, as a video is named in scenes.csv.
+pub(crate) fn file_name(path: &std::path::Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// An ingest error while indexing `what` ("the set", "the videos"), as the caller's mistake.
+pub(crate) fn indexing(what: &str, e: glint_ingest::IngestError) -> glint_search::SearchError {
+    glint_search::SearchError::BadQuery(format!("indexing {what}: {e}"))
+}

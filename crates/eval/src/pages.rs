@@ -11,9 +11,9 @@
 //! recall (photos and scenes of the product that are listed).
 
 use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use glint_ingest::{content_hash, default_workers, IngestConfig, Ingestor, NoProgress, Store};
+use glint_ingest::{Ingestor, Store};
 use glint_search::{SearchError, SearchOptions, Searcher};
 use glint_vision::Models;
 use serde::Serialize;
@@ -77,27 +77,24 @@ pub fn product_pages(models: &Models, store: &Store, spec: &PagesSpec) -> Result
     let mut files: Vec<PathBuf> = photos.iter().map(|r| spec.set.join(&r["path"])).collect();
     let scenes = match &spec.videos {
         Some(set) => {
-            files.extend(Ingestor::expand(&[set.join("videos")]).map_err(bad)?);
+            files.extend(Ingestor::expand(&[set.join("videos")]).map_err(|e| crate::indexing(LIBRARY, e))?);
             read_scenes(set)?
         }
         None => Vec::new(),
     };
-    let ingestor =
-        Ingestor::new(store.clone(), models.clone(), IngestConfig::default()).with_workers(default_workers());
-    ingestor.enqueue(&files).map_err(bad)?;
-    let summary = ingestor.run(&NoProgress).map_err(bad)?;
-    if let Some((path, error)) = summary.failed().first() {
-        return Err(SearchError::BadQuery(format!("{path} could not be indexed: {error}")));
-    }
+    crate::index_files(models, store, &files, LIBRARY)?;
     // What each media is: a photo with its group, or a composited video by file name.
     let mut photo_group: HashMap<String, String> = HashMap::new();
     for r in &photos {
-        photo_group.insert(uid(&spec.set.join(&r["path"]))?, r["group_id"].to_ascii_lowercase());
+        photo_group.insert(
+            crate::media_uid(&spec.set.join(&r["path"]), LIBRARY)?,
+            r["group_id"].to_ascii_lowercase(),
+        );
     }
     let mut video_name: HashMap<String, String> = HashMap::new();
     if let Some(set) = &spec.videos {
-        for f in Ingestor::expand(&[set.join("videos")]).map_err(bad)? {
-            video_name.insert(uid(&f)?, file_name(&f));
+        for f in Ingestor::expand(&[set.join("videos")]).map_err(|e| crate::indexing(LIBRARY, e))? {
+            video_name.insert(crate::media_uid(&f, LIBRARY)?, crate::file_name(&f));
         }
     }
     let mut truth: HashMap<String, HashSet<Listed>> = HashMap::new();
@@ -233,15 +230,5 @@ fn scene_at(scenes: &[Scene], name: &str, t: f64) -> Option<u32> {
         .map(|s| s.scene)
 }
 
-fn uid(path: &Path) -> Result<String, SearchError> {
-    Ok(content_hash(path).map_err(bad)?[..16].to_string())
-}
-
-fn file_name(path: &Path) -> String {
-    path.file_name()
-        .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
-}
-
-fn bad(e: glint_ingest::IngestError) -> SearchError {
-    SearchError::BadQuery(format!("indexing the library: {e}"))
-}
+/// What the library's files are called in an indexing error.
+const LIBRARY: &str = "the library";

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use glint_ingest::{content_hash, default_workers, IngestConfig, Ingestor, NoProgress, Store};
+use glint_ingest::{Ingestor, Store};
 use glint_media::{load_image, DecodeLimits};
 use glint_vision::Models;
 
@@ -146,18 +146,11 @@ pub fn retrieval(models: &Models, store: &Store, spec: &RetrievalSpec) -> Result
     files.sort();
     files.dedup();
 
-    let ingestor =
-        Ingestor::new(store.clone(), models.clone(), IngestConfig::default()).with_workers(default_workers());
-    ingestor.enqueue(&files).map_err(ingest_error)?;
-    let summary = ingestor.run(&NoProgress).map_err(ingest_error)?;
-    if let Some((path, error)) = summary.failed().first() {
-        return Err(SearchError::BadQuery(format!("{path} could not be indexed: {error}")));
-    }
+    crate::index_files(models, store, &files, "the set")?;
     // Media id of each file (its content hash) and the group of each gallery media.
     let mut uid_of: HashMap<PathBuf, String> = HashMap::new();
     for f in &files {
-        let sha = content_hash(f).map_err(ingest_error)?;
-        uid_of.insert(f.clone(), sha[..16].to_string());
+        uid_of.insert(f.clone(), crate::media_uid(f, "the set")?);
     }
     let gallery_groups: HashMap<&str, &str> = gallery
         .iter()
@@ -239,7 +232,7 @@ fn negative_scores(
     options: &SearchOptions,
     route: Route,
 ) -> Result<Vec<f32>, SearchError> {
-    let files = Ingestor::expand(paths).map_err(ingest_error)?;
+    let files = Ingestor::expand(paths).map_err(|e| crate::indexing("the set", e))?;
     let mut scores = Vec::new();
     for file in files {
         let Ok(image) = load_image(&file, DecodeLimits::default()) else {
@@ -255,10 +248,6 @@ fn negative_scores(
         scores.push(best);
     }
     Ok(scores)
-}
-
-fn ingest_error(e: glint_ingest::IngestError) -> SearchError {
-    SearchError::BadQuery(format!("indexing the set: {e}"))
 }
 
 /// One ranked hit: the right group? a false positive if it passed the threshold? its score.

@@ -1,7 +1,7 @@
-//! Query expansion for a face (or a detected object, `crate::objects`) boxed in an indexed video: the boxed face is one view of a track
-//! that ingest followed over the neighbouring sampled frames of its shot; searching with the
-//! mean of the query's vector and that track's stored views is steadier than one frame's view
-//! (a blink, motion blur, a half-turned head).
+//! Query expansion for a face (or a detected object, `crate::objects`) boxed in an indexed
+//! video: the boxed face is one view of a track that ingest followed over the neighbouring
+//! sampled frames of its shot; searching with the mean of the query's vector and that track's
+//! stored views is steadier than one frame's view (a blink, motion blur, a half-turned head).
 //!
 //! Measured with `glint eval video` and `glint eval retrieval --route face` (docs/benchmarks.md):
 //! kept because it measures better with FaceRes (hamilton_face 0.699 → 0.717 while tracks still

@@ -32,6 +32,7 @@ mod seen_in;
 mod verify;
 
 use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::Instant;
 
 use serde::Serialize;
@@ -250,7 +251,7 @@ impl Searcher {
             Some(media) => Some(self.store.catalog.vector_ids_of_media(media)?),
             None => None,
         };
-        self.search_among(query, options, allowed)
+        self.search_among(query, options, allowed.as_ref())
     }
 
     /// [`Searcher::search`] with `options.only_media` already turned into the vector ids it
@@ -259,7 +260,7 @@ impl Searcher {
         &self,
         query: &Query,
         options: &SearchOptions,
-        allowed: Option<HashSet<u64>>,
+        allowed: Option<&HashSet<u64>>,
     ) -> Result<SearchResponse, SearchError> {
         let start = Instant::now();
         let prepared = query::prepare(&self.store, query)?;
@@ -279,7 +280,7 @@ impl Searcher {
             let copies = prepared
                 .video
                 .as_ref()
-                .map(|video| scope.spawn(|| self.copies(video, &prepared.bbox, allowed.as_ref(), &exclude_media)));
+                .map(|video| scope.spawn(|| self.copies(video, &prepared.bbox, allowed, &exclude_media)));
             let routes = route::plan(&self.models, &prepared.image, &prepared.image_box(), only_route);
             (routes, item_query.map(|h| h.join()), copies.map(|h| h.join()))
         });
@@ -320,7 +321,7 @@ impl Searcher {
         };
         let ctx = rank::Context {
             store: &self.store,
-            allowed: allowed.as_ref(),
+            allowed,
             except: None,
             own_tracks: &own_tracks,
             exclude_media: &exclude_media,
@@ -494,10 +495,10 @@ impl Searcher {
         }
         let (media_filter, product_filter) = match ctx.allowed {
             Some(allowed) => (
-                rank::Scope::Only(allowed.difference(&shop).copied().collect()),
-                rank::Scope::Only(allowed.intersection(&shop).copied().collect()),
+                rank::Scope::Only(Arc::new(allowed.difference(&shop).copied().collect())),
+                rank::Scope::Only(Arc::new(allowed.intersection(&shop).copied().collect())),
             ),
-            None => (rank::Scope::Except(shop.clone()), rank::Scope::Only((*shop).clone())),
+            None => (rank::Scope::Except(shop.clone()), rank::Scope::Only(shop)),
         };
         let hits = ranked(&ctx.scoped(&media_filter))?;
         let found = ranked(&ctx.scoped(&product_filter))?;

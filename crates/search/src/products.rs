@@ -3,9 +3,9 @@
 //! A product image in the catalog (glint-merchant indexes each one as an item) is not a photo
 //! the viewer wants to browse; it stands for the product. So product images are ranked apart
 //! from the library's media (`Searcher::items`), and each hit on one becomes a [`ProductHit`]:
-//! the product (one per store that lists it with that image) with its offers. Products keep their hit's verified score and order;
-//! several stores' products on one image are ordered by their best offer (in stock first, then
-//! cheapest). Offers within a product come sorted the same way from the catalog.
+//! the product (one per store that lists it with that image) with its offers. Products keep
+//! their hit's verified score and order; several stores' products on one image are ordered by
+//! their best offer (in stock first, then cheapest). Offers within a product come sorted the same way from the catalog.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};

@@ -1,6 +1,7 @@
 //! From nearest vectors to an answer: each media once, with its sightings in time order.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use glint_catalog::TrackRecord;
 use glint_index::Filter;
@@ -31,8 +32,8 @@ pub(crate) struct Context<'a> {
 
 /// Which vectors one ranking may return, owned: see [`Context::scoped`].
 pub(crate) enum Scope {
-    Only(HashSet<u64>),
-    Except(std::sync::Arc<HashSet<u64>>),
+    Only(Arc<HashSet<u64>>),
+    Except(Arc<HashSet<u64>>),
 }
 
 impl<'a> Context<'a> {
@@ -42,7 +43,7 @@ impl<'a> Context<'a> {
         'a: 'b,
     {
         let (allowed, except) = match scope {
-            Scope::Only(ids) => (Some(ids), None),
+            Scope::Only(ids) => (Some(&**ids), None),
             Scope::Except(ids) => (None, Some(&**ids)),
         };
         Context {
@@ -84,7 +85,8 @@ fn candidates(
     queries: &[Vec<f32>],
     media_limit: usize,
 ) -> Result<Vec<(TrackRecord, f32)>, SearchError> {
-    if ctx.store.index.is_empty(space) {
+    // An empty `allowed` set admits nothing: no need to scan the space to find that out.
+    if ctx.store.index.is_empty(space) || ctx.allowed.is_some_and(HashSet::is_empty) {
         return Ok(Vec::new());
     }
     let filter = match (ctx.allowed, ctx.except) {

@@ -144,7 +144,7 @@ impl Searcher {
             only_route: Some(Route::Item),
             ..SearchOptions::default()
         };
-        let answer = match self.search_among(&query, &options, Some(products.clone())) {
+        let answer = match self.search_among(&query, &options, Some(products)) {
             Ok(answer) => answer,
             // A sighting box that no longer fits its media (an edited file) confirms nothing.
             Err(SearchError::BadQuery(_)) => return Ok(false),

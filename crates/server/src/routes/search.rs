@@ -176,25 +176,29 @@ pub async fn photo(
 /// The answer without the server's file paths: each media is named as the library names it
 /// (an upload by the name it was uploaded under).
 fn for_clients(state: &AppState, mut response: SearchResponse) -> SearchResponse {
-    for group in &mut response.groups {
-        name_for_clients(state, &mut group.hits);
+    let uploads = state.uploads_dir();
+    for hit in response.groups.iter_mut().flat_map(|g| g.hits.iter_mut()) {
+        rename_for_clients(&uploads, &mut hit.name, &mut hit.path);
     }
     for copy in &mut response.copies {
-        rename_for_clients(state, &mut copy.name, &mut copy.path);
+        rename_for_clients(&uploads, &mut copy.name, &mut copy.path);
     }
     response
 }
 
 /// Hits named as the library names them, without the server's file paths.
 pub(crate) fn name_for_clients(state: &AppState, hits: &mut [glint_search::MediaHit]) {
+    let uploads = state.uploads_dir();
     for hit in hits {
-        rename_for_clients(state, &mut hit.name, &mut hit.path);
+        rename_for_clients(&uploads, &mut hit.name, &mut hit.path);
     }
 }
 
-fn rename_for_clients(state: &AppState, name: &mut String, path: &mut String) {
+/// `name` as the library shows it (an upload by the name it was uploaded under, `uploads` being
+/// the uploads folder), and `path` cleared.
+fn rename_for_clients(uploads: &Path, name: &mut String, path: &mut String) {
     let file = Path::new(path.as_str());
-    *name = display_name(file, file.starts_with(state.uploads_dir()));
+    *name = display_name(file, file.starts_with(uploads));
     path.clear();
 }
 
