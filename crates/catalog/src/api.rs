@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use crate::{
     CatalogError, CatalogFeed, FaceSearchLogEntry, ImportCounts, Job, MediaRecord, NewMedia, OptOut, ProductDetail,
-    ProductOffers, ProductSummary, Scope, Shot, StoreSummary, StoredVector, TokenRecord, TrackRecord,
+    ProductOffers, ProductSummary, Scope, Shot, StoreSummary, StoredVector, TextCatalog, TokenRecord, TrackRecord,
 };
 
 /// Media, their shots, tracks, sightings and vectors.
@@ -221,7 +221,9 @@ pub trait TokenCatalog {
 }
 
 /// A whole catalog backend. Shared as `Arc<dyn Catalog>` by ingest, search and the server.
-pub trait Catalog: MediaCatalog + JobQueue + PrivacyCatalog + ShopCatalog + TokenCatalog + Send + Sync {
+pub trait Catalog:
+    MediaCatalog + JobQueue + PrivacyCatalog + ShopCatalog + TokenCatalog + TextCatalog + Send + Sync
+{
     /// Where the catalog lives, for messages: a file path, or a database URL without its
     /// password.
     fn location(&self) -> String;

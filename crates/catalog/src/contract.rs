@@ -14,7 +14,8 @@ use glint_types::BBox;
 
 use crate::{
     Availability, Catalog, CatalogError, CatalogFeed, FaceSearchLogEntry, FeedImage, FeedOffer, FeedProduct, FeedStore,
-    ImageStatus, JobState, MediaKind, NewMedia, NewTrack, Scope, Shot, Sighting, TokenRecord, TrackKind,
+    ImageStatus, JobState, MediaKind, NewMedia, NewTrack, NewWord, Scope, Shot, Sighting, TextQuery, TokenRecord,
+    TrackKind, WordSource,
 };
 
 /// A contract check: its name and the function, to be called with a fresh catalog.
@@ -34,6 +35,18 @@ pub const ALL: &[Check] = &[
     (
         "issue18_object_tracks_keep_their_label",
         issue18_object_tracks_keep_their_label,
+    ),
+    (
+        "issue16_a_product_has_its_offers_and_images",
+        issue16_a_product_has_its_offers_and_images,
+    ),
+    (
+        "issue16_words_are_found_and_go_with_their_media",
+        issue16_words_are_found_and_go_with_their_media,
+    ),
+    (
+        "issue16_products_are_found_by_their_words",
+        issue16_products_are_found_by_their_words,
     ),
     ("jobs_flow_through_their_states", jobs_flow_through_their_states),
     (
@@ -117,6 +130,7 @@ pub fn sample(sha: &str) -> NewMedia {
             ],
             vectors: vec![("face:test".into(), vec![0.5, -0.25])],
         }],
+        words: Vec::new(),
     }
 }
 
@@ -423,6 +437,129 @@ pub fn issue18_object_tracks_keep_their_label(c: &dyn Catalog) {
             .map(|t| t.as_ref().and_then(|t| t.label.clone()))
             .collect::<Vec<_>>(),
         vec![None, Some("handbag".to_string())]
+    );
+}
+
+fn word(source: WordSource, text: &str, score: f32, track: Option<usize>, at: Option<f64>) -> NewWord {
+    NewWord {
+        source,
+        text: text.into(),
+        score,
+        start_s: at,
+        end_s: at.map(|t| t + 2.0),
+        bbox: at.map(|_| BBox::new(10.0, 20.0, 30.0, 40.0)),
+        track,
+    }
+}
+
+fn words(c: &dyn Catalog, query: &str) -> Vec<(String, String)> {
+    let q = TextQuery::parse(query).unwrap();
+    c.search_words(&q, 50)
+        .unwrap()
+        .into_iter()
+        .map(|h| (h.media_uid, h.text))
+        .collect()
+}
+
+/// Words written with a media are found by any of their words (stemmed, any case), every word
+/// of the query required, most relevant first; they name their track or carry their span and
+/// box; they go when the media goes; a word naming a track the media lacks writes nothing.
+pub fn issue16_words_are_found_and_go_with_their_media(c: &dyn Catalog) {
+    let mut a = sample(&"a1".repeat(32));
+    a.words = vec![
+        word(WordSource::Label, "espresso, coffee cup drink", 0.8, Some(0), None),
+        word(WordSource::Ocr, "Bravo Apple Juice 1L", 0.9, None, Some(4.0)),
+    ];
+    let (rec_a, _) = c.insert_media(&a).unwrap();
+    let mut b = sample(&"b2".repeat(32));
+    b.words = vec![word(
+        WordSource::Subtitle,
+        "Who drinks orange juices at night?",
+        1.0,
+        None,
+        Some(1.5),
+    )];
+    let (rec_b, _) = c.insert_media(&b).unwrap();
+
+    let juice = words(c, "JUICE");
+    assert_eq!(juice.len(), 2, "{juice:?}");
+    assert!(juice.iter().any(|(m, _)| *m == rec_a.id) && juice.iter().any(|(m, _)| *m == rec_b.id));
+    assert_eq!(
+        words(c, "apple juice"),
+        vec![(rec_a.id.clone(), "Bravo Apple Juice 1L".to_string())]
+    );
+    assert_eq!(
+        words(c, "drinking").len(),
+        2,
+        "stemmed: the label's drink, the subtitle's drinks"
+    );
+    assert!(words(c, "apple night").is_empty(), "every word is required");
+    assert!(words(c, "handbag").is_empty());
+
+    let q = TextQuery::parse("coffee").unwrap();
+    let hit = &c.search_words(&q, 10).unwrap()[0];
+    assert_eq!((hit.source, hit.score), (WordSource::Label, 0.8));
+    let track = c
+        .track(hit.track_id.expect("a label names its track"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(track.media_id, rec_a.id);
+    let q = TextQuery::parse("bravo").unwrap();
+    let hit = &c.search_words(&q, 10).unwrap()[0];
+    assert_eq!((hit.start_s, hit.end_s, hit.track_id), (Some(4.0), Some(6.0), None));
+    assert_eq!(hit.bbox, Some(BBox::new(10.0, 20.0, 30.0, 40.0)));
+    assert!(hit.relevance > 0.0);
+    assert_eq!(c.media_words(&rec_a.id).unwrap(), a.words, "read back as written");
+
+    c.remove_media(&rec_a.id).unwrap();
+    assert_eq!(
+        words(c, "juice"),
+        vec![(rec_b.id.clone(), "Who drinks orange juices at night?".to_string())]
+    );
+    assert!(words(c, "coffee").is_empty(), "a removed media's words are gone");
+
+    let mut bad = sample(&"c3".repeat(32));
+    bad.words = vec![word(WordSource::Label, "purse", 0.5, Some(7), None)];
+    assert!(c.insert_media(&bad).is_err());
+    assert!(
+        c.media_by_sha256(&"c3".repeat(32)).unwrap().is_none(),
+        "nothing written"
+    );
+}
+
+/// Products are found by the words of their title, brand, category or description; a renamed
+/// product by its new title only; a removed one not at all.
+pub fn issue16_products_are_found_by_their_words(c: &dyn Catalog) {
+    let mut f = feed();
+    f.products[0].title = "Bravo Apple Juice".into();
+    f.products[0].brand = Some("Bravo".into());
+    f.products[2].description = Some("Fresh whole milk from Swedish farms".into());
+    c.apply_feed(&f, false).unwrap();
+    let found = |q: &str| -> Vec<(String, String)> {
+        let q = TextQuery::parse(q).unwrap();
+        c.search_products(&q, 10)
+            .unwrap()
+            .into_iter()
+            .map(|p| (p.store_id, p.product_id))
+            .collect()
+    };
+    assert_eq!(found("apple juices"), vec![("a".to_string(), "juice".to_string())]);
+    assert_eq!(found("juice").len(), 3, "category Juice counts too");
+    assert_eq!(
+        found("juice")[2],
+        ("a".to_string(), "milk".to_string()),
+        "a title's words weigh more than a category's"
+    );
+    assert_eq!(found("swedish milk"), vec![("a".to_string(), "milk".to_string())]);
+    assert!(found("handbag").is_empty());
+    f.products[0].title = "Bravo Orange Juice".into();
+    c.apply_feed(&f, false).unwrap();
+    assert!(found("apple").is_empty(), "renamed");
+    assert_eq!(found("bravo orange").len(), 1);
+    c.remove_store("a").unwrap();
+    assert!(
+        found("bravo").is_empty() && found("swedish").is_empty(),
+        "removed with their store"
     );
 }
 

@@ -40,6 +40,10 @@ pub enum CatalogError {
     /// invariants (the importer validates first, so this is a bug upstream).
     #[error("invalid feed: {0}")]
     BadFeed(String),
+    /// Media handed to `insert_media` that breaks its own invariants (a word naming a track it
+    /// does not have): a bug upstream.
+    #[error("invalid media: {0}")]
+    BadMedia(String),
     #[error("catalog was written by a newer Glint (schema {found}, this build knows {known})")]
     NewerSchema { found: i64, known: i64 },
 }

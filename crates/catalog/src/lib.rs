@@ -22,6 +22,7 @@ mod privacy;
 mod schema;
 mod shop;
 mod tokens;
+mod words;
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -39,6 +40,7 @@ pub use shop::{
     ProductDetail, ProductOffers, ProductSummary, StoreSummary,
 };
 pub use tokens::{Scope, TokenRecord};
+pub use words::{NewWord, ProductMatch, TextCatalog, TextQuery, WordHit, WordSource, MAX_TERMS};
 
 /// The SQLite catalog, the embedded default. Cheap to share behind an `Arc`. Writes serialise
 /// on one connection, which SQLite would do for writers anyway; reads (searches, the API's

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use glint_types::BBox;
 
-use crate::{CatalogError, MediaCatalog, SqliteCatalog};
+use crate::{CatalogError, MediaCatalog, NewWord, SqliteCatalog};
 
 /// A two-valued kind stored as text: the enum, its SQL text, and the parse back (the schema's
 /// CHECK constraints guarantee only these texts are stored).
@@ -91,6 +91,8 @@ pub struct NewMedia {
     pub decode_errors: u64,
     pub shots: Vec<Shot>,
     pub tracks: Vec<NewTrack>,
+    /// Searchable words seen in it (labels name tracks by their index in `tracks`).
+    pub words: Vec<NewWord>,
 }
 
 /// A media file as the catalog knows it.
@@ -193,6 +195,7 @@ impl MediaCatalog for SqliteCatalog {
             )?;
         }
         let mut stored = Vec::new();
+        let mut track_ids = Vec::with_capacity(media.tracks.len());
         {
             let mut track_stmt = tx.prepare(
                 "INSERT INTO tracks (media_id, ordinal, kind, shot_idx, start_s, end_s, score, label) \
@@ -215,6 +218,7 @@ impl MediaCatalog for SqliteCatalog {
                     track.label
                 ])?;
                 let track_id = tx.last_insert_rowid();
+                track_ids.push(track_id);
                 for s in &track.sightings {
                     sighting_stmt.execute(params![track_id, s.t, s.bbox.x, s.bbox.y, s.bbox.w, s.bbox.h])?;
                 }
@@ -228,6 +232,7 @@ impl MediaCatalog for SqliteCatalog {
                 }
             }
         }
+        crate::words::insert_words(&tx, media_id, &track_ids, &media.words)?;
         tx.commit()?;
         drop(conn);
         let record = self

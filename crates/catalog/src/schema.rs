@@ -4,7 +4,7 @@ use rusqlite::Connection;
 
 use crate::CatalogError;
 
-pub(crate) const VERSION: i64 = 6;
+pub(crate) const VERSION: i64 = 7;
 
 pub(crate) const SCHEMA_V1: &str = "
 CREATE TABLE media (
@@ -159,6 +159,49 @@ const SCHEMA_V6: &str = "
 ALTER TABLE tracks ADD COLUMN label TEXT;
 ";
 
+/// v7: words on what was seen (issue 16), with full-text indexes (FTS5, Porter stemming) over
+/// them and over the merchant catalog's products. The FTS tables index their content tables
+/// through triggers, so every write path (a media's transaction, a feed's, a cascade) keeps them
+/// in step; existing products are indexed once here.
+const SCHEMA_V7: &str = "
+CREATE TABLE words (
+    id        INTEGER PRIMARY KEY,
+    media_id  INTEGER NOT NULL REFERENCES media(id) ON DELETE CASCADE,
+    track_id  INTEGER REFERENCES tracks(id) ON DELETE CASCADE,
+    source    TEXT NOT NULL CHECK (source IN ('label', 'ocr', 'subtitle')),
+    text      TEXT NOT NULL,
+    score     REAL NOT NULL,
+    start_s   REAL,
+    end_s     REAL,
+    x REAL, y REAL, w REAL, h REAL
+);
+CREATE INDEX words_media ON words(media_id);
+CREATE INDEX words_track ON words(track_id);
+CREATE VIRTUAL TABLE words_fts USING fts5(text, content='words', content_rowid='id', tokenize='porter unicode61');
+CREATE TRIGGER words_ai AFTER INSERT ON words BEGIN
+    INSERT INTO words_fts(rowid, text) VALUES (new.id, new.text);
+END;
+CREATE TRIGGER words_ad AFTER DELETE ON words BEGIN
+    INSERT INTO words_fts(words_fts, rowid, text) VALUES ('delete', old.id, old.text);
+END;
+CREATE VIRTUAL TABLE products_fts USING fts5(title, description, brand, category, content='products', content_rowid='id', tokenize='porter unicode61');
+CREATE TRIGGER products_ai AFTER INSERT ON products BEGIN
+    INSERT INTO products_fts(rowid, title, description, brand, category)
+    VALUES (new.id, new.title, new.description, new.brand, new.category);
+END;
+CREATE TRIGGER products_ad AFTER DELETE ON products BEGIN
+    INSERT INTO products_fts(products_fts, rowid, title, description, brand, category)
+    VALUES ('delete', old.id, old.title, old.description, old.brand, old.category);
+END;
+CREATE TRIGGER products_au AFTER UPDATE ON products BEGIN
+    INSERT INTO products_fts(products_fts, rowid, title, description, brand, category)
+    VALUES ('delete', old.id, old.title, old.description, old.brand, old.category);
+    INSERT INTO products_fts(rowid, title, description, brand, category)
+    VALUES (new.id, new.title, new.description, new.brand, new.category);
+END;
+INSERT INTO products_fts(products_fts) VALUES ('rebuild');
+";
+
 /// A read-only connection to a catalog that [`prepare`] has set up (WAL, current schema).
 pub(crate) fn open_reader(path: &std::path::Path) -> Result<Connection, CatalogError> {
     use rusqlite::OpenFlags;
@@ -199,6 +242,9 @@ pub(crate) fn prepare(conn: &Connection) -> Result<(), CatalogError> {
     }
     if found < 6 {
         conn.execute_batch(&format!("BEGIN; {SCHEMA_V6} PRAGMA user_version = 6; COMMIT;"))?;
+    }
+    if found < 7 {
+        conn.execute_batch(&format!("BEGIN; {SCHEMA_V7} PRAGMA user_version = 7; COMMIT;"))?;
     }
     Ok(())
 }

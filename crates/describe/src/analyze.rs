@@ -33,6 +33,24 @@ pub struct ItemObservation {
     pub object: Option<usize>,
     /// The detector's score of the object; 1 for a window (nothing was uncertain about it).
     pub score: f32,
+    /// The encoder's classes it is sure of (class, probability), best first: for the whole
+    /// frame and for objects, whose crops the classifier saw whole; empty for other windows
+    /// (the classifier never saw them alone) and when the encoder names nothing.
+    pub classes: Vec<(usize, f32)>,
+}
+
+/// A class the encoder gives at least this probability names what it sees. On the eval media
+/// (docs/benchmarks.md, "Words on what was seen") classes given less are mostly wrong guesses
+/// among look-alikes ("carton" on a juice pack scores 0.1-0.3 beside "pop bottle").
+pub const MIN_CLASS_PROBABILITY: f32 = 0.3;
+/// At most this many classes name one region.
+pub const MAX_CLASSES: usize = 3;
+
+fn confident_classes(models: &Models, logits: Option<&[f32]>) -> Vec<(usize, f32)> {
+    match (models.image_classes.as_deref(), logits) {
+        (Some(names), Some(logits)) => names.confident(logits, MIN_CLASS_PROBABILITY, MAX_CLASSES),
+        _ => Vec::new(),
+    }
 }
 
 /// Objects whose box is smaller than this (shorter side, analysed pixels) are not stored: the
@@ -76,7 +94,9 @@ pub fn faces(
 
 /// Item windows of `image` with appearance vectors (see [`crate::regions`]).
 pub fn items(models: &Models, image: &RgbImage, to_source: f32) -> Result<Vec<ItemObservation>, VisionError> {
-    Ok(windows(models, image)?
+    let (windows, logits) = encode_windows(models, image)?;
+    let mut whole_frame_classes = confident_classes(models, logits.as_deref());
+    Ok(windows
         .into_iter()
         .enumerate()
         .map(|(region, (bbox, embedding))| ItemObservation {
@@ -85,6 +105,7 @@ pub fn items(models: &Models, image: &RgbImage, to_source: f32) -> Result<Vec<It
             embedding,
             object: None,
             score: 1.0,
+            classes: std::mem::take(&mut whole_frame_classes),
         })
         .collect())
 }
@@ -123,6 +144,7 @@ pub fn objects(models: &Models, image: &RgbImage, to_source: f32) -> Result<Vec<
                 embedding: with_colour(appearance, &colour_signature(crop, &whole)),
                 object: Some(o.class),
                 score: o.score,
+                classes: confident_classes(models, e.logits.as_deref()),
             }
         })
         .collect())
@@ -144,7 +166,15 @@ pub fn crop(image: &RgbImage, bbox: &BBox) -> RgbImage {
 /// appearance pooled from the encoder's feature map, joined with the window's colour
 /// ([`crate::colour`]). Ingest stores these; a query box is described the same way.
 pub fn windows(models: &Models, image: &RgbImage) -> Result<Vec<(BBox, Vec<f32>)>, VisionError> {
-    let encoded = models.image_encoder.encode(&[image])?.remove(0);
+    Ok(encode_windows(models, image)?.0)
+}
+
+/// [`windows`], with the classifier's scores for the whole image when the encoder has them.
+type EncodedWindows = (Vec<(BBox, Vec<f32>)>, Option<Vec<f32>>);
+
+fn encode_windows(models: &Models, image: &RgbImage) -> Result<EncodedWindows, VisionError> {
+    let mut encoded = models.image_encoder.encode(&[image])?.remove(0);
+    let logits = encoded.logits.take();
     let (w, h) = (image.width() as f32, image.height() as f32);
     let appearance: Vec<(BBox, Vec<f32>)> = match &encoded.feature_map {
         Some(map) => regions(map.width, map.height, w, h)
@@ -157,13 +187,14 @@ pub fn windows(models: &Models, image: &RgbImage) -> Result<Vec<(BBox, Vec<f32>)
         // An encoder without a feature map describes the whole frame only.
         None => vec![(BBox::new(0.0, 0.0, w, h), encoded.embedding)],
     };
-    Ok(appearance
+    let windows = appearance
         .into_iter()
         .map(|(bbox, v)| {
             let colour = colour_signature(image, &bbox);
             (bbox, with_colour(v, &colour))
         })
-        .collect())
+        .collect();
+    Ok((windows, logits))
 }
 
 /// Longest side of a sighting thumbnail.

@@ -449,6 +449,7 @@ mod tests {
             score,
             label: None,
             shot: 0,
+            text: None,
         }
     }
 

@@ -12,6 +12,7 @@ pub mod composited;
 pub mod copies;
 pub mod pages;
 pub mod retrieval;
+pub mod text;
 pub mod video;
 
 /// The threshold `answer`'s hits had to clear: the person route's depends on how sure the
@@ -28,9 +29,19 @@ pub(crate) fn index_files(
     files: &[std::path::PathBuf],
     what: &str,
 ) -> Result<(), glint_search::SearchError> {
-    use glint_ingest::{default_workers, IngestConfig, Ingestor, NoProgress};
-    let ingestor =
-        Ingestor::new(store.clone(), models.clone(), IngestConfig::default()).with_workers(default_workers());
+    index_files_with(models, store, files, what, &glint_ingest::IngestConfig::default())
+}
+
+/// [`index_files`] with an ingest configuration of the caller's (OCR on, say).
+pub(crate) fn index_files_with(
+    models: &glint_vision::Models,
+    store: &glint_ingest::Store,
+    files: &[std::path::PathBuf],
+    what: &str,
+    config: &glint_ingest::IngestConfig,
+) -> Result<(), glint_search::SearchError> {
+    use glint_ingest::{default_workers, Ingestor, NoProgress};
+    let ingestor = Ingestor::new(store.clone(), models.clone(), config.clone()).with_workers(default_workers());
     ingestor.enqueue(files).map_err(|e| indexing(what, e))?;
     let summary = ingestor.run(&NoProgress).map_err(|e| indexing(what, e))?;
     if let Some((path, error)) = summary.failed().first() {

@@ -134,7 +134,8 @@ pub fn product_pages(models: &Models, store: &Store, spec: &PagesSpec) -> Result
         let detail = store.catalog.product(&p.store_id, &p.product_id)?;
         let images: Vec<String> = detail.images.iter().filter_map(|i| i.media_uid.clone()).collect();
         let start = std::time::Instant::now();
-        let seen_in = searcher.seen_in(&images, &options, spec.confirm)?;
+        let confirm = spec.confirm.then_some(glint_search::PAGE_CONFIRMATIONS);
+        let seen_in = searcher.seen_in(&images, &options, confirm)?;
         latencies.push(start.elapsed().as_secs_f64() * 1e3);
         let mut listed: HashMap<Listed, f32> = HashMap::new();
         for hit in &seen_in {

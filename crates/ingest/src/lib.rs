@@ -17,6 +17,7 @@ pub mod pipeline;
 mod queue;
 pub mod tracker;
 mod video;
+mod words;
 
 pub use error::IngestError;
 pub use glint_store::{Store, StoreError};
@@ -62,6 +63,8 @@ pub struct IngestConfig {
     /// first sampled frame of each shot, and on every `object_regions_every`-th sampled frame
     /// of a video; 0 stores none (windows only).
     pub object_regions_every: u32,
+    /// Whether text in photos and at shot starts of videos is read (OCR) into searchable words.
+    pub ocr: bool,
     /// How long finished (done or failed) jobs stay listed; older ones are removed after each
     /// pass over the queue, so the job list does not grow with every file ever ingested.
     pub job_retention: std::time::Duration,
@@ -83,6 +86,7 @@ impl Default for IngestConfig {
             max_analysis_s: 4.0 * 3600.0,
             keyframes_only: false,
             object_regions_every: OBJECT_REGIONS_EVERY,
+            ocr: false,
             job_retention: std::time::Duration::from_secs(7 * 24 * 3600),
         }
     }

@@ -84,6 +84,10 @@ pub fn ingest_file(
         save_jpeg(&t.thumb, &thumbs.join(format!("t{ordinal}.jpg")))?;
     }
     let mut media = analysed.media;
+    media.words.extend(crate::words::label_words(
+        models.image_classes.as_deref(),
+        &analysed.tracks,
+    ));
     media.tracks = analysed.tracks.into_iter().map(|t| t.track).collect();
     let record = match store.add_media(&media) {
         Ok((record, _)) => record,
@@ -149,6 +153,7 @@ fn analyse_image(models: &Models, config: &IngestConfig, path: &Path, sha256: &s
             decode_errors: 0,
             shots: Vec::new(),
             tracks: Vec::new(),
+            words: Vec::new(),
         },
         tracks: tracker.finish(),
         thumb: shrink(&image, MEDIA_THUMB_SIDE),

@@ -44,12 +44,26 @@ struct OpenTrack {
     sum: Vec<f32>,
     score: f32,
     thumb: RgbImage,
+    /// The encoder's classes seen on the item (class, best probability over its sightings).
+    classes: Vec<(usize, f32)>,
 }
 
 /// A finished track and a small picture of it (the best face, or the item's first sighting).
 pub struct TrackOut {
     pub track: NewTrack,
     pub thumb: RgbImage,
+    /// What the image encoder was sure the item shows: (class, best probability), best first.
+    pub classes: Vec<(usize, f32)>,
+}
+
+/// `found` folded into `classes`, each class once at its best probability.
+fn add_classes(classes: &mut Vec<(usize, f32)>, found: &[(usize, f32)]) {
+    for &(class, p) in found {
+        match classes.iter_mut().find(|(c, _)| *c == class) {
+            Some(known) => known.1 = known.1.max(p),
+            None => classes.push((class, p)),
+        }
+    }
 }
 
 /// Builds tracks from per-frame observations of one media.
@@ -208,6 +222,7 @@ impl Tracker {
                 sum: Vec::new(),
                 score: f.score,
                 thumb: thumbnail(frame, &f.bbox.expand(0.15), to_source),
+                classes: Vec::new(),
             });
         }
     }
@@ -255,6 +270,7 @@ impl Tracker {
                     // An object track's score is the detector's best for it.
                     tr.score = tr.score.max(item.score);
                     tr.sum.iter_mut().zip(&item.embedding).for_each(|(s, v)| *s += v);
+                    add_classes(&mut tr.classes, &item.classes);
                     tr.last_embedding = item.embedding;
                     continue;
                 }
@@ -279,6 +295,7 @@ impl Tracker {
                 best_quality: 0.0,
                 score: item.score,
                 thumb: thumbnail(frame, &item.bbox, to_source),
+                classes: item.classes,
             });
         }
     }
@@ -328,6 +345,11 @@ impl Tracker {
                 vectors,
             },
             thumb: tr.thumb,
+            classes: {
+                let mut classes = tr.classes;
+                classes.sort_by(|a, b| b.1.total_cmp(&a.1));
+                classes
+            },
         });
     }
 }
@@ -411,6 +433,7 @@ mod tests {
             embedding: emb.to_vec(),
             object: None,
             score: 1.0,
+            classes: Vec::new(),
         }
     }
 
@@ -533,6 +556,7 @@ mod tests {
             object: Some(class),
             // The detector is surer of the object the further right it is (to tell max from last).
             score: 0.3 + (300.0 - x) / 1000.0,
+            classes: Vec::new(),
         }
     }
 

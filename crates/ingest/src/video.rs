@@ -130,6 +130,7 @@ pub(crate) fn analyse_video(
             decode_errors: report.decode_errors,
             shots: last.shots,
             tracks: Vec::new(),
+            words: Vec::new(),
         },
         tracks: last.tracker.finish(),
         thumb: shrink(&thumb, MEDIA_THUMB_SIDE),

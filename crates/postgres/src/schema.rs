@@ -146,8 +146,41 @@ CREATE INDEX offers_store ON offers(store_id);
 /// Object tracks name what they show (issue 18), as in the embedded catalog's v6.
 const V2: &str = "ALTER TABLE tracks ADD COLUMN label TEXT;";
 
+/// Words on what was seen (issue 16), as in the embedded catalog's v7, and full-text search over
+/// them and over products. Where SQLite keeps FTS5 tables in step through triggers, here each
+/// table carries a generated `tsvector` column: PostgreSQL recomputes it on every insert and
+/// update (a feed renaming a product included) and it goes with its row, so no write path can
+/// forget it, and adding it indexes the existing products at once. The English configuration
+/// stems as SQLite's Porter tokenizer does ("juices" finds "juice"). Product words weigh by
+/// where they are, as SQLite's bm25 weights do: title (A) over brand and category (B) over the
+/// description (C).
+const V3: &str = "
+CREATE TABLE words (
+    id       BIGSERIAL PRIMARY KEY,
+    media_id BIGINT NOT NULL REFERENCES media(id) ON DELETE CASCADE,
+    track_id BIGINT REFERENCES tracks(id) ON DELETE CASCADE,
+    source   TEXT NOT NULL CHECK (source IN ('label', 'ocr', 'subtitle')),
+    text     TEXT NOT NULL,
+    score    REAL NOT NULL,
+    start_s  DOUBLE PRECISION,
+    end_s    DOUBLE PRECISION,
+    x REAL, y REAL, w REAL, h REAL,
+    tsv      TSVECTOR GENERATED ALWAYS AS (to_tsvector('english', text)) STORED
+);
+CREATE INDEX words_media ON words(media_id);
+CREATE INDEX words_track ON words(track_id);
+CREATE INDEX words_tsv ON words USING GIN (tsv);
+ALTER TABLE products ADD COLUMN tsv TSVECTOR GENERATED ALWAYS AS (
+    setweight(to_tsvector('english', title), 'A') ||
+    setweight(to_tsvector('english', coalesce(brand, '')), 'B') ||
+    setweight(to_tsvector('english', coalesce(category, '')), 'B') ||
+    setweight(to_tsvector('english', coalesce(description, '')), 'C')
+) STORED;
+CREATE INDEX products_tsv ON products USING GIN (tsv);
+";
+
 /// The migrations, in order; the schema version is the number applied.
-const STEPS: &[&str] = &[V1, V2];
+const STEPS: &[&str] = &[V1, V2, V3];
 
 /// Brings the database to this build's schema.
 pub(crate) fn migrate(conn: &mut impl GenericClient) -> Result<(), postgres::Error> {

@@ -21,6 +21,9 @@ pub fn route_threshold(models: &Models, route: Route) -> f32 {
     match route {
         Route::Person => models.face_threshold,
         Route::Item => ITEM_MIN_SCORE,
+        // Words are thresholded where they are made (a class's probability, OCR's confidence),
+        // and a product's sightings by the item threshold above.
+        Route::Text => 0.0,
     }
 }
 

@@ -29,6 +29,7 @@ mod query;
 mod rank;
 mod route;
 mod seen_in;
+mod text;
 mod verify;
 
 use std::collections::HashSet;
@@ -48,7 +49,7 @@ pub use error::SearchError;
 pub use objects::QueryObject;
 pub use products::ProductHit;
 pub use query::Query;
-pub use seen_in::ProductPage;
+pub use seen_in::{ProductPage, PAGE_CONFIRMATIONS};
 
 /// Which kind of sameness a group of results is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -56,6 +57,8 @@ pub use seen_in::ProductPage;
 pub enum Route {
     Person,
     Item,
+    /// Found by words (`Searcher::search_text`).
+    Text,
 }
 
 /// One moment (or, for images, the place) where a hit was seen.
@@ -71,6 +74,10 @@ pub struct HitSighting {
     /// What the sighting shows, when it is an object the detector named at ingest ("handbag").
     #[serde(skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
+    /// For a text search: the words that matched here and where they came from ("ocr: Bravo
+    /// Apple Juice", or the title of the product seen here).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
     /// The shot of the video it lies in (0 for images): verification looks at several shots.
     #[serde(skip)]
     pub shot: u32,

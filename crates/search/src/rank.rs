@@ -172,6 +172,7 @@ fn group(
             score,
             label: track.label.clone(),
             shot: track.shot_idx,
+            text: None,
         }));
     }
     Ok(order

@@ -16,7 +16,7 @@ use serde::Serialize;
 use crate::{HitSighting, MediaHit, Query, Route, SearchError, SearchOptions, Searcher};
 
 /// Candidates (best first) a product page confirms with "where to buy" at most.
-const MAX_CONFIRMED: usize = 12;
+pub const PAGE_CONFIRMATIONS: usize = 12;
 
 /// A merchant's product with its offers and images, and where it was seen.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -34,7 +34,7 @@ impl Searcher {
     pub fn product_page(&self, product: ProductDetail, options: &SearchOptions) -> Result<ProductPage, SearchError> {
         let start = Instant::now();
         let images: Vec<String> = product.images.iter().filter_map(|i| i.media_uid.clone()).collect();
-        let seen_in = self.seen_in(&images, options, true)?;
+        let seen_in = self.seen_in(&images, options, Some(PAGE_CONFIRMATIONS))?;
         Ok(ProductPage {
             product,
             seen_in,
@@ -44,14 +44,15 @@ impl Searcher {
 
     /// The media (other than product images) that show what the indexed images `image_uids`
     /// show, newest first, at most `options.limit`. Unknown or removed images are skipped. With
-    /// `confirm`, a media is kept only if "where to buy" for its best sighting ranks one of
-    /// `image_uids` first: the product page then lists exactly the moments whose viewer would
-    /// be offered this product.
+    /// `confirm: Some(n)`, only the best `n` candidates are considered, and each is kept only if
+    /// "where to buy" for its best sighting ranks one of `image_uids` first: the product page
+    /// then lists exactly the moments whose viewer would be offered this product. Each
+    /// confirmation is a search, so `n` bounds the cost.
     pub fn seen_in(
         &self,
         image_uids: &[String],
         options: &SearchOptions,
-        confirm: bool,
+        confirm: Option<usize>,
     ) -> Result<Vec<MediaHit>, SearchError> {
         // Product images are ranked apart from the library's media by every search, so the
         // item hits below are never product images.
@@ -90,16 +91,16 @@ impl Searcher {
                 keep_confident_moments(hit);
             }
         }
-        if confirm {
+        if let Some(most) = confirm {
             // Each confirmation is a search: the best candidates only, so a page stays quick.
             found.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.media_id.cmp(&b.media_id)));
-            found.truncate(MAX_CONFIRMED);
+            found.truncate(most);
         }
         let mut hits: Vec<(i64, MediaHit)> = found
             .into_iter()
             .filter_map(|hit| match confirm {
-                false => Some(Ok(hit)),
-                true => match self.offers_first(&hit, image_uids, &product_vectors) {
+                None => Some(Ok(hit)),
+                Some(_) => match self.offers_first(&hit, image_uids, &product_vectors) {
                     Ok(true) => Some(Ok(hit)),
                     Ok(false) => None,
                     Err(e) => Some(Err(e)),
@@ -201,6 +202,7 @@ mod tests {
                     score,
                     label: None,
                     shot: 0,
+                    text: None,
                 })
                 .collect(),
             width: 640,

@@ -236,6 +236,7 @@ mod tests {
                     score,
                     label: None,
                     shot,
+                    text: None,
                 })
                 .collect(),
             width: 1280,

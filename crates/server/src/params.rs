@@ -322,6 +322,19 @@ pub struct ProductPath {
     product_id: String,
 }
 
+/// A text search's words and how many media per group.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct TextSearchQuery {
+    /// The words to look for ("apple juice"); every word must fit. At most 500 bytes.
+    #[param(max_length = 500)]
+    q: String,
+    /// Media per group (1 to 100, default 20).
+    #[param(minimum = 1, maximum = 100)]
+    limit: Option<u64>,
+}
+
 /// The part of a list a client asks for ([`Page::from_query`]).
 #[derive(utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]

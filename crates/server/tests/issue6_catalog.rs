@@ -198,3 +198,50 @@ async fn issue6_a_bare_feed_records_url_images_and_rejects_local_paths() {
         .await
         .assert_error(422, "bad_feed");
 }
+
+/// Issue 16: `GET /api/search?q=` finds products by the words of their titles (offers with
+/// them), and through the words stored with their images (the encoder named the Granny Smith);
+/// words nothing fits are "no match"; a missing, wordless or overlong `q` is a JSON error.
+#[tokio::test]
+async fn issue16_text_search_finds_products_by_their_words() {
+    let (_dir, state) = empty_state(ServerConfig::default());
+    let write = writer(&state);
+    let r = import(&state, "/api/catalog/import", demo_zip(), Some(&write)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", String::from_utf8_lossy(&r.body));
+
+    let r = get(&state, "/api/search?q=Bravo%20apple%20JUICE").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", String::from_utf8_lossy(&r.body));
+    let answer = r.json();
+    assert_eq!(answer["route"], "text", "{answer}");
+    assert_eq!(answer["no_match"], false, "{answer}");
+    let products: Vec<(String, String)> = answer["products"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["store_id"].as_str().unwrap().into(), p["product_id"].as_str().unwrap().into()))
+        .collect();
+    assert_eq!(products.len(), 2, "{answer}");
+    assert!(products.iter().all(|(_, p)| p == "juice"), "{answer}");
+    assert!(answer["products"][0]["offers"][0]["price"].is_f64(), "{answer}");
+    assert!(answer["groups"].as_array().unwrap().is_empty(), "product images are not library hits");
+
+    let r = get(&state, "/api/search?q=apple&limit=5").await;
+    let answer = r.json();
+    let ids: Vec<&str> = answer["products"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["product_id"].as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&"juice") && ids.contains(&"apple"), "{answer}");
+
+    let answer = get(&state, "/api/search?q=zeppelin").await.json();
+    assert_eq!(answer["no_match"], true, "{answer}");
+    assert!(answer["products"].as_array().unwrap().is_empty(), "{answer}");
+
+    get(&state, "/api/search").await.assert_error(400, "bad_request");
+    get(&state, "/api/search?q=%20...%20").await.assert_error(422, "bad_query");
+    let long = "juice%20".repeat(100);
+    get(&state, &format!("/api/search?q={long}")).await.assert_error(400, "bad_request");
+    get(&state, "/api/search?q=juice&limit=x").await.assert_error(400, "bad_request");
+}

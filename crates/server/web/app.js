@@ -1,7 +1,8 @@
 // Glint web UI: a hash-routed single page over the JSON API (see /api/openapi.json).
 // Views: the library (#/), a player for one media (#/media/ID?t=S&box=X,Y,W,H) where a box on
-// the paused frame is searched, and photo search (#/photo). Boxes are always in source pixels,
-// the API's unit; the overlay converts to and from screen pixels.
+// the paused frame is searched, photo search (#/photo), search by words (#/search?q=WORDS, from
+// the header's search box) and product pages (#/product/STORE/PRODUCT). Boxes are always in
+// source pixels, the API's unit; the overlay converts to and from screen pixels.
 'use strict';
 
 const $ = (sel, root = document) => root.querySelector(sel);
@@ -178,9 +179,15 @@ function route() {
   const hash = location.hash.slice(1) || '/';
   const [path, query = ''] = hash.split('?');
   const params = new URLSearchParams(query);
-  const tab = path.startsWith('/photo') ? 'photo' : 'library';
+  const tab = path.startsWith('/photo') ? 'photo' : path === '/search' ? 'search' : 'library';
   document.querySelectorAll('.tabs a').forEach((a) => a.classList.toggle('active', a.dataset.tab === tab));
   view.replaceChildren();
+  if (path === '/search') {
+    // The box shows the words of the page, also when it was opened from a link or by Back.
+    const words = params.get('q') || '';
+    if (wordsInput.value !== words) wordsInput.value = words;
+    return renderTextSearch(words);
+  }
   const media = path.match(/^\/media\/([0-9a-f]+)$/);
   if (media) return renderPlayer(media[1], params);
   const product = path.match(/^\/product\/([^/]+)\/([^/]+)$/);
@@ -189,6 +196,62 @@ function route() {
   return renderLibrary(params);
 }
 window.addEventListener('hashchange', route);
+
+// ---------------------------------------------------------------- search by words
+
+// The header's search box (on every page): its words go to #/search?q=WORDS, a page of its own
+// (shareable, and Back returns to what was open before).
+const wordsForm = $('#text-search');
+const wordsInput = $('#text-search-input');
+wordsForm.addEventListener('submit', (e) => {
+  e.preventDefault();
+  const words = wordsInput.value.trim();
+  if (!words) { wordsInput.focus(); return; }
+  const target = `#/search?${new URLSearchParams({ q: words })}`;
+  // On a phone the keyboard would hide the results.
+  if (matchMedia('(pointer: coarse)').matches) wordsInput.blur();
+  if (location.hash === target) route(); else location.hash = target;
+});
+
+/** Results for words: the videos (at their moments) and photos they fit, and products to buy. */
+async function renderTextSearch(words) {
+  const results = resultsPanel();
+  view.append(h('div', { class: 'words-page' },
+    h('div', { class: 'page-head' },
+      h('div', {},
+        h('h1', {}, 'Search by words'),
+        h('p', { class: 'muted' }, 'Things named in your videos and photos, text read in their frames, and the products merchants sell.'))),
+    results.el));
+  if (!words.trim()) {
+    results.placeholder('Type what you are looking for in the search box above — “apple juice”, “handbag”, a brand — and press Enter.');
+    wordsInput.focus();
+    return;
+  }
+  let gone = false;
+  const abort = new AbortController();
+  cleanup = () => { gone = true; abort.abort(); };
+  results.loading();
+  try {
+    const response = await api(`/api/search?${new URLSearchParams({ q: words })}`, { signal: abort.signal });
+    if (!gone) results.show(response, `Results for “${words}”`, words);
+  } catch (e) {
+    if (!gone) results.error(e, WORDS_HINTS);
+  }
+}
+
+const WORDS_HINTS = {
+  bad_query: 'Type a word or two: what is written on it, or what it is.',
+  bad_request: 'Use fewer words.',
+};
+
+/** What a text search matched at a sighting ("ocr: Bravo Apple Juice"), said for people. */
+function matchedText(text) {
+  const m = /^(ocr|label|subtitle): (.*)$/s.exec(text);
+  if (!m) return `Product: ${text}`;
+  if (m[1] === 'ocr') return `Text read: “${m[2]}”`;
+  if (m[1] === 'subtitle') return `Subtitle: “${m[2]}”`;
+  return `Seen as: ${m[2]}`;
+}
 
 // ---------------------------------------------------------------- library view
 
@@ -486,7 +549,7 @@ function makeStage(W, H, mediaEl) {
 
 // ---------------------------------------------------------------- search results
 
-let lastSearch = null; // {response, label}: shown again when a hit is opened
+let lastSearch = null; // {response, label, words}: shown again when a hit is opened
 
 function resultsPanel() {
   const body = h('div', {});
@@ -504,20 +567,21 @@ function resultsPanel() {
       meta.textContent = 'Searching…';
       set(h('div', { class: 'skeleton' }), h('div', { class: 'skeleton' }), h('div', { class: 'skeleton' }));
     },
-    error(e) {
+    error(e, hints) {
       meta.textContent = '';
-      set(errorBox(e));
+      set(errorBox(e, hints));
     },
-    show(response, label) {
-      lastSearch = { response, label };
+    /** `words`: the query of a search by words (its no-match message names them). */
+    show(response, label, words) {
+      lastSearch = { response, label, words };
       title.textContent = label || 'Results';
       meta.textContent = `${Math.round(response.latency_ms)} ms`;
-      set(renderResponse(response));
+      set(renderResponse(response, words));
     },
   };
 }
 
-function errorBox(e) {
+function errorBox(e, extraHints = {}) {
   const hints = {
     bad_query: 'Try a larger box that lies on the picture.',
     bad_request: 'Check the box and try again.',
@@ -525,30 +589,41 @@ function errorBox(e) {
     bad_image: 'Pick a JPEG, PNG, WebP or GIF photo.',
     too_large: 'Pick a smaller file.',
     offline: '',
+    ...extraHints,
   };
   return h('div', { class: 'error', role: 'alert' },
     h('b', {}, 'Something went wrong. '), e.message,
     hints[e.code] ? h('div', { class: 'muted', style: { marginTop: '4px' } }, hints[e.code]) : null);
 }
 
-function renderResponse(r) {
+const GROUP_TITLES = { person: 'Same person', item: 'Same item', text: 'Found by words' };
+
+function renderResponse(r, words) {
   const groups = r.groups.filter((g) => g.hits.length);
   const products = r.products || [];
   const copies = r.copies || [];
+  const byWords = r.route === 'text';
   if ((r.no_match && !products.length && !copies.length) || (!groups.length && !products.length && !copies.length)) {
-    return h('div', { class: 'no-match', 'data-testid': 'no-match' },
-      h('div', { class: 'icon' }, icon('nothing')),
-      h('h2', {}, 'No comparable person or item found'),
-      h('p', {}, 'Nothing indexed looks like this box. Try a tighter box around one face or one object, or another moment.'));
+    return byWords
+      ? h('div', { class: 'no-match', 'data-testid': 'no-match' },
+        h('div', { class: 'icon' }, icon('nothing')),
+        h('h2', {}, `Nothing fits “${words ?? ''}”`),
+        h('p', {}, 'No video, photo or product in the library goes with these words. Try other words: what is written on it, what it is, or its brand.'))
+      : h('div', { class: 'no-match', 'data-testid': 'no-match' },
+        h('div', { class: 'icon' }, icon('nothing')),
+        h('h2', {}, 'No comparable person or item found'),
+        h('p', {}, 'Nothing indexed looks like this box. Try a tighter box around one face or one object, or another moment.'));
   }
-  return h('div', {}, products.length ? whereToBuy(products) : null, copies.length ? sameFootage(copies) : null, ...groups.map((g) =>
+  const wtb = products.length ? whereToBuy(products) : null;
+  // Words look for moments first: the videos and photos lead, the products to buy follow.
+  return h('div', {}, byWords ? null : wtb, copies.length ? sameFootage(copies) : null, ...groups.map((g) =>
     h('div', { class: 'group', 'data-testid': `group-${g.route}` },
-      h('h3', {}, h('span', { class: `dot ${g.route}` }), g.route === 'person' ? 'Same person' : 'Same item',
+      h('h3', {}, h('span', { class: `dot ${g.route}` }), GROUP_TITLES[g.route] || 'Found',
         // What the box was on, as the object detector named it: "Same item · handbag".
         g.route === 'item' && r.query_object
           ? h('span', { class: 'object-label', 'data-testid': 'query-object' }, r.query_object.label) : null,
         h('span', { class: 'muted' }, `· ${plural(g.hits.length, 'match')}`)),
-      h('div', { class: 'hits' }, ...g.hits.map(hitCard)))));
+      h('div', { class: 'hits' }, ...g.hits.map(hitCard)))), byWords ? wtb : null);
 }
 
 /**
@@ -706,7 +781,10 @@ function openAt(id, t, b) {
 
 function hitCard(hit) {
   const m = hit.width ? hit : library.get(hit.media_id);
-  const first = hit.sightings[0];
+  // Found by words, the moments are in time order: the card leads with the best one, and
+  // says what matched there.
+  const said = hit.sightings.filter((s) => s.text);
+  const first = said.length ? said.reduce((a, b) => (b.score > a.score ? b : a)) : hit.sightings[0];
   const W = m?.width || 16;
   const H = m?.height || 10;
   const frameSrc = hit.kind === 'video'
@@ -732,7 +810,7 @@ function hitCard(hit) {
   const chips = hit.kind === 'video'
     ? h('div', { class: 'chips' }, ...hit.sightings.slice(0, 8).map((s) =>
       h('button', {
-        class: 'chip', type: 'button', title: `Open at ${fmtTime(s.t)}`,
+        class: 'chip', type: 'button', title: s.text ? `Open at ${fmtTime(s.t)} · ${matchedText(s.text)}` : `Open at ${fmtTime(s.t)}`,
         onclick: (e) => { e.stopPropagation(); openAt(hit.media_id, s.t, s.box); },
       }, fmtTime(s.t))),
     hit.sightings.length > 8 ? h('span', { class: 'muted', style: { fontSize: '12px' } }, `+${hit.sightings.length - 8}`) : null)
@@ -743,7 +821,9 @@ function hitCard(hit) {
     onkeydown: (e) => { if (e.key === 'Enter') openAt(hit.media_id, first.t, first.box); },
   },
   h('div', { class: 'frame' }, inner),
-  h('div', {}, h('div', { class: 'name' }, hit.name || library.get(hit.media_id)?.name || hit.media_id), h('div', { class: 'sub' }, sub), chips));
+  h('div', {}, h('div', { class: 'name' }, hit.name || library.get(hit.media_id)?.name || hit.media_id),
+    first.text ? h('div', { class: 'said', 'data-testid': 'hit-text', title: first.text }, matchedText(first.text)) : null,
+    h('div', { class: 'sub' }, sub), chips));
 }
 
 // ---------------------------------------------------------------- player view
@@ -753,7 +833,7 @@ async function renderPlayer(id, params) {
   const main = h('div', { class: 'player-main' }, h('a', { class: 'back', href: '#/' }, icon('back'), 'Library'),
     h('div', { class: 'stage-wrap' }, h('div', { style: { padding: '80px 0' } }, h('div', { class: 'spinner' }))));
   view.append(h('div', { class: 'player-layout' }, main, results.el));
-  if (lastSearch) results.show(lastSearch.response, lastSearch.label);
+  if (lastSearch) results.show(lastSearch.response, lastSearch.label, lastSearch.words);
   else results.placeholder('Pause on a face or an item and press Search to find it in your other videos and photos.');
 
   let media;

@@ -119,6 +119,7 @@ pub fn copy_media(from: &Store, to: &Store, progress: &mut dyn FnMut(usize, usiz
                 decode_errors: m.decode_errors,
                 shots: from.catalog.shots(&m.id)?,
                 tracks,
+                words: from.catalog.media_words(&m.id)?,
             };
             to.add_media(&new)?;
             copy_files(&from.thumbs_dir(&m.id), &to.thumbs_dir(&m.id))?;

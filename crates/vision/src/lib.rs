@@ -13,10 +13,14 @@
 //!
 //! An [`ObjectDetector`] ([`CenterNet`], optional in the manifest) finds everyday objects of
 //! the 80 COCO classes ([`COCO_LABELS`]): the hotspots a viewer taps on a paused frame.
+//!
+//! A [`TextEncoder`] ([`OnnxTextEncoder`], when the image encoder's spec names a text tower)
+//! embeds text queries into the image encoder's space (see [`TextTowerSpec`]).
 
 pub mod align;
 mod centernet;
 mod checksum;
+mod classes;
 mod dlib_face;
 mod encoder;
 mod error;
@@ -28,6 +32,7 @@ pub mod manifest;
 mod mtcnn;
 pub mod pixels;
 pub mod runtime;
+mod text_encoder;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -38,15 +43,17 @@ use glint_types::{BBox, Embedding, Face};
 
 pub use centernet::{CenterNet, CENTERNET_INPUT};
 pub use checksum::{sha256_file, verify_file};
+pub use classes::ClassNames;
 pub use dlib_face::{DlibFaceEmbedder, CHIP_SIZE, CHIP_TEMPLATE};
 pub use encoder::OnnxImageEncoder;
 pub use error::{VisionError, SETUP_COMMAND};
 pub use faceres::{faceres_template, FaceResEmbedder, FACERES_CHIP, FACERES_DIM};
 pub use feature_map::FeatureMap;
 pub use fused_face::FusedFaceEmbedder;
-pub use manifest::{EncoderSpec, FaceEmbedderSpec, ModelManifest, ObjectDetectorEntry};
+pub use manifest::{EncoderSpec, FaceEmbedderSpec, ModelManifest, ObjectDetectorEntry, TextTowerSpec};
 pub use mtcnn::{Mtcnn, MtcnnConfig};
 pub use runtime::{init_runtime, OnnxModel};
+pub use text_encoder::{OnnxTextEncoder, TextEncoder};
 
 /// Per-call detection settings: photos want every face, video frames want speed.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -265,6 +272,12 @@ pub struct Models {
     pub image_encoder: Arc<dyn ImageEncoder>,
     /// Everyday objects; `None` for a models folder installed before the detector existed.
     pub object_detector: Option<Arc<dyn ObjectDetector>>,
+    /// Names of the image encoder's classes (its manifest's `labels`), so that what it is sure a
+    /// frame shows becomes searchable words; `None` when the encoder names nothing.
+    pub image_classes: Option<Arc<ClassNames>>,
+    /// The image encoder's text tower (its spec's `text`), embedding text queries into the
+    /// image vectors' space; `None` for image-only encoders.
+    pub text_encoder: Option<Arc<dyn TextEncoder>>,
 }
 
 impl Models {
@@ -343,6 +356,25 @@ impl Models {
                 (manifest.image_encoder.clone(), file)
             }
         };
+        let spec_dir = match encoder_spec {
+            Some(spec_path) => spec_path.parent().unwrap_or(Path::new(".")).to_path_buf(),
+            None => models_dir.to_path_buf(),
+        };
+        let image_classes = match (&spec.labels, &spec.logits_output) {
+            (Some(labels), Some(_)) => Some(Arc::new(ClassNames::load(
+                &manifest::resolve(&spec_dir, &labels.file),
+                labels.sha256.as_deref(),
+            )?)),
+            _ => None,
+        };
+        // The tower's files are named relative to the same folder as the image encoder's.
+        let text_encoder = match &spec.text {
+            Some(text) => {
+                let tower = OnnxTextEncoder::load(env, &spec.name, spec.dim, text.clone(), &spec_dir)?;
+                Some(Arc::new(tower) as Arc<dyn TextEncoder>)
+            }
+            None => None,
+        };
         let encoder = load_encoder(env, spec, &encoder_file)?;
         let object_detector = match &manifest.object_detector {
             None => None,
@@ -364,6 +396,8 @@ impl Models {
             face_low_quality: manifest.face_embedder.low_quality(),
             image_encoder: Arc::new(encoder),
             object_detector,
+            image_classes,
+            text_encoder,
         })
     }
 }

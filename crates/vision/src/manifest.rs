@@ -201,9 +201,78 @@ pub struct EncoderSpec {
     pub output_kind: OutputKind,
     /// Length of the embedding (channels of a feature map).
     pub dim: usize,
-    /// An optional class-score output, used by `glint models verify`.
+    /// An optional class-score output, used by `glint models verify` and, with `labels`, to
+    /// name what a frame or object shows (searchable words).
     #[serde(default)]
     pub logits_output: Option<String>,
+    /// The names of the classes of `logits_output`, one per line in class order (relative to
+    /// the manifest's or spec's folder). Without it nothing is named.
+    #[serde(default)]
+    pub labels: Option<LabelsFile>,
+    /// The text tower of a CLIP-class encoder, which embeds text queries into this encoder's
+    /// space; absent for image-only encoders.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<TextTowerSpec>,
+}
+
+/// An image encoder's text tower: an ONNX graph from token ids (and mask) to a vector in the
+/// image vectors' space, and the Hugging Face `tokenizer.json` that makes its ids.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TextTowerSpec {
+    /// Path of the ONNX file, relative to the spec's (or manifest's) folder, or absolute.
+    pub file: String,
+    /// Checked when present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    /// Path of the tokenizer's `tokenizer.json`, resolved like `file`.
+    pub tokenizer: String,
+    /// Name of the token-id input [N, max_length].
+    #[serde(default = "input_ids")]
+    pub input_ids: String,
+    /// Name of the attention-mask input [N, max_length] (1 on tokens, 0 on padding), for
+    /// towers that take one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attention_mask: Option<String>,
+    /// The output that holds the pooled text embedding [N, dim] (`dim` of the image encoder).
+    pub output: String,
+    /// Every text is truncated (keeping the tokenizer's start and end tokens) or padded to this
+    /// many tokens: the length the tower was exported with, 77 for CLIP.
+    #[serde(default = "clip_context")]
+    pub max_length: usize,
+    /// Element type of the id and mask inputs.
+    #[serde(default)]
+    pub ids_type: IdsType,
+    /// The token padding is filled with; default: the tokenizer's own padding token, else id 0.
+    /// Only towers without a mask input see it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pad_token: Option<String>,
+}
+
+fn input_ids() -> String {
+    "input_ids".into()
+}
+
+fn clip_context() -> usize {
+    77
+}
+
+/// Element type of a text tower's integer inputs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IdsType {
+    /// Most exports (PyTorch's `LongTensor`).
+    #[default]
+    Int64,
+    Int32,
+}
+
+/// A class-names file: one name per line (synonyms after the first comma), class order.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LabelsFile {
+    pub file: String,
+    /// Checked when present; required in the installed manifest.
+    #[serde(default)]
+    pub sha256: Option<String>,
 }
 
 impl EncoderSpec {
@@ -231,6 +300,16 @@ impl EncoderSpec {
         }
         if self.dim == 0 {
             return Err(bad("dim must be positive"));
+        }
+        if let Some(text) = &self.text {
+            if text.file.is_empty() || text.tokenizer.is_empty() {
+                return Err(bad("text: file and tokenizer must name files"));
+            }
+            // Past a few thousand tokens no exported text tower exists; a typo would allocate
+            // max_length ids per query.
+            if !(1..=8192).contains(&text.max_length) {
+                return Err(bad("text: max_length must be between 1 and 8192"));
+            }
         }
         Ok(())
     }
@@ -276,6 +355,12 @@ impl ModelManifest {
         }
         if let Some(sha) = &self.image_encoder.sha256 {
             files.push((self.image_encoder.file.as_str(), sha.as_str()));
+        }
+        if let Some(LabelsFile { file, sha256: Some(sha) }) = &self.image_encoder.labels {
+            files.push((file.as_str(), sha.as_str()));
+        }
+        if let Some(TextTowerSpec { file, sha256: Some(sha), .. }) = &self.image_encoder.text {
+            files.push((file.as_str(), sha.as_str()));
         }
         files
     }

@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 use glint_types::Pool;
 
 use ndarray::{ArrayD, ArrayViewD};
-use ort::session::{builder::GraphOptimizationLevel, Session};
+use ort::session::{builder::GraphOptimizationLevel, Session, SessionInputValue};
 use ort::value::TensorRef;
 
 use crate::checksum::verify_file;
@@ -139,6 +139,17 @@ impl OnnxModel {
         input: ArrayViewD<'_, f32>,
         outputs: &[&str],
     ) -> Result<Vec<ArrayD<f32>>, VisionError> {
+        let tensor = TensorRef::from_array_view(input).map_err(|e| VisionError::model(&self.name, e))?;
+        self.run_inputs(vec![(input_name, tensor.into())], outputs)
+    }
+
+    /// Runs the graph on several named inputs of any element type (a text tower takes integer
+    /// token ids and a mask) and returns the requested float outputs, in order.
+    pub(crate) fn run_inputs(
+        &self,
+        inputs: Vec<(&str, SessionInputValue<'_>)>,
+        outputs: &[&str],
+    ) -> Result<Vec<ArrayD<f32>>, VisionError> {
         for wanted in outputs {
             if !self.outputs.iter().any(|o| o == wanted) {
                 return Err(VisionError::model(
@@ -147,10 +158,9 @@ impl OnnxModel {
                 ));
             }
         }
-        let tensor = TensorRef::from_array_view(input).map_err(|e| VisionError::model(&self.name, e))?;
         let mut session = self.sessions.get();
         let result = session
-            .run(ort::inputs![input_name => tensor])
+            .run(inputs)
             .map_err(|e| VisionError::model(&self.name, e))?;
         outputs
             .iter()

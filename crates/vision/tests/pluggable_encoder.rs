@@ -1,216 +1,31 @@
 //! A user plugs another ONNX image encoder into Glint through a stand-alone `EncoderSpec` JSON
 //! file, with no code change.
 //!
-//! Each test writes a tiny ONNX model of its own (protobuf bytes encoded by hand below: a single
-//! `ReduceMean` node that averages every channel over the image, so that the output of a
-//! solid-colour image is exactly the normalised colour) and a spec for it into a temporary
-//! folder, loads it the way `glint --encoder spec.json` does, and checks the vectors against
-//! values computed by hand from the colour and the spec's scale, mean, std and channel order.
+//! Each test writes a tiny ONNX model of its own (protobuf bytes encoded by hand in
+//! `support/onnx_writer.rs`: a single `ReduceMean` node that averages every channel over the
+//! image, so that the output of a solid-colour image is exactly the normalised colour) and a
+//! spec for it into a temporary folder, loads it the way `glint --encoder spec.json` does, and
+//! checks the vectors against values computed by hand from the colour and the spec's scale,
+//! mean, std and channel order.
 //! The only installed file it needs is the ONNX Runtime library that `make setup` installs.
 
-use std::path::{Path, PathBuf};
+mod support;
+
+use std::path::PathBuf;
 
 use glint_vision::{
-    init_runtime, load_encoder, sha256_file, EncoderSpec, ImageEncoder, Models, OnnxImageEncoder, VisionError,
-    SETUP_COMMAND,
+    load_encoder, sha256_file, EncoderSpec, ImageEncoder, Models, OnnxImageEncoder, VisionError, SETUP_COMMAND,
 };
 use image::{Rgb, RgbImage};
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
-// ---------------------------------------------------------------------------------------------
-// A minimal protobuf writer and the ONNX messages it needs (field numbers from onnx/onnx.proto).
-// ---------------------------------------------------------------------------------------------
-
-/// One protobuf message under construction.
-#[derive(Default)]
-struct Proto(Vec<u8>);
-
-impl Proto {
-    fn varint(&mut self, mut v: u64) {
-        while v >= 0x80 {
-            self.0.push((v as u8 & 0x7f) | 0x80);
-            v >>= 7;
-        }
-        self.0.push(v as u8);
-    }
-
-    fn key(&mut self, field: u32, wire_type: u8) {
-        self.varint(u64::from(field) << 3 | u64::from(wire_type));
-    }
-
-    /// An int32/int64/enum field (wire type 0; negative values take ten bytes, as protobuf says).
-    fn int(mut self, field: u32, v: i64) -> Self {
-        self.key(field, 0);
-        self.varint(v as u64);
-        self
-    }
-
-    /// A repeated int64 field, unpacked (the proto2 default; parsers accept both forms).
-    fn ints(self, field: u32, vs: &[i64]) -> Self {
-        vs.iter().fold(self, |p, &v| p.int(field, v))
-    }
-
-    /// A string, bytes or embedded-message field (wire type 2).
-    fn bytes(mut self, field: u32, data: &[u8]) -> Self {
-        self.key(field, 2);
-        self.varint(data.len() as u64);
-        self.0.extend_from_slice(data);
-        self
-    }
-
-    fn str(self, field: u32, s: &str) -> Self {
-        self.bytes(field, s.as_bytes())
-    }
-
-    fn msg(self, field: u32, m: Proto) -> Self {
-        self.bytes(field, &m.0)
-    }
-}
-
-// ModelProto
-const MODEL_IR_VERSION: u32 = 1;
-const MODEL_GRAPH: u32 = 7;
-const MODEL_OPSET_IMPORT: u32 = 8;
-// OperatorSetIdProto
-const OPSET_DOMAIN: u32 = 1;
-const OPSET_VERSION: u32 = 2;
-// GraphProto
-const GRAPH_NODE: u32 = 1;
-const GRAPH_NAME: u32 = 2;
-const GRAPH_INPUT: u32 = 11;
-const GRAPH_OUTPUT: u32 = 12;
-// NodeProto
-const NODE_INPUT: u32 = 1;
-const NODE_OUTPUT: u32 = 2;
-const NODE_NAME: u32 = 3;
-const NODE_OP_TYPE: u32 = 4;
-const NODE_ATTRIBUTE: u32 = 5;
-// AttributeProto and its AttributeType
-const ATTR_NAME: u32 = 1;
-const ATTR_I: u32 = 3;
-const ATTR_INTS: u32 = 8;
-const ATTR_TYPE: u32 = 20;
-const ATTR_TYPE_INT: i64 = 2;
-const ATTR_TYPE_INTS: i64 = 7;
-// ValueInfoProto, TypeProto, TypeProto.Tensor, TensorShapeProto, TensorShapeProto.Dimension
-const VALUE_INFO_NAME: u32 = 1;
-const VALUE_INFO_TYPE: u32 = 2;
-const TYPE_TENSOR_TYPE: u32 = 1;
-const TENSOR_ELEM_TYPE: u32 = 1;
-const TENSOR_SHAPE: u32 = 2;
-const SHAPE_DIM: u32 = 1;
-const DIM_VALUE: u32 = 1;
-const DIM_PARAM: u32 = 2;
-// TensorProto.DataType
-const FLOAT: i64 = 1;
-
-/// One dimension of a graph input or output.
-#[derive(Clone, Copy)]
-enum Dim {
-    Fixed(i64),
-    Named(&'static str),
-}
-
-/// A float tensor's ValueInfoProto.
-fn value_info(name: &str, dims: &[Dim]) -> Proto {
-    let shape = dims.iter().fold(Proto::default(), |shape, d| {
-        let dim = match *d {
-            Dim::Fixed(v) => Proto::default().int(DIM_VALUE, v),
-            Dim::Named(p) => Proto::default().str(DIM_PARAM, p),
-        };
-        shape.msg(SHAPE_DIM, dim)
-    });
-    let tensor = Proto::default().int(TENSOR_ELEM_TYPE, FLOAT).msg(TENSOR_SHAPE, shape);
-    Proto::default()
-        .str(VALUE_INFO_NAME, name)
-        .msg(VALUE_INFO_TYPE, Proto::default().msg(TYPE_TENSOR_TYPE, tensor))
-}
-
-/// Side of the square input the test models take.
-const SIDE: i64 = 16;
-
-/// Layout of a test model's input.
-#[derive(Clone, Copy)]
-enum Layout {
-    /// "pixels" [N, 3, 16, 16], mean over axes 2 and 3.
-    Nchw,
-    /// "pixels" [N, 16, 16, 3], mean over axes 1 and 2.
-    Nhwc,
-}
-
-impl Layout {
-    fn spec_name(self) -> &'static str {
-        match self {
-            Layout::Nchw => "nchw",
-            Layout::Nhwc => "nhwc",
-        }
-    }
-}
-
-/// ONNX bytes (IR 8, opset 17) of a model that maps "pixels" to "embedding" [N, 3], the mean
-/// of each channel over the image.
-fn mean_color_model(layout: Layout) -> Vec<u8> {
-    let n = Dim::Named("N");
-    let (c, s) = (Dim::Fixed(3), Dim::Fixed(SIDE));
-    let (input_dims, axes) = match layout {
-        Layout::Nchw => ([n, c, s, s], [2, 3]),
-        Layout::Nhwc => ([n, s, s, c], [1, 2]),
-    };
-    // Opset 17's ReduceMean takes its axes as an attribute (opset 18 made them an input).
-    let axes_attr = Proto::default()
-        .str(ATTR_NAME, "axes")
-        .int(ATTR_TYPE, ATTR_TYPE_INTS)
-        .ints(ATTR_INTS, &axes);
-    let keepdims_attr = Proto::default()
-        .str(ATTR_NAME, "keepdims")
-        .int(ATTR_TYPE, ATTR_TYPE_INT)
-        .int(ATTR_I, 0);
-    let node = Proto::default()
-        .str(NODE_INPUT, "pixels")
-        .str(NODE_OUTPUT, "embedding")
-        .str(NODE_NAME, "mean_color")
-        .str(NODE_OP_TYPE, "ReduceMean")
-        .msg(NODE_ATTRIBUTE, axes_attr)
-        .msg(NODE_ATTRIBUTE, keepdims_attr);
-    let graph = Proto::default()
-        .msg(GRAPH_NODE, node)
-        .str(GRAPH_NAME, "tiny_encoder")
-        .msg(GRAPH_INPUT, value_info("pixels", &input_dims))
-        .msg(GRAPH_OUTPUT, value_info("embedding", &[n, c]));
-    let opset = Proto::default().str(OPSET_DOMAIN, "").int(OPSET_VERSION, 17);
-    Proto::default()
-        .int(MODEL_IR_VERSION, 8)
-        .msg(MODEL_GRAPH, graph)
-        .msg(MODEL_OPSET_IMPORT, opset)
-        .0
-}
+use support::onnx_writer::{mean_color_model, Layout, SIDE};
+use support::{models_dir, runtime};
 
 // ---------------------------------------------------------------------------------------------
-// Set-up: the installed runtime, and a plug-in (model + spec) in a temporary folder.
+// Set-up: a plug-in (model + spec) in a temporary folder.
 // ---------------------------------------------------------------------------------------------
-
-fn models_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models")
-}
-
-/// The process-wide ONNX Runtime, loaded from the library that models/manifest.json names.
-fn runtime() -> &'static ort::environment::Environment {
-    let manifest_path = models_dir().join("manifest.json");
-    let text = std::fs::read_to_string(&manifest_path)
-        .unwrap_or_else(|e| panic!("{}: {e}; run `{SETUP_COMMAND}`", manifest_path.display()));
-    let manifest: Value = serde_json::from_str(&text).expect("models/manifest.json is JSON");
-    let file = manifest["runtime"]["file"]
-        .as_str()
-        .expect("manifest names runtime.file");
-    let library = models_dir().join(file);
-    assert!(
-        library.is_file(),
-        "ONNX Runtime {} is missing; run `{SETUP_COMMAND}`",
-        library.display()
-    );
-    init_runtime(&library).unwrap_or_else(|e| panic!("{e}"))
-}
 
 /// A plug-in encoder as a user would ship it: an ONNX file and a spec beside it.
 struct Plugin {

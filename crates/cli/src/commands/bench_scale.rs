@@ -253,6 +253,7 @@ impl Seed {
                     ..t.clone()
                 })
                 .collect(),
+            words: Vec::new(),
         }
     }
 }

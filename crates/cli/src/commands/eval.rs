@@ -24,6 +24,9 @@ pub enum EvalCommand {
     /// Product pages: does each product list the photos and video moments that show it, and
     /// none that do not?
     Pages(super::eval_pages::PagesArgs),
+    /// Search by words: stored labels against a ground-truth column (which class probability
+    /// to keep), and product titles against each product's photos (precision@5, recall@5).
+    Text(super::eval_text::TextArgs),
 }
 
 #[derive(Args)]
@@ -86,6 +89,7 @@ pub fn run(global: &GlobalArgs, cmd: EvalCommand) -> anyhow::Result<()> {
         EvalCommand::Composited(args) => return super::eval_composited::run(global, args),
         EvalCommand::Objects(args) => return super::eval_objects::run(global, args),
         EvalCommand::Pages(args) => return super::eval_pages::run(global, args),
+        EvalCommand::Text(args) => return super::eval_text::run(global, args),
     };
     let models = global.load_models()?;
     let tmp = tempfile::tempdir()?;

@@ -7,6 +7,7 @@ pub mod eval;
 pub mod eval_composited;
 pub mod eval_objects;
 pub mod eval_pages;
+pub mod eval_text;
 pub mod eval_products;
 pub mod faces;
 pub mod ingest;

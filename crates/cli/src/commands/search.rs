@@ -1,4 +1,5 @@
-//! `glint search`: box a region of a video, an image or a photo file; see where else it is.
+//! `glint search`: box a region of a video, an image or a photo file; see where else it is. Or
+//! type words (`--text "apple juice"`): what was seen that fits them, and products by title.
 
 use std::path::PathBuf;
 
@@ -13,6 +14,9 @@ use crate::config::GlobalArgs;
 
 #[derive(Args)]
 pub struct SearchArgs {
+    /// Search by words ("apple juice", "handbag") instead of a box.
+    #[arg(long, conflicts_with_all = ["video", "image", "media", "sighting", "bbox", "at"])]
+    pub text: Option<String>,
     /// An indexed video (media id); needs --at and --box.
     #[arg(long, conflicts_with_all = ["image", "media", "sighting"])]
     pub video: Option<String>,
@@ -58,6 +62,16 @@ pub fn parse_box(s: &str) -> Result<BBox, String> {
 }
 
 pub fn run(global: &GlobalArgs, args: SearchArgs) -> anyhow::Result<()> {
+    let options = SearchOptions {
+        limit: args.limit,
+        apply_thresholds: !args.all,
+        face_search: global.faces.search(),
+        ..SearchOptions::default()
+    };
+    if let Some(text) = &args.text {
+        let searcher = Searcher::new(global.open_store()?, global.load_models()?);
+        return print(&searcher.search_text(text, &options)?, args.json);
+    }
     let query = if let Some(id) = args.video {
         let (Some(at), Some(bbox)) = (args.at, args.bbox) else {
             bail!("--video needs --at SECONDS and --box X,Y,W,H");
@@ -76,20 +90,17 @@ pub fn run(global: &GlobalArgs, args: SearchArgs) -> anyhow::Result<()> {
     } else if let Some(track) = args.sighting {
         Query::Sighting { track }
     } else {
-        bail!("say what to search with: --video ID --at S --box B, --image FILE [--box B], --media ID --box B, or --sighting ID");
+        bail!("say what to search with: --video ID --at S --box B, --image FILE [--box B], --media ID --box B, --sighting ID, or --text WORDS");
     };
     let searcher = Searcher::new(global.open_store()?, global.load_models()?);
-    let options = SearchOptions {
-        limit: args.limit,
-        apply_thresholds: !args.all,
-        face_search: global.faces.search(),
-        ..SearchOptions::default()
-    };
-    let response = searcher.search(&query, &options)?;
-    if args.json {
-        println!("{}", serde_json::to_string(&response)?);
+    print(&searcher.search(&query, &options)?, args.json)
+}
+
+fn print(response: &SearchResponse, json: bool) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string(response)?);
     } else {
-        print_table(&response);
+        print_table(response);
     }
     Ok(())
 }
@@ -104,6 +115,7 @@ fn print_table(r: &SearchResponse) {
         let title = match g.route {
             glint_search::Route::Person => "Same person",
             glint_search::Route::Item => "Same item",
+            glint_search::Route::Text => "Fits the words",
         };
         println!("\n{title}:");
         if g.hits.is_empty() {
@@ -120,6 +132,10 @@ fn print_table(r: &SearchResponse) {
                 })
                 .collect();
             println!("  {:.3}  {}  {}  {}", h.score, h.media_id, h.path, times.join(" "));
+            // What matched, for a text search: the words read or named, or the product's title.
+            if let Some(text) = h.sightings.iter().find_map(|s| s.text.as_deref()) {
+                println!("         {text}");
+            }
         }
     }
     if !r.copies.is_empty() {

@@ -11,7 +11,7 @@ use glint_types::BBox;
 use postgres::types::Type;
 use postgres::Row;
 
-use super::{db, PgCatalog};
+use super::{db, words, PgCatalog};
 use crate::vectors::{self, all_spaces, ensure_space};
 
 const MEDIA_COLUMNS: &str = "m.id, m.uid, m.sha256, m.path, m.kind, m.width, m.height, m.duration_s, m.fps, \
@@ -78,6 +78,8 @@ impl MediaCatalog for PgCatalog {
             .prepare("INSERT INTO vectors (track_id, space) VALUES ($1, $2) RETURNING id")
             .map_err(db)?;
         let mut stored = Vec::new();
+        // The stored id of each track in order: words name their track by its index.
+        let mut track_ids = Vec::with_capacity(media.tracks.len());
         for (ordinal, track) in media.tracks.iter().enumerate() {
             let start = track.sightings.iter().filter_map(|s| s.t).reduce(f64::min);
             let end = track.sightings.iter().filter_map(|s| s.t).reduce(f64::max);
@@ -97,6 +99,7 @@ impl MediaCatalog for PgCatalog {
                 )
                 .map_err(db)?
                 .get(0);
+            track_ids.push(track_id);
             for s in &track.sightings {
                 tx.execute(
                     &sighting_stmt,
@@ -113,6 +116,8 @@ impl MediaCatalog for PgCatalog {
                 });
             }
         }
+        // In the same transaction: a word naming a track the media lacks fails the whole insert.
+        words::insert_words(&mut tx, media_id, &track_ids, &media.words)?;
         // The floats, space by space, in the same transaction: catalog and index cannot part.
         let mut by_space: BTreeMap<&str, Vec<(i64, &[f32])>> = BTreeMap::new();
         for v in &stored {

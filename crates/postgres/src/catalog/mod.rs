@@ -8,6 +8,7 @@ mod media;
 mod privacy;
 mod shop;
 mod tokens;
+mod words;
 
 use glint_catalog::{Catalog, CatalogError};
 

@@ -53,6 +53,7 @@ pub const API_VERSION: &str = "0.2.0";
         routes::jobs::list,
         routes::jobs::show,
         routes::jobs::remove,
+        routes::search::text,
         routes::search::search,
         routes::search::photo,
         routes::privacy::opt_out,

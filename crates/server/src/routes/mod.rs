@@ -81,6 +81,7 @@ pub fn endpoints(config: &ServerConfig) -> Vec<Endpoint> {
         endpoint!(Read GET "/api/jobs" => get(jobs::list)),
         endpoint!(Read GET "/api/jobs/{id}" => get(jobs::show)),
         endpoint!(Write DELETE "/api/jobs/{id}" => delete(jobs::remove)),
+        endpoint!(Read GET "/api/search" => get(search::text)),
         Endpoint {
             method: Method::POST,
             path: "/api/search",

@@ -1,12 +1,13 @@
 //! Search: a box on an indexed video or image, a stored sighting, or an uploaded photo. Both
 //! endpoints answer the JSON of `glint search --json`.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use axum::body::Bytes;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Multipart, State};
+use axum::extract::{Multipart, Query as UrlQuery, State};
 use axum::Json;
 use serde::Deserialize;
 
@@ -109,6 +110,54 @@ pub async fn search(
         .limits()
         .bounded(slot, move || {
             let response = searching.searcher().search(&query, &options)?;
+            Ok(Json(for_clients(&searching, response)))
+        })
+        .await
+}
+
+/// The longest text query accepted, in bytes (a query is a few words; longer is a mistake).
+pub(crate) const MAX_TEXT_QUERY_BYTES: usize = 500;
+
+/// `GET /api/search?q=words[&limit=N]`: videos (at their moments), photos and products that fit
+/// the words.
+#[utoipa::path(get, path = "/api/search", operation_id = "searchText", tag = "search",
+    summary = "Search by words: what was seen (named objects, text read in frames, subtitles) and merchants' products",
+    params(params::TextSearchQuery),
+    responses(
+        (status = 200, description = "Results, grouped like a region search (route `text`)", body = SearchResponse),
+        (status = 400, description = "No `q`, a `q` over the length limit, or a malformed `limit`", body = crate::ErrorBody),
+        (status = 422, description = "A `q` with no words in it", body = crate::ErrorBody),
+        (status = 429, description = "Too many searches from this client; see Retry-After", body = crate::ErrorBody),
+        (status = 503, description = "Every search slot stayed busy", body = crate::ErrorBody),
+        (status = 504, description = "The search took longer than the server's limit", body = crate::ErrorBody),
+    ))]
+pub async fn text(
+    State(state): State<AppState>,
+    peer: Peer,
+    UrlQuery(query): UrlQuery<HashMap<String, String>>,
+) -> Result<Json<SearchResponse>, ApiError> {
+    state.limits().check_rate(&peer)?;
+    let q = query
+        .get("q")
+        .ok_or_else(|| ApiError::BadRequest("a text search needs `q` (the words to look for)".into()))?
+        .clone();
+    if q.len() > MAX_TEXT_QUERY_BYTES {
+        return Err(ApiError::BadRequest(format!(
+            "`q` is {} bytes; at most {MAX_TEXT_QUERY_BYTES}",
+            q.len()
+        )));
+    }
+    let limit = query
+        .get("limit")
+        .map(|l| params::number(l.trim(), "limit"))
+        .transpose()?;
+    let options = options(state.config(), limit);
+    let slot = state.limits().search_slot().await?;
+    let searching = state.clone();
+    state
+        .limits()
+        .bounded(slot, move || {
+            let response = searching.searcher().search_text(&q, &options)?;
             Ok(Json(for_clients(&searching, response)))
         })
         .await
