@@ -66,6 +66,19 @@ pub(crate) fn faces(ctx: &Context<'_>, space: &str, identity: &[f32]) -> Result<
     )
 }
 
+/// Item hits of a text query's vector (a plugged-in text tower's, in the image encoder's
+/// space): each stored item scored by its similarity to the words, under `min_score` dropped
+/// when thresholds apply.
+pub(crate) fn text(
+    ctx: &Context<'_>,
+    space: &str,
+    vector: &[f32],
+    min_score: f32,
+) -> Result<Vec<MediaHit>, SearchError> {
+    let scored = candidates(ctx, space, &[vector.to_vec()], ctx.limit)?;
+    group(ctx, scored, ctx.apply_thresholds.then_some(min_score), ctx.limit)
+}
+
 /// Item hits before geometric verification: each stored window scored by its best match among
 /// the query's vectors; no threshold yet (it applies to the verified score), and at least as
 /// many media as verification looks at.

@@ -18,6 +18,7 @@ use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
 use glint_catalog::{MediaRecord, TextQuery, WordHit};
+use glint_describe::colour::{with_colour, COLOUR_DIM, COLOUR_WEIGHT};
 use glint_types::BBox;
 
 use crate::{products, Group, HitSighting, MediaHit, Route, SearchError, SearchOptions, SearchResponse, Searcher};
@@ -101,6 +102,10 @@ impl Searcher {
             }
         }
 
+        for hit in self.text_vectors(text, options)? {
+            found.add(&hit.media_id, hit.sightings);
+        }
+
         let mut hits = Vec::new();
         for (uid, moments) in found.0 {
             let Some(media) = catalog.media(&uid)? else {
@@ -130,6 +135,50 @@ impl Searcher {
             query_face: None,
             query_object: None,
         })
+    }
+
+    /// With a plugged-in text tower: the library's items nearest the words' vector in the image
+    /// encoder's space, at or above the tower's threshold (nothing without a tower). Item
+    /// vectors join appearance and colour (`glint_describe::colour`); words say nothing of
+    /// colour, so the query's colour part is zero and scores are scaled back to the appearance
+    /// cosine the threshold is for.
+    fn text_vectors(&self, text: &str, options: &SearchOptions) -> Result<Vec<MediaHit>, SearchError> {
+        let Some(tower) = self.models().text_encoder.as_deref() else {
+            return Ok(Vec::new());
+        };
+        let words = tower
+            .encode(&[text])?
+            .pop()
+            .ok_or_else(|| SearchError::Internal("the text tower returned no vector".into()))?;
+        let query = with_colour(words, &[0.0; COLOUR_DIM]);
+        let to_cosine = (1.0 + COLOUR_WEIGHT).sqrt();
+        let allowed = match &options.only_media {
+            Some(media) => Some(self.store().catalog.vector_ids_of_media(media)?),
+            None => None,
+        };
+        let product_vectors = self.product_vectors.get(self.store())?;
+        let nothing = HashSet::new();
+        let ctx = crate::rank::Context {
+            store: self.store(),
+            allowed: allowed.as_ref(),
+            // Product images stand for their products, found by their words above.
+            except: Some(&product_vectors),
+            own_tracks: &nothing,
+            exclude_media: &options.exclude_media,
+            limit: options.limit,
+            apply_thresholds: options.apply_thresholds,
+            opted_out: &nothing,
+            face_threshold: self.models().face_threshold,
+        };
+        let space = glint_describe::item_space(self.models());
+        let mut hits = crate::rank::text(&ctx, &space, &query, tower.threshold() / to_cosine)?;
+        for hit in &mut hits {
+            for s in &mut hit.sightings {
+                s.score *= to_cosine;
+                s.text = Some(format!("image: {text}"));
+            }
+        }
+        Ok(hits)
     }
 
     /// Where a stored word was seen: a label's track at each of its sightings, an OCR line or a

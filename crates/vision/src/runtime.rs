@@ -159,9 +159,7 @@ impl OnnxModel {
             }
         }
         let mut session = self.sessions.get();
-        let result = session
-            .run(inputs)
-            .map_err(|e| VisionError::model(&self.name, e))?;
+        let result = session.run(inputs).map_err(|e| VisionError::model(&self.name, e))?;
         outputs
             .iter()
             .map(|name| {

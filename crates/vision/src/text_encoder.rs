@@ -38,6 +38,9 @@ pub trait TextEncoder: Send + Sync {
     fn dim(&self) -> usize;
     /// One unit-length vector per text, in order.
     fn encode(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, VisionError>;
+    /// The cosine of a text's and an image's vectors above which the text is said to fit the
+    /// image (a search's "no match" below it).
+    fn threshold(&self) -> f32;
 }
 
 /// A text tower run by ONNX Runtime, fed by a Hugging Face tokenizer.
@@ -240,6 +243,10 @@ impl TextEncoder for OnnxTextEncoder {
 
     fn dim(&self) -> usize {
         self.dim
+    }
+
+    fn threshold(&self) -> f32 {
+        self.spec.threshold
     }
 
     fn encode(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, VisionError> {

@@ -17,53 +17,13 @@ use image::{Rgb, RgbImage};
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
-use support::onnx_writer::{mean_color_model, text_model, Elem, Layout, SIDE};
+use support::colour_plugin::{self, table, word_level_tokenizer, BLUE, GREEN, PAD, RED, UNK};
+use support::onnx_writer::{text_model, Elem};
 use support::{models_dir, runtime};
 
 // ---------------------------------------------------------------------------------------------
 // A word-level vocabulary and the embedding table of the tiny towers.
 // ---------------------------------------------------------------------------------------------
-
-/// Token ids of the word-level tokenizer, in table order.
-const PAD: usize = 0;
-const UNK: usize = 1;
-const RED: usize = 2;
-const GREEN: usize = 3;
-const BLUE: usize = 4;
-const WORDS: [&str; 5] = ["[PAD]", "[UNK]", "red", "green", "blue"];
-
-/// Rows of the 3-d table: the colours along the axes of the mean-colour image encoder (R, G,
-/// B), at lengths other than 1 so that the tower's normalisation is seen; unknown words grey.
-fn table(pad_row: [f32; 3]) -> Vec<Vec<f32>> {
-    vec![
-        pad_row.to_vec(),
-        vec![1.0, 1.0, 1.0],
-        vec![2.0, 0.0, 0.0],
-        vec![0.0, 3.0, 0.0],
-        vec![0.0, 0.0, 0.5],
-    ]
-}
-
-/// A Hugging Face tokenizer.json of a word-level model: lower-cased, split on whitespace and
-/// punctuation, unknown words to `[UNK]`.
-fn word_level_tokenizer() -> Value {
-    let vocab: serde_json::Map<String, Value> = WORDS
-        .iter()
-        .enumerate()
-        .map(|(i, w)| (w.to_string(), json!(i)))
-        .collect();
-    json!({
-        "version": "1.0",
-        "truncation": null,
-        "padding": null,
-        "added_tokens": [],
-        "normalizer": { "type": "Lowercase" },
-        "pre_tokenizer": { "type": "Whitespace" },
-        "post_processor": null,
-        "decoder": null,
-        "model": { "type": "WordLevel", "vocab": vocab, "unk_token": "[UNK]" }
-    })
-}
 
 /// The unit vector of the sum of `rows` of `table`: what a tower that averages (or sums under
 /// its mask) the rows of a text's tokens gives once normalised.
@@ -109,36 +69,7 @@ impl Plugin {
     /// mask when `with_mask`.
     fn new(table: Vec<Vec<f32>>, with_mask: bool) -> Self {
         let dir = tempfile::tempdir().expect("temporary folder");
-        let write = |name: &str, bytes: &[u8]| std::fs::write(dir.path().join(name), bytes).expect("write file");
-        write("image.onnx", &mean_color_model(Layout::Nchw));
-        write("text.onnx", &text_model(&table, Elem::Int64, with_mask));
-        write("tokenizer.json", word_level_tokenizer().to_string().as_bytes());
-        let mut text = json!({
-            "file": "text.onnx",
-            "tokenizer": "tokenizer.json",
-            "input_ids": "input_ids",
-            "output": "text_embeds",
-            "max_length": 8
-        });
-        if with_mask {
-            text["attention_mask"] = json!("attention_mask");
-        }
-        let spec = json!({
-            "name": "tiny-colors",
-            "file": "image.onnx",
-            "input": "pixels",
-            "width": SIDE,
-            "height": SIDE,
-            "color": "rgb",
-            "layout": "nchw",
-            "scale": 255.0,
-            "mean": [0.0, 0.0, 0.0],
-            "std": [1.0, 1.0, 1.0],
-            "output": "embedding",
-            "output_kind": "vector",
-            "dim": 3,
-            "text": text
-        });
+        let spec = colour_plugin::write(dir.path(), &table, with_mask);
         Self { dir, spec, table }
     }
 

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)] // Each test binary uses its own subset.
 
+pub mod colour_plugin;
 pub mod onnx_writer;
 
 use std::path::{Path, PathBuf};
