@@ -11,7 +11,9 @@ use common::{eval, glint, json, media_id};
 use serde_json::Value;
 
 fn sample(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models/samples").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../models/samples")
+        .join(name)
 }
 
 fn text(data: &std::path::Path, words: &str) -> Value {

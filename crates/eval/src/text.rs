@@ -144,8 +144,8 @@ fn label_report(
             .is_some_and(|v| q.values.iter().any(|want| want.eq_ignore_ascii_case(v)))
     };
     let truth = row_of.values().filter(|r| shows(r)).count();
-    let query = TextQuery::parse(&q.word)
-        .ok_or_else(|| SearchError::BadQuery(format!("`{}` holds no word", q.word)))?;
+    let query =
+        TextQuery::parse(&q.word).ok_or_else(|| SearchError::BadQuery(format!("`{}` holds no word", q.word)))?;
     // Each photo once, at the best probability of a label word naming it.
     let mut best: HashMap<String, f32> = HashMap::new();
     for hit in store.catalog.search_words(&query, usize::MAX >> 1)? {

@@ -17,6 +17,9 @@ pub enum IngestError {
     Store(#[from] glint_store::StoreError),
     #[error(transparent)]
     Describe(#[from] glint_describe::DescribeError),
+    /// Reading text (`IngestConfig::ocr`) failed: Tesseract missing, or its engine failed.
+    #[error(transparent)]
+    Ocr(#[from] glint_ocr::OcrError),
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,

@@ -10,7 +10,9 @@
 //! only; a killed run resumes where it stopped, and a killed worker's job is taken over by
 //! another once its lease runs out. A video's frames go through a
 //! pipeline of threads (`video`), and the queue can work several files at once
-//! ([`Ingestor::with_workers`]).
+//! ([`Ingestor::with_workers`]). Searchable words are stored with each media (`words`, issue 16):
+//! what the encoder named, a video's subtitle cues, and with [`IngestConfig::ocr`] the text read
+//! in photos and on each shot's first frame ([`text_reader`], crate `glint-ocr`).
 
 mod error;
 pub mod pipeline;
@@ -28,6 +30,7 @@ pub use glint_describe::{
 };
 pub use pipeline::{content_hash, Outcome};
 pub use queue::{default_workers, remove_media, Ingestor, JobReport, RunSummary, JOB_LEASE, MEDIA_EXTENSIONS};
+pub use words::text_reader;
 
 use std::path::Path;
 
@@ -63,7 +66,10 @@ pub struct IngestConfig {
     /// first sampled frame of each shot, and on every `object_regions_every`-th sampled frame
     /// of a video; 0 stores none (windows only).
     pub object_regions_every: u32,
-    /// Whether text in photos and at shot starts of videos is read (OCR) into searchable words.
+    /// Whether text is read (OCR, crate `glint-ocr`) in photos and on the first sampled frame of
+    /// each shot of a video, and stored as searchable words with their boxes (issue 16). Off by
+    /// default ([`OCR`]): it measured far over a fifth of ingest time (docs/benchmarks.md).
+    /// Subtitle cues are stored either way.
     pub ocr: bool,
     /// How long finished (done or failed) jobs stay listed; older ones are removed after each
     /// pass over the queue, so the job list does not grow with every file ever ingested.
@@ -72,6 +78,9 @@ pub struct IngestConfig {
 
 /// The default of [`IngestConfig::object_regions_every`] (docs/benchmarks.md, issue 18).
 pub const OBJECT_REGIONS_EVERY: u32 = 0;
+
+/// The default of [`IngestConfig::ocr`] (docs/benchmarks.md, "Words on what was seen").
+pub const OCR: bool = false;
 
 impl Default for IngestConfig {
     fn default() -> Self {
@@ -86,7 +95,7 @@ impl Default for IngestConfig {
             max_analysis_s: 4.0 * 3600.0,
             keyframes_only: false,
             object_regions_every: OBJECT_REGIONS_EVERY,
-            ocr: false,
+            ocr: OCR,
             job_retention: std::time::Duration::from_secs(7 * 24 * 3600),
         }
     }

@@ -130,6 +130,17 @@ fn analyse_image(models: &Models, config: &IngestConfig, path: &Path, sha256: &s
         items.extend(objects(models, &work, to_source)?);
     }
     let obs = Observations { faces, items };
+    // Text is read on the working copy: on the store photos (348 px) it is the image itself,
+    // and a larger photo's text is no smaller than Tesseract needs at 1600 px a side, where the
+    // read costs a bounded time (docs/benchmarks.md).
+    let words = match config.ocr {
+        true => {
+            let reader = crate::text_reader()?;
+            let lines = reader.read(&work)?;
+            crate::words::ocr_words(&lines, to_source, (width, height), None)
+        }
+        false => Vec::new(),
+    };
     let local = vec![FrameFeatures {
         t: None,
         features: local::extract_frame(&work, to_source, local::PHOTO_KEYPOINTS)?,
@@ -153,7 +164,7 @@ fn analyse_image(models: &Models, config: &IngestConfig, path: &Path, sha256: &s
             decode_errors: 0,
             shots: Vec::new(),
             tracks: Vec::new(),
-            words: Vec::new(),
+            words,
         },
         tracks: tracker.finish(),
         thumb: shrink(&image, MEDIA_THUMB_SIDE),

@@ -9,13 +9,20 @@
 //!
 //! Errors travel down the pipeline in frame order; a stage that stops drops its channel, which
 //! unblocks the stage before it.
+//!
+//! Beside the pipeline, two threads gather a video's words (issue 16): one reads its subtitle
+//! cues (a pass over the file's packets, no decoding of pictures), and with
+//! [`IngestConfig::ocr`] one reads the text on the first sampled frame of each shot, handed over
+//! by the face stage at the size it was decoded (sharper than the analysis size when faces are
+//! on), so that reading overlaps the analysis of the frames after it.
 
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError};
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender};
 use std::time::{Duration, Instant};
 
 use glint_catalog::{MediaKind, NewMedia, Shot};
-use glint_media::{RgbImage, SampleOptions, SampledFrame, VideoFrames};
+use glint_media::{read_subtitles, RgbImage, SampleOptions, SampledFrame, VideoFrames};
+use glint_ocr::{TextLine, TextReader};
 use glint_vision::{DetectOptions, Models};
 
 use crate::analyze::{faces, items, objects, shrink, FaceObservation, Observations};
@@ -31,6 +38,13 @@ const DEPTH: usize = 4;
 
 /// A frame with its faces, on its way to the last stage.
 type WithFaces = Result<(SampledFrame, Vec<FaceObservation>), IngestError>;
+
+/// A shot's first sampled frame on its way to OCR: its time, the picture, source pixels per
+/// pixel of it.
+type ShotStart = (f64, RgbImage, f32);
+
+/// Shot starts waiting for OCR: when reading falls this far behind, the face stage waits for it.
+const OCR_DEPTH: usize = 16;
 
 pub(crate) fn analyse_video(
     models: &Models,
@@ -63,8 +77,16 @@ pub(crate) fn analyse_video(
         });
     }
     progress.media_started(path, Some(info.duration_s));
+    let reader = match config.ocr {
+        true => Some(crate::text_reader()?),
+        false => None,
+    };
     let mut last = LastStage::new(models, info.duration_s / 3.0, config.object_regions_every);
-    let (report, faces_stage, analysed) = std::thread::scope(|scope| {
+    let (report, faces_stage, analysed, subtitles, read) = std::thread::scope(|scope| {
+        let subtitles = scope.spawn(|| read_subtitles(path));
+        let (ocr_tx, ocr_rx) = sync_channel::<ShotStart>(OCR_DEPTH);
+        let ocr_tx = reader.is_some().then_some(ocr_tx);
+        let ocr_stage = reader.map(|reader| scope.spawn(move || read_shot_starts(reader, ocr_rx, path)));
         let (frame_tx, frame_rx) = sync_channel::<SampledFrame>(DEPTH);
         let decoder = scope.spawn(move || {
             for frame in frames.by_ref() {
@@ -92,6 +114,7 @@ pub(crate) fn analyse_video(
                     true => faces(models, &frame.image, to_source(&frame), &options),
                     false => Ok(Vec::new()),
                 };
+                send_shot_start(ocr_tx.as_ref(), &frame);
                 if ratio > 1.0 {
                     frame.image = shrink(&frame.image, config.max_decode_side);
                     frame.scale = f64::from(frame.image.width()) / f64::from(frame.source_size.0.max(1));
@@ -103,13 +126,15 @@ pub(crate) fn analyse_video(
             }
         });
         let analysed = last.run(path, config, faces_rx, progress);
-        (decoder.join(), faces_stage.join(), analysed)
+        let read = ocr_stage.map(|stage| stage.join());
+        (decoder.join(), faces_stage.join(), analysed, subtitles.join(), read)
     });
     // A stage that panicked ends its channel like a finished video: its join says which it was.
     let panicked = |stage: &str| IngestError::Internal(format!("the video {stage} thread panicked"));
     let report = report.map_err(|_| panicked("decoder"))?;
     faces_stage.map_err(|_| panicked("face analysis"))?;
     analysed?;
+    let read = read.transpose().map_err(|_| panicked("OCR"))?.unwrap_or_default();
     let Some((_, thumb)) = last.thumb else {
         return Err(glint_media::MediaError::NoFrames {
             path: path.to_path_buf(),
@@ -117,6 +142,34 @@ pub(crate) fn analyse_video(
         }
         .into());
     };
+    let duration_s = info.duration_s.max(report.last_t);
+    // Subtitles are a bonus: a stream that cannot be read leaves the video without them.
+    let mut words = match subtitles {
+        Ok(Ok(cues)) => crate::words::subtitle_words(&cues),
+        Ok(Err(e)) => {
+            tracing::warn!(path = %path.display(), "subtitles not read: {e}");
+            Vec::new()
+        }
+        Err(_) => {
+            tracing::warn!(path = %path.display(), "subtitles not read: the subtitle thread panicked");
+            Vec::new()
+        }
+    };
+    for (t, lines, to_source) in read {
+        // The text stands for the shot: from its first frame until the next shot starts.
+        let end = last
+            .shots
+            .iter()
+            .map(|s| s.start_s)
+            .find(|&s| s > t)
+            .unwrap_or(duration_s);
+        words.extend(crate::words::ocr_words(
+            &lines,
+            to_source,
+            (info.width, info.height),
+            Some((t, end.max(t))),
+        ));
+    }
     Ok(Analysed {
         media: NewMedia {
             sha256: sha256.to_string(),
@@ -124,18 +177,44 @@ pub(crate) fn analyse_video(
             kind: MediaKind::Video,
             width: info.width,
             height: info.height,
-            duration_s: Some(info.duration_s.max(report.last_t)),
+            duration_s: Some(duration_s),
             fps: Some(info.fps),
             frames_sampled: last.local.len() as u64,
             decode_errors: report.decode_errors,
             shots: last.shots,
             tracks: Vec::new(),
-            words: Vec::new(),
+            words,
         },
         tracks: last.tracker.finish(),
         thumb: shrink(&thumb, MEDIA_THUMB_SIDE),
         local: last.local,
     })
+}
+
+/// Hands a shot's first frame to the OCR thread, when there is one (it waits while the thread
+/// is [`OCR_DEPTH`] frames behind; a thread that stopped is not waited for).
+fn send_shot_start(ocr: Option<&SyncSender<ShotStart>>, frame: &SampledFrame) {
+    if let Some(tx) = ocr.filter(|_| frame.shot_change) {
+        let _ = tx.send((frame.t, frame.image.clone(), to_source(frame)));
+    }
+}
+
+/// The OCR thread: the lines read on each shot start, in order. A frame that cannot be read
+/// is skipped (its shot has no text words), logged.
+fn read_shot_starts(
+    reader: &dyn TextReader,
+    input: Receiver<ShotStart>,
+    path: &Path,
+) -> Vec<(f64, Vec<TextLine>, f32)> {
+    let mut read = Vec::new();
+    for (t, image, to_source) in input {
+        match reader.read(&image) {
+            Ok(lines) if !lines.is_empty() => read.push((t, lines, to_source)),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(path = %path.display(), t, "no text read on the shot at {t:.2} s: {e}"),
+        }
+    }
+    read
 }
 
 /// Source pixels per pixel of the sampled frame.

@@ -15,6 +15,6 @@ pub use error::MediaError;
 pub use image::RgbImage;
 pub use image_file::{decode_image_bytes, load_image, DecodeLimits};
 pub use video::{
-    frame_at, frame_at_cached, frame_at_via_proxy, probe, sample_video, DecodeReport, FrameAt, ProxyMeta,
-    SampleOptions, SampledFrame, ShotDetector, ShotOptions, ShotStep, VideoFrames, VideoInfo,
+    frame_at, frame_at_cached, frame_at_via_proxy, probe, read_subtitles, sample_video, DecodeReport, FrameAt,
+    ProxyMeta, SampleOptions, SampledFrame, ShotDetector, ShotOptions, ShotStep, SubtitleCue, VideoFrames, VideoInfo,
 };

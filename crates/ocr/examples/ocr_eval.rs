@@ -3,8 +3,8 @@
 //!
 //! ```sh
 //! cargo run --release -p glint-ocr --example ocr_eval -- ../shared/eval/products_grocery_store \
-//!     [--split val|gallery] [--category Packages] [--layout sparse|page] [--upscale 1000] \
-//!     [--min-word 0.5] [--min-line 0.6] [--max-side 0] [--verbose]
+//!     [--split val|gallery] [--category Packages] [--layout sparse|page] [--upscale 1400] \
+//!     [--min-word 0.5] [--min-line 0.6] [--min-short-line 0.9] [--max-side 0] [--verbose]
 //! ```
 //!
 //! For each photo of the split and category (val: store photos; gallery: the 198 px shop
@@ -26,11 +26,40 @@ fn words(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// `ocr_eval --dump FILE...`: every line read with no filter, as `path, confidence, letters of
+/// its longest word, height, text` (tab-separated), to choose the filters.
+fn dump(files: Vec<String>) -> Result<(), Box<dyn std::error::Error>> {
+    let reader = Tesseract::with_options(ReadOptions {
+        min_word_confidence: 0.0,
+        min_line_confidence: 0.0,
+        min_short_line_confidence: 0.0,
+        ..ReadOptions::default()
+    })?;
+    for file in files {
+        let image = image::open(&file)?.to_rgb8();
+        for line in reader.read(&image)? {
+            let longest = line
+                .text
+                .split(' ')
+                .map(|w| w.chars().filter(|c| c.is_alphabetic()).count())
+                .max()
+                .unwrap_or(0);
+            println!(
+                "{file}\t{:.3}\t{longest}\t{:.0}\t{}",
+                line.confidence, line.bbox.h, line.text
+            );
+        }
+    }
+    Ok(())
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
+    if std::env::args().nth(1).as_deref() == Some("--dump") {
+        return dump(args.skip(1).collect());
+    }
     let set = PathBuf::from(args.next().ok_or("usage: ocr_eval SET_DIR [options]")?);
-    let (mut split, mut category, mut verbose, mut max_side) =
-        ("val".to_string(), "Packages".to_string(), false, 0u32);
+    let (mut split, mut category, mut verbose, mut max_side) = ("val".to_string(), "Packages".to_string(), false, 0u32);
     let mut options = ReadOptions::default();
     while let Some(flag) = args.next() {
         let mut value = || args.next().ok_or(format!("{flag} needs a value"));
@@ -46,6 +75,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "--upscale" => options.upscale_to = value()?.parse()?,
             "--min-word" => options.min_word_confidence = value()?.parse()?,
             "--min-line" => options.min_line_confidence = value()?.parse()?,
+            "--min-short-line" => options.min_short_line_confidence = value()?.parse()?,
             "--max-side" => max_side = value()?.parse()?,
             "--verbose" => verbose = true,
             other => return Err(format!("unknown option {other}").into()),
@@ -93,7 +123,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .iter()
                 .map(|l| format!("{} ({:.2})", l.text, l.confidence))
                 .collect();
-            println!("{} {}x{} {}: {}", if hit { "HIT " } else { "    " }, image.width(), image.height(), cols[0], shown.join(" | "));
+            println!(
+                "{} {}x{} {}: {}",
+                if hit { "HIT " } else { "    " },
+                image.width(),
+                image.height(),
+                cols[0],
+                shown.join(" | ")
+            );
         }
     }
     let products_hit = products.values().filter(|(_, h)| *h > 0).count();

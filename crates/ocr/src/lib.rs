@@ -14,7 +14,7 @@
 //! grocery-store photos and shop images (docs/benchmarks.md, "Words on what was seen"): sparse
 //! text segmentation (page layout analysis finds no text blocks in a photo), small images
 //! enlarged, and words and lines under a confidence minimum or without a word of three letters
-//! dropped.
+//! dropped (a line of only short words needs more confidence: that is what junk looks like).
 
 mod lines;
 
@@ -70,23 +70,29 @@ pub enum Layout {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ReadOptions {
     pub layout: Layout,
-    /// An image whose longer side is under this many pixels is enlarged by a whole factor (at
-    /// most 4) to reach it: Tesseract reads letters best at 20-40 px high, and text on a
-    /// 198 px shop image or a 640 px video frame is smaller. 0: never enlarged.
+    /// An image is enlarged by the whole factor (at most 4) that brings its longer side nearest
+    /// to this many pixels: Tesseract reads letters best at 20-40 px high, and the text of a
+    /// 198 px shop image (enlarged 4x), a 348 px store photo (4x) or a 640 px video frame (2x)
+    /// is smaller. 0: never enlarged.
     pub upscale_to: u32,
     /// Words the engine is less sure of (0..1) are dropped before lines are assembled.
     pub min_word_confidence: f32,
     /// Lines whose kept words are on average less sure than this are dropped.
     pub min_line_confidence: f32,
+    /// Lines whose longest word has only [`MIN_LETTERS`] letters need this much: the junk read
+    /// in textures ("tre" in a cat's fur at 0.86) is short, and 3-letter junk reached 0.86 on
+    /// photos without text while 4-letter junk stayed under 0.33.
+    pub min_short_line_confidence: f32,
 }
 
 impl Default for ReadOptions {
     fn default() -> Self {
         Self {
             layout: Layout::Sparse,
-            upscale_to: 1000,
+            upscale_to: 1400,
             min_word_confidence: 0.5,
             min_line_confidence: 0.6,
+            min_short_line_confidence: 0.9,
         }
     }
 }
@@ -132,12 +138,11 @@ impl Tesseract {
     }
 
     fn start(&self) -> Result<tesseract::Tesseract, OcrError> {
-        let mut engine =
-            tesseract::Tesseract::new_with_oem(None, Some(&self.language), tesseract::OcrEngineMode::LstmOnly)
-                .map_err(|e| OcrError::NotInstalled {
-                    language: self.language.clone(),
-                    reason: e.to_string(),
-                })?;
+        let engine = tesseract::Tesseract::new_with_oem(None, Some(&self.language), tesseract::OcrEngineMode::LstmOnly)
+            .map_err(|e| OcrError::NotInstalled {
+                language: self.language.clone(),
+                reason: e.to_string(),
+            })?;
         // Tesseract's diagnostics ("Detected 9 diacritics", "Empty page!!") would go to stderr.
         let mut engine = engine
             .set_variable("debug_file", "/dev/null")
@@ -169,8 +174,7 @@ impl Tesseract {
         let engine = engine
             .set_frame(image.as_raw(), width as i32, height as i32, 3, stride)
             .map_err(|e| OcrError::Engine(e.to_string()))?
-            // Photos carry no resolution; saying one keeps Tesseract from warning on stderr.
-            .set_source_resolution(std::env::var("PPI").ok().and_then(|v| v.parse().ok()).unwrap_or(SOURCE_PPI));
+            .set_source_resolution(SOURCE_PPI);
         one_openmp_thread();
         let mut engine = engine.recognize().map_err(|e| OcrError::Engine(e.to_string()))?;
         let tsv = engine.get_tsv_text(0).map_err(|e| OcrError::Engine(e.to_string()))?;
@@ -180,8 +184,8 @@ impl Tesseract {
 }
 
 // Debian builds Tesseract with OpenMP, whose recognizer asks for 4 threads per line and spins
-// while it waits for them. Beside ingest's own threads on 2 cores that tripled the time of a
-// read (120 → 356 ms per shop image, docs/benchmarks.md). `OMP_THREAD_LIMIT=1` is read once when
+// while it waits for them. Beside other busy threads on 2 cores that tripled the time of a read
+// (120 → 356 ms per shop image, docs/benchmarks.md). `OMP_THREAD_LIMIT=1` is read once when
 // the library loads, too early for a program to set; these per-thread settings have the same
 // effect: with dynamic threads on, a parallel region gets at most `omp_set_num_threads` threads.
 #[link(name = "gomp")]
@@ -200,7 +204,9 @@ fn one_openmp_thread() {
     }
 }
 
-/// The resolution Tesseract is told the pixels have.
+/// The resolution Tesseract is told the pixels have: photos carry none, and saying none makes
+/// it warn on stderr. At 70 (its lowest credible value) it still estimates the resolution from
+/// the letters' size, which read as well as telling it 150 or 300 on the shop images.
 const SOURCE_PPI: i32 = 70;
 
 impl TextReader for Tesseract {
@@ -212,9 +218,13 @@ impl TextReader for Tesseract {
         let longer = width.max(height);
         let factor = match self.options.upscale_to {
             0 => 1,
-            target => target.div_ceil(longer).clamp(1, MAX_UPSCALE),
+            target => ((target as f32 / longer as f32).round() as u32).clamp(1, MAX_UPSCALE),
         };
-        if u64::from(width * factor) * u64::from(height * factor) > MAX_PIXELS || width > i32::MAX as u32 / 3 {
+        let (w, h) = (
+            u64::from(width) * u64::from(factor),
+            u64::from(height) * u64::from(factor),
+        );
+        if w * h > MAX_PIXELS || w > u64::from(i32::MAX as u32 / 3) {
             return Err(OcrError::TooLarge { width, height });
         }
         let tsv = if factor > 1 {

@@ -9,10 +9,12 @@ use crate::{ReadOptions, TextLine};
 /// of a photo is short ("eS", "td", "«", "x"), and a word too short to search for is no loss.
 pub const MIN_LETTERS: usize = 3;
 
+/// page, block, paragraph, line: which line of the page a word belongs to.
+type LineKey = (u32, u32, u32, u32);
+
 /// One word row of the TSV.
 struct Word<'a> {
-    /// page, block, paragraph, line: the line the word belongs to.
-    line: (u32, u32, u32, u32),
+    line: LineKey,
     bbox: BBox,
     confidence: f32,
     text: &'a str,
@@ -41,9 +43,10 @@ fn letters(word: &str) -> usize {
 /// The lines worth keeping in Tesseract's TSV (`GetTSVText`), in reading order: words under
 /// `min_word_confidence` or without a letter or digit are dropped, the rest joined by line;
 /// a line is kept when it has a word of [`MIN_LETTERS`] letters and its words' mean confidence
-/// reaches `min_line_confidence`.
+/// reaches `min_line_confidence` (`min_short_line_confidence` when no word is longer than
+/// that).
 pub fn lines_from_tsv(tsv: &str, options: &ReadOptions) -> Vec<TextLine> {
-    let mut lines: Vec<((u32, u32, u32, u32), Vec<Word<'_>>)> = Vec::new();
+    let mut lines: Vec<(LineKey, Vec<Word<'_>>)> = Vec::new();
     for word in tsv.lines().filter_map(parse_word) {
         if word.confidence < options.min_word_confidence || !word.text.chars().any(char::is_alphanumeric) {
             continue;
@@ -55,8 +58,11 @@ pub fn lines_from_tsv(tsv: &str, options: &ReadOptions) -> Vec<TextLine> {
     }
     lines
         .into_iter()
-        .filter(|(_, words)| words.iter().any(|w| letters(w.text) >= MIN_LETTERS))
-        .map(|(_, words)| {
+        .filter_map(|(_, words)| {
+            let longest = words.iter().map(|w| letters(w.text)).max().unwrap_or(0);
+            (longest >= MIN_LETTERS).then_some((longest, words))
+        })
+        .map(|(longest, words)| {
             let confidence = words.iter().map(|w| w.confidence).sum::<f32>() / words.len() as f32;
             let (x1, y1, x2, y2) = words.iter().fold((f32::MAX, f32::MAX, f32::MIN, f32::MIN), |acc, w| {
                 (
@@ -66,13 +72,21 @@ pub fn lines_from_tsv(tsv: &str, options: &ReadOptions) -> Vec<TextLine> {
                     acc.3.max(w.bbox.bottom()),
                 )
             });
-            TextLine {
+            let line = TextLine {
                 text: words.iter().map(|w| w.text).collect::<Vec<_>>().join(" "),
                 confidence: confidence.clamp(0.0, 1.0),
                 bbox: BBox::from_corners(x1, y1, x2, y2),
-            }
+            };
+            (longest, line)
         })
-        .filter(|line| line.confidence >= options.min_line_confidence)
+        .filter(|(longest, line)| {
+            let minimum = match *longest > MIN_LETTERS {
+                true => options.min_line_confidence,
+                false => options.min_short_line_confidence,
+            };
+            line.confidence >= minimum
+        })
+        .map(|(_, line)| line)
         .collect()
 }
 
@@ -101,20 +115,28 @@ mod tests {
         let options = ReadOptions {
             min_word_confidence: 0.5,
             min_line_confidence: 0.6,
+            min_short_line_confidence: 0.6,
             ..ReadOptions::default()
         };
         let lines = lines_from_tsv(TSV, &options);
         let texts: Vec<&str> = lines.iter().map(|l| l.text.as_str()).collect();
         assert_eq!(texts, ["Tropicana", "PRESSED", "tet coe", "Apple juice"], "{lines:?}");
+        // Lines of short words only ("tet coe", 0.68) need more.
+        let short = ReadOptions {
+            min_short_line_confidence: 0.9,
+            ..options
+        };
+        let texts: Vec<String> = lines_from_tsv(TSV, &short).into_iter().map(|l| l.text).collect();
+        assert_eq!(texts, ["Tropicana", "PRESSED", "Apple juice"]);
         let apple = &lines[3];
         assert_eq!(apple.bbox, BBox::new(300.0, 600.0, 70.0, 22.0));
         assert!((apple.confidence - 0.85).abs() < 1e-6);
         let strict = ReadOptions {
-            min_line_confidence: 0.8,
-            ..options
+            min_line_confidence: 0.9,
+            ..short
         };
         let texts: Vec<String> = lines_from_tsv(TSV, &strict).into_iter().map(|l| l.text).collect();
-        assert_eq!(texts, ["Tropicana", "PRESSED", "Apple juice"]);
+        assert_eq!(texts, ["Tropicana", "PRESSED"]);
     }
 
     #[test]

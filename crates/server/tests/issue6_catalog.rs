@@ -218,12 +218,20 @@ async fn issue16_text_search_finds_products_by_their_words() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|p| (p["store_id"].as_str().unwrap().into(), p["product_id"].as_str().unwrap().into()))
+        .map(|p| {
+            (
+                p["store_id"].as_str().unwrap().into(),
+                p["product_id"].as_str().unwrap().into(),
+            )
+        })
         .collect();
     assert_eq!(products.len(), 2, "{answer}");
     assert!(products.iter().all(|(_, p)| p == "juice"), "{answer}");
     assert!(answer["products"][0]["offers"][0]["price"].is_f64(), "{answer}");
-    assert!(answer["groups"].as_array().unwrap().is_empty(), "product images are not library hits");
+    assert!(
+        answer["groups"].as_array().unwrap().is_empty(),
+        "product images are not library hits"
+    );
 
     let r = get(&state, "/api/search?q=apple&limit=5").await;
     let answer = r.json();
@@ -240,8 +248,14 @@ async fn issue16_text_search_finds_products_by_their_words() {
     assert!(answer["products"].as_array().unwrap().is_empty(), "{answer}");
 
     get(&state, "/api/search").await.assert_error(400, "bad_request");
-    get(&state, "/api/search?q=%20...%20").await.assert_error(422, "bad_query");
+    get(&state, "/api/search?q=%20...%20")
+        .await
+        .assert_error(422, "bad_query");
     let long = "juice%20".repeat(100);
-    get(&state, &format!("/api/search?q={long}")).await.assert_error(400, "bad_request");
-    get(&state, "/api/search?q=juice&limit=x").await.assert_error(400, "bad_request");
+    get(&state, &format!("/api/search?q={long}"))
+        .await
+        .assert_error(400, "bad_request");
+    get(&state, "/api/search?q=juice&limit=x")
+        .await
+        .assert_error(400, "bad_request");
 }

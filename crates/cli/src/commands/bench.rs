@@ -48,6 +48,9 @@ pub struct BenchIngestArgs {
     /// As `glint ingest --object-regions-every`: objects stored as item regions.
     #[arg(long, default_value_t = glint_ingest::OBJECT_REGIONS_EVERY)]
     pub object_regions_every: u32,
+    /// As `glint ingest --ocr`: text read in photos and on shot starts.
+    #[arg(long)]
+    pub ocr: bool,
     #[arg(long)]
     pub json: bool,
 }
@@ -66,8 +69,13 @@ pub fn run(global: &GlobalArgs, cmd: BenchCommand) -> anyhow::Result<()> {
         seek_proxies: global.seek_proxies,
         keyframes_only: args.fast,
         object_regions_every: args.object_regions_every,
+        ocr: args.ocr,
         ..IngestConfig::default()
     };
+    if args.ocr {
+        // Started before the clock runs (and a missing Tesseract said at once).
+        glint_ingest::text_reader()?;
+    }
     let (videos, photos) = split_videos_and_photos(&args.files)?;
     let mut rows = Vec::new();
     for file in &videos {

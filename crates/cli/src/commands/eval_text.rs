@@ -43,8 +43,12 @@ pub struct TextArgs {
 }
 
 fn parse_label(s: &str) -> Result<LabelQuery, String> {
-    let (word, rest) = s.split_once('=').ok_or("a label query is WORD=COLUMN:VALUE[|VALUE...]")?;
-    let (column, values) = rest.split_once(':').ok_or("a label query is WORD=COLUMN:VALUE[|VALUE...]")?;
+    let (word, rest) = s
+        .split_once('=')
+        .ok_or("a label query is WORD=COLUMN:VALUE[|VALUE...]")?;
+    let (column, values) = rest
+        .split_once(':')
+        .ok_or("a label query is WORD=COLUMN:VALUE[|VALUE...]")?;
     Ok(LabelQuery {
         word: word.trim().to_string(),
         column: column.trim().to_string(),
@@ -77,7 +81,11 @@ pub fn run(global: &GlobalArgs, args: TextArgs) -> anyhow::Result<()> {
     }
     println!("{} photos in the library", r.photos);
     if !r.labels.is_empty() {
-        let header: Vec<String> = spec.thresholds.iter().map(|t| format!("  p>={t:.1} (prec/rec)")).collect();
+        let header: Vec<String> = spec
+            .thresholds
+            .iter()
+            .map(|t| format!("  p>={t:.1} (prec/rec)"))
+            .collect();
         println!("\nlabel word            truth{}", header.join(""));
         let row = |name: &str, truth: usize, sweep: &[glint_eval::text::LabelAt]| {
             let cells: Vec<String> = sweep

@@ -32,6 +32,11 @@ pub struct IngestArgs {
     /// default: on grocery products it measured no better, docs/benchmarks.md).
     #[arg(long, env = "GLINT_OBJECT_REGIONS_EVERY", default_value_t = glint_ingest::OBJECT_REGIONS_EVERY)]
     pub object_regions_every: u32,
+    /// Also read the text in photos and on the first frame of each video shot (OCR, Debian's
+    /// Tesseract) and make it searchable (`glint search --text`). Off by default: it costs more
+    /// than the rest of a photo's analysis (docs/benchmarks.md). Subtitles are always indexed.
+    #[arg(long, env = "GLINT_INGEST_OCR")]
+    pub ocr: bool,
     /// Files ingested at once (default: one per core).
     #[arg(long, env = "GLINT_INGEST_WORKERS")]
     pub workers: Option<usize>,
@@ -45,6 +50,10 @@ pub fn run(global: &GlobalArgs, args: IngestArgs) -> anyhow::Result<()> {
     if !(args.fps.is_finite() && args.fps > 0.0 && args.fps <= 60.0) {
         anyhow::bail!("--fps must be a number between 0 and 60");
     }
+    if args.ocr {
+        // A missing Tesseract is said once, before any file is queued.
+        glint_ingest::text_reader()?;
+    }
     let store = global.open_store()?;
     let models = global.load_models()?;
     let config = IngestConfig {
@@ -53,6 +62,7 @@ pub fn run(global: &GlobalArgs, args: IngestArgs) -> anyhow::Result<()> {
         seek_proxies: global.seek_proxies,
         keyframes_only: args.fast,
         object_regions_every: args.object_regions_every,
+        ocr: args.ocr,
         job_retention: global.job_retention()?,
         ..IngestConfig::default()
     };

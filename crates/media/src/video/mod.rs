@@ -15,6 +15,7 @@
 //! * seek proxies ([`frame_at_via_proxy`], [`ProxyMeta`]): a 640 px copy with frequent
 //!   keyframes that [`VideoFrames`] writes while it decodes (`SampleOptions::proxy`), so that a
 //!   frame of a file with keyframes far apart is found in a few small decodes.
+//! * [`read_subtitles`]: the cues of the text subtitle streams, as plain text with their times.
 
 mod ffmpeg_log;
 mod frame_cache;
@@ -23,6 +24,7 @@ mod proxy;
 mod sampler;
 mod seek;
 mod shots;
+mod subtitles;
 
 pub use frame_cache::frame_at_cached;
 pub use probe::{probe, VideoInfo};
@@ -30,3 +32,4 @@ pub use proxy::{frame_at_via_proxy, ProxyMeta, PROXY_GOP, PROXY_WORTH_PIXELS};
 pub use sampler::{sample_video, DecodeReport, SampleOptions, SampledFrame, VideoFrames};
 pub use seek::{frame_at, FrameAt};
 pub use shots::{ShotDetector, ShotOptions, ShotStep};
+pub use subtitles::{read_subtitles, SubtitleCue};
