@@ -7,7 +7,7 @@ mod common;
 
 use std::path::PathBuf;
 
-use common::{eval, glint, json, media_id};
+use common::{eval, glint, hit_names, json, media_id};
 use serde_json::Value;
 
 fn sample(name: &str) -> PathBuf {
@@ -18,16 +18,6 @@ fn sample(name: &str) -> PathBuf {
 
 fn text(data: &std::path::Path, words: &str) -> Value {
     json(glint(data).args(["search", "--json", "--text", words]))
-}
-
-fn names(r: &Value) -> Vec<String> {
-    r["groups"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|g| g["hits"].as_array().unwrap())
-        .map(|h| h["name"].as_str().unwrap().to_string())
-        .collect()
 }
 
 #[test]
@@ -49,17 +39,17 @@ fn issue16_words_find_what_the_encoder_named() {
     for words in ["espresso", "coffee cup", "COFFEE"] {
         let r = text(data, words);
         assert_eq!(r["route"], "text", "{r}");
-        assert_eq!(names(&r), ["coffee.png"], "{words}: {r}");
+        assert_eq!(hit_names(&r), ["coffee.png"], "{words}: {r}");
         let hit = &r["groups"][0]["hits"][0];
         let matched = hit["sightings"][0]["text"].as_str().unwrap();
         assert!(matched.starts_with("label: espresso"), "{matched}");
         assert_eq!(hit["sightings"][0]["box"][2], 600.0, "the whole photo: {r}");
     }
-    assert_eq!(names(&text(data, "cat"))[0], "chelsea.png");
+    assert_eq!(hit_names(&text(data, "cat"))[0], "chelsea.png");
 
     // A video's item track, at its moments: the man in the car wears a red bow tie.
     let r = text(data, "bow tie");
-    assert_eq!(names(&r), ["carphone_pristine.mp4"], "{r}");
+    assert_eq!(hit_names(&r), ["carphone_pristine.mp4"], "{r}");
     let moments = r["groups"][0]["hits"][0]["sightings"].as_array().unwrap();
     assert!(!moments.is_empty() && moments.iter().all(|m| m["t"].is_f64()), "{r}");
 

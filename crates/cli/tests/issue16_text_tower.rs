@@ -14,19 +14,8 @@ mod colour_plugin;
 #[path = "../../vision/tests/support/onnx_writer.rs"]
 mod onnx_writer;
 
-use common::{glint, json};
+use common::{glint, hit_names, json};
 use glint_media::RgbImage;
-use serde_json::Value;
-
-fn names(r: &Value) -> Vec<String> {
-    r["groups"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|g| g["hits"].as_array().unwrap())
-        .map(|h| h["name"].as_str().unwrap().to_string())
-        .collect()
-}
 
 #[test]
 fn issue16_a_plugged_in_text_tower_searches_the_image_vectors() {
@@ -55,12 +44,12 @@ fn issue16_a_plugged_in_text_tower_searches_the_image_vectors() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 
     let r = json(&mut with_plugin(&["search", "--json", "--text", "red"]));
-    assert_eq!(names(&r), ["red.png"], "{r}");
+    assert_eq!(hit_names(&r), ["red.png"], "{r}");
     let matched = r["groups"][0]["hits"][0]["sightings"][0]["text"].as_str().unwrap();
     assert_eq!(matched, "image: red");
     assert!(r["groups"][0]["hits"][0]["score"].as_f64().unwrap() > 0.9, "{r}");
     assert_eq!(
-        names(&json(&mut with_plugin(&["search", "--json", "--text", "blue"]))),
+        hit_names(&json(&mut with_plugin(&["search", "--json", "--text", "blue"]))),
         ["blue.png"]
     );
     // Nothing green was indexed: the tower's threshold keeps the red and blue photos out.

@@ -5,8 +5,11 @@
 //! Videos with subtitles are made at test time with Debian's `ffmpeg` command.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
+#[path = "../../media/tests/ffmpeg_cli/mod.rs"]
+mod ffmpeg_cli;
+
+use ffmpeg_cli::ffmpeg;
 use glint_catalog::{TextQuery, WordHit, WordSource};
 use glint_ingest::{IngestConfig, Ingestor, NoProgress, Store};
 use glint_types::BBox;
@@ -16,19 +19,6 @@ fn repo(rel: &str) -> PathBuf {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(rel);
     assert!(p.exists(), "{} is missing (make setup / ../shared/eval)", p.display());
     p
-}
-
-fn ffmpeg(args: &[&str]) {
-    let out = Command::new("ffmpeg")
-        .args(["-loglevel", "error", "-y"])
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("the ffmpeg command is needed to make test videos ({e}): run `make setup`"));
-    assert!(
-        out.status.success(),
-        "ffmpeg {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// bikes.mp4 (a real clip with cuts) with the SubRip text `srt` muxed in, as `name` in `dir`.

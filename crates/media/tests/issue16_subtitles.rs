@@ -3,10 +3,11 @@
 //! videos are made at test time with Debian's `ffmpeg` command (scripts/apt-packages.txt).
 
 mod common;
+mod ffmpeg_cli;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
+use ffmpeg_cli::ffmpeg;
 use glint_media::{read_subtitles, MediaError, SubtitleCue};
 
 const SRT: &str = "1
@@ -33,20 +34,6 @@ Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text
 Dialogue: 0,0:00:00.50,0:00:01.75,Default,,0,0,0,,{\an8\b1}Tropicana{\b0}, smooth\Nand fresh
 Dialogue: 0,0:00:02.00,0:00:03.00,Default,,0,0,0,,{\p1}m 0 0 l 10 0 10 10{\p0}Exit sign
 ";
-
-/// Runs the `ffmpeg` command; a missing one is a set-up problem, said as such.
-fn ffmpeg(args: &[&str]) {
-    let out = Command::new("ffmpeg")
-        .args(["-loglevel", "error", "-y"])
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("the ffmpeg command is needed to make test videos ({e}): run `make setup`"));
-    assert!(
-        out.status.success(),
-        "ffmpeg {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 /// A 5 s test-pattern video in `dir` with `subs` (a file) muxed in as `codec` into `name`.
 fn with_subtitles(dir: &Path, name: &str, subs: &str, sub_file: &str, codec: &str) -> PathBuf {

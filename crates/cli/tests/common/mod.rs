@@ -74,3 +74,14 @@ pub fn composited(route: &str, set: &str, queries: usize) -> Value {
 pub fn figure(r: &Value, key: &str) -> f64 {
     r[key].as_f64().unwrap_or_else(|| panic!("no {key} in {r}"))
 }
+
+/// The names of an answer's hits, group after group, best first.
+pub fn hit_names(r: &Value) -> Vec<String> {
+    r["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|g| g["hits"].as_array().unwrap())
+        .map(|h| h["name"].as_str().unwrap().to_string())
+        .collect()
+}
