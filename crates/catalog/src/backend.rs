@@ -10,3 +10,4 @@ pub use crate::tokens::{
     check_hash as check_token_hash, hash as hash_secret, new_secret, parse_scopes, same_hash, token_request,
     SECRET_PREFIX,
 };
+pub use crate::words::word_track;

@@ -167,6 +167,20 @@ fn bbox_at(row: &Row, first: usize) -> rusqlite::Result<Option<BBox>> {
     })
 }
 
+/// The stored id of the track `word` names, given the stored ids of its media's tracks in order
+/// (every backend writes words alike); a word naming a track the media lacks is
+/// [`CatalogError::BadMedia`].
+pub fn word_track(word: &NewWord, track_ids: &[i64]) -> Result<Option<i64>, CatalogError> {
+    word.track
+        .map(|i| {
+            track_ids
+                .get(i)
+                .copied()
+                .ok_or_else(|| CatalogError::BadMedia(format!("a word names track {i} of {}", track_ids.len())))
+        })
+        .transpose()
+}
+
 /// Writes the words of a media whose row id is `media_id`; `track_ids` are the stored ids of its
 /// tracks in order.
 pub(crate) fn insert_words(
@@ -180,14 +194,7 @@ pub(crate) fn insert_words(
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )?;
     for word in words {
-        let track = match word.track {
-            Some(i) => Some(
-                *track_ids
-                    .get(i)
-                    .ok_or_else(|| CatalogError::BadMedia(format!("a word names track {i} of {}", track_ids.len())))?,
-            ),
-            None => None,
-        };
+        let track = word_track(word, track_ids)?;
         let b = word.bbox;
         stmt.execute(params![
             media_id,

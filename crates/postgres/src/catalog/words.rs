@@ -9,6 +9,7 @@
 //! PostgreSQL's English dictionary drops as stop words ("who", "not") are in no `tsv` and a query
 //! of only those finds nothing.
 
+use glint_catalog::backend::word_track;
 use glint_catalog::{CatalogError, NewWord, ProductMatch, TextCatalog, TextQuery, WordHit, WordSource};
 use glint_types::BBox;
 use postgres::types::Type;
@@ -60,14 +61,7 @@ pub(crate) fn insert_words(
         )
         .map_err(db)?;
     for word in words {
-        let track = match word.track {
-            Some(i) => Some(
-                *track_ids
-                    .get(i)
-                    .ok_or_else(|| CatalogError::BadMedia(format!("a word names track {i} of {}", track_ids.len())))?,
-            ),
-            None => None,
-        };
+        let track = word_track(word, track_ids)?;
         let b = word.bbox;
         tx.execute(
             &stmt,
