@@ -41,6 +41,7 @@ settings! {
     "log" => "GLINT_LOG",
     "ingest-workers" => "GLINT_INGEST_WORKERS",
     "ingest-fast" => "GLINT_INGEST_FAST",
+    "ingest-ocr" => "GLINT_INGEST_OCR",
     "bind" => "GLINT_BIND",
     "open" => "GLINT_OPEN",
     "private" => "GLINT_PRIVATE",

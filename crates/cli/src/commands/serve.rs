@@ -40,6 +40,10 @@ pub struct ServeArgs {
     /// servers stay stateless.
     #[arg(long, env = "GLINT_SERVE_INGEST", action = clap::ArgAction::Set)]
     pub ingest_worker: Option<bool>,
+    /// Read the text in uploaded photos and at shot starts of uploaded videos (see `glint
+    /// ingest --ocr`).
+    #[arg(long, env = "GLINT_INGEST_OCR")]
+    pub ocr: bool,
     /// Address of a reverse proxy in front of this server (repeat, or comma-separated in the
     /// variable): requests from it are counted against the client its `X-Forwarded-For` names,
     /// so the per-client search rate limit does not put everyone behind the proxy in one bucket.
@@ -88,6 +92,10 @@ pub fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
     let queue_wait = seconds(args.search_queue_wait_s, "--search-queue-wait-s")?;
     let work_timeout = seconds(args.work_timeout_s, "--work-timeout-s")?;
     let job_retention = global.job_retention()?;
+    if args.ocr {
+        // A missing Tesseract is said at start, not as every upload's failure.
+        glint_ingest::text_reader()?;
+    }
     if !(args.search_rate.is_finite()
         && args.search_rate >= 0.0
         && args.search_burst.is_finite()
@@ -124,6 +132,7 @@ pub fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
             seek_proxies: global.seek_proxies,
             max_video_s: args.max_video_min * 60.0,
             max_analysis_s: args.max_analysis_min * 60.0,
+            ocr: args.ocr,
             job_retention,
             ..IngestConfig::default()
         },

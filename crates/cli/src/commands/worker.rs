@@ -30,6 +30,9 @@ pub struct WorkerArgs {
     /// Sample videos at their keyframes only, without seek proxies (see `glint ingest --fast`).
     #[arg(long, env = "GLINT_INGEST_FAST")]
     pub fast: bool,
+    /// Read the text in photos and at shot starts (see `glint ingest --ocr`).
+    #[arg(long, env = "GLINT_INGEST_OCR")]
+    pub ocr: bool,
 }
 
 pub fn run(global: &GlobalArgs, args: WorkerArgs) -> anyhow::Result<()> {
@@ -42,12 +45,17 @@ pub fn run(global: &GlobalArgs, args: WorkerArgs) -> anyhow::Result<()> {
             global.data_dir.display()
         );
     }
+    if args.ocr {
+        // A missing Tesseract is said at start, not as every job's failure.
+        glint_ingest::text_reader()?;
+    }
     let store = global.open_store()?;
     let models = global.load_models()?;
     let config = IngestConfig {
         faces: global.faces.indexing(),
         seek_proxies: global.seek_proxies,
         keyframes_only: args.fast,
+        ocr: args.ocr,
         job_retention: global.job_retention()?,
         ..IngestConfig::default()
     };
