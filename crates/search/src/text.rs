@@ -72,10 +72,6 @@ impl Searcher {
         let matches = catalog.search_products(&query, MAX_PRODUCTS)?;
         let best_product_fit = matches.iter().map(|p| p.relevance).fold(f32::MIN_POSITIVE, f32::max);
         let mut seen_images: HashSet<Vec<String>> = HashSet::new();
-        let seen_options = SearchOptions {
-            limit: options.limit,
-            ..options.clone()
-        };
         for m in &matches {
             let fit = m.relevance / best_product_fit;
             let detail = catalog.product(&m.store_id, &m.product_id)?;
@@ -87,7 +83,7 @@ impl Searcher {
             if images.is_empty() || seen_images.len() >= MAX_PRODUCTS_SEEN || !seen_images.insert(images.clone()) {
                 continue;
             }
-            for hit in self.seen_in(&images, &seen_options, Some(TEXT_CONFIRMATIONS))? {
+            for hit in self.seen_in(&images, options, Some(TEXT_CONFIRMATIONS))? {
                 let title = detail.product.title.clone();
                 let moments = hit
                     .sightings
