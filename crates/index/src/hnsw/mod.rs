@@ -17,7 +17,10 @@
 //! of its members); any other filter is applied inside the walk, with the beam widened by the
 //! share of ids it rejects.
 
+mod huge_pages;
 mod slots;
+
+pub use huge_pages::wait_for_huge_pages;
 mod snapshot;
 mod wal;
 
@@ -275,6 +278,7 @@ impl HnswIndex {
 
     fn load_space(&self, dir: &Path, description: Description) -> Result<Space, IndexError> {
         let paths = Paths::new(dir, &description.name);
+        let before = huge_pages::Mappings::now();
         let graph = new_graph(description.dim, &description.params)?;
         let mut after = 0;
         if let Some(snapshot) = &description.snapshot {
@@ -311,6 +315,7 @@ impl HnswIndex {
         };
         let capacity = (graph.size() + free).max(1024);
         reserve(&graph, capacity, &paths.description())?;
+        huge_pages::back_new_with_huge_pages(&before, &description.name);
         let (wal, changes) = Wal::open(&paths.wal(), description.dim, after)?;
         let seq = changes.last().map_or(after, |(seq, _)| *seq);
         let space = Space {
