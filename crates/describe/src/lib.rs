@@ -47,6 +47,17 @@ pub fn item_space(models: &Models) -> String {
 /// The longest side videos are analysed at by default (ingest's `max_decode_side`).
 pub const DEFAULT_DECODE_SIDE: u32 = 640;
 
+/// The longest side photos are described at for items (windows, colour, keypoints): larger
+/// photos are shrunk first, since items gain nothing from more pixels than the encoder and the
+/// keypoint detector see. Faces are still detected and embedded from the full photo.
+pub const PHOTO_ITEM_SIDE: u32 = 1600;
+
+/// The scale at which ingest describes the items of a `width` x `height` photo: shrunk to
+/// [`PHOTO_ITEM_SIDE`], never enlarged.
+pub fn photo_analysis_scale(width: u32, height: u32) -> f32 {
+    (PHOTO_ITEM_SIDE as f32 / width.max(height).max(1) as f32).min(1.0)
+}
+
 /// The scale at which ingest (default configuration) analyses the frames of a `width` x
 /// `height` video: shrunk to [`DEFAULT_DECODE_SIDE`], never enlarged.
 pub fn video_analysis_scale(width: u32, height: u32) -> f32 {

@@ -16,9 +16,6 @@ use crate::{face_space, item_space, IngestConfig, IngestError, Progress, Store};
 
 /// Longest side of a media thumbnail.
 pub(crate) const MEDIA_THUMB_SIDE: u32 = 320;
-/// Photos are analysed at most this large (faces are still detected and embedded from the
-/// detector's own working copy; items do not gain from more pixels than the encoder sees).
-const MAX_IMAGE_SIDE: u32 = 1600;
 
 /// What happened to one file.
 #[derive(Debug, Clone)]
@@ -116,7 +113,7 @@ fn analyse_image(models: &Models, config: &IngestConfig, path: &Path, sha256: &s
     let bytes = std::fs::read(path).map_err(|e| IngestError::io(path, e))?;
     let image = decode_image_bytes(&bytes, path, config.image_limits)?;
     let (width, height) = image.dimensions();
-    let work = shrink(&image, MAX_IMAGE_SIDE);
+    let work = shrink(&image, glint_describe::PHOTO_ITEM_SIDE);
     let to_source = width as f32 / work.width() as f32;
     // Faces from the full image (the detector shrinks internally, the chip is cut sharp);
     // items from the working copy.

@@ -311,12 +311,15 @@ impl Searcher {
             detector_score: f.detector_score,
             threshold: self.models.face_threshold_for(f.detector_score),
         });
-        let item_query = match item_query {
+        let mut item_query = match item_query {
             Some(Ok(described)) => Some(described?),
             Some(Err(_)) => return Err(SearchError::Internal("item description panicked".into())),
             None if routes.item => Some(self.describe_item(&prepared)?),
             None => None,
         };
+        if let Some(item_query) = item_query.as_mut().filter(|_| routes.item) {
+            self.add_object(&prepared, item_query)?;
+        }
         // The object's own track shows the query itself, as the box's own tracks do.
         let mut own_tracks = prepared.own_tracks.clone();
         let query_object = match item_query.as_ref().and_then(|q| q.object.as_ref()) {
@@ -429,50 +432,45 @@ impl Searcher {
         )
     }
 
-    /// What the item route searches with: the box's region vectors and its keypoints, and the
-    /// detected object the box is on ([`objects`]), found side by side.
+    /// What the item route searches with: the box's region vectors and its keypoints, found side
+    /// by side. The detected object the box is on joins later ([`Searcher::add_object`]).
     fn describe_item(&self, prepared: &Prepared) -> Result<ItemQuery, SearchError> {
-        // A box on a video frame is described at the scales ingest described the video's frames
-        // (vectors on the frame shrunk for analysis, keypoints on the copy shrunk again for
-        // detection): query and stored features are then alike, and a whole-frame box on a
-        // 720p video costs what one sampled frame cost, not four times that.
-        let (analysis, keypoint_factor) = match prepared.video {
-            Some(_) => {
-                let (w, h) = prepared.source_size;
-                let analysis = glint_describe::video_analysis_scale(w, h);
-                let factor = glint_describe::local::video_frame_factor(
-                    (w as f32 * analysis) as u32,
-                    (h as f32 * analysis) as u32,
-                );
-                (analysis / prepared.scale, factor)
-            }
-            None => (1.0, 1.0),
-        };
-        let to_analysis = |region: RgbImage| route::shrunk(&region, analysis).unwrap_or(region);
-        let region = to_analysis(route::crop(&prepared.image, &prepared.image_box()));
+        let (analysis, keypoint_factor) = analysis_scales(prepared);
+        let region = to_analysis(prepared, analysis)(route::crop(&prepared.image, &prepared.image_box()));
         let keypoint_region = route::shrunk(&region, keypoint_factor);
         let keypoint_region = keypoint_region.as_ref().unwrap_or(&region);
-        let (vectors, keypoints, object) = std::thread::scope(|scope| {
+        let (vectors, keypoints) = std::thread::scope(|scope| {
             let keypoints =
                 scope.spawn(|| glint_describe::local::extract_frame(keypoint_region, 1.0, verify::QUERY_KEYPOINTS));
-            let object = scope.spawn(|| objects::describe(&self.models, &self.store, prepared, &to_analysis));
             let vectors = route::item_vectors(&self.models, &region);
-            (vectors, keypoints.join(), object.join())
+            (vectors, keypoints.join())
         });
         let keypoints = keypoints
             .map_err(|_| SearchError::Internal("keypoint extraction panicked".into()))?
             .map_err(|e| SearchError::Internal(e.to_string()))?;
-        let object = object.map_err(|_| SearchError::Internal("object detection panicked".into()))??;
-        let mut vectors = vectors?;
-        if let Some(o) = &object {
-            vectors.push(o.vector.clone());
-        }
         Ok(ItemQuery {
-            vectors,
+            vectors: vectors?,
             keypoints,
             size: [keypoint_region.width() as f32, keypoint_region.height() as f32],
-            object,
+            object: None,
         })
+    }
+
+    /// Adds the detected object the box is on ([`objects`]) to an item query. The detector is
+    /// the costliest model of a query (about 45 ms of one core, whatever the box), so it runs
+    /// only once the planner knows the item route runs (a face box never pays for it), and not
+    /// for a box on the whole picture ([`objects::on_whole_picture`]).
+    fn add_object(&self, prepared: &Prepared, query: &mut ItemQuery) -> Result<(), SearchError> {
+        if objects::on_whole_picture(prepared) {
+            return Ok(());
+        }
+        let (analysis, _) = analysis_scales(prepared);
+        if let Some(object) = objects::describe(&self.models, &self.store, prepared, &to_analysis(prepared, analysis))?
+        {
+            query.vectors.push(object.vector.clone());
+            query.object = Some(object);
+        }
+        Ok(())
     }
 
     /// Item hits and products: vector candidates, verified by geometry ([`verify`]), then the
@@ -514,6 +512,39 @@ impl Searcher {
 }
 
 /// The item route's description of a query box.
+/// The scales a box is described at: its pixels to the analysis size, and the analysis size to
+/// the keypoints' copy. A box on a video frame is described at the scales ingest described the
+/// video's frames (vectors on the frame shrunk for analysis, keypoints on the copy shrunk again
+/// for detection): query and stored features are then alike, and a whole-frame box on a 720p
+/// video costs what one sampled frame cost, not four times that. Photos alike: a 12-megapixel
+/// phone photo is described from the copy ingest would keep of it, not from every pixel.
+fn analysis_scales(prepared: &Prepared) -> (f32, f32) {
+    let (w, h) = prepared.source_size;
+    match prepared.video {
+        Some(_) => {
+            let analysis = glint_describe::video_analysis_scale(w, h);
+            let factor =
+                glint_describe::local::video_frame_factor((w as f32 * analysis) as u32, (h as f32 * analysis) as u32);
+            (analysis / prepared.scale, factor)
+        }
+        None => (glint_describe::photo_analysis_scale(w, h) / prepared.scale, 1.0),
+    }
+}
+
+/// Brings a crop of `prepared.image` to the analysis scale, shrunk as ingest shrinks the source:
+/// video frames by a triangle filter, photos by the area average of `glint_describe::analyze::shrink`
+/// (over a 12-megapixel photo the triangle filter would cost more than the shrinking saves).
+fn to_analysis(prepared: &Prepared, analysis: f32) -> impl Fn(RgbImage) -> RgbImage + Sync {
+    let photo = prepared.video.is_none();
+    move |region: RgbImage| match photo {
+        true if analysis < 1.0 => {
+            let side = (region.width().max(region.height()) as f32 * analysis).round() as u32;
+            glint_describe::analyze::shrink(&region, side.max(1))
+        }
+        _ => route::shrunk_to(region, analysis),
+    }
+}
+
 struct ItemQuery {
     vectors: Vec<Vec<f32>>,
     keypoints: glint_keypoints::LocalFeatures,

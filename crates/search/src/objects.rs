@@ -18,6 +18,12 @@ use crate::{expansion, Prepared, SearchError};
 /// hand-drawn square around an object, or the object's hotspot tapped, overlaps it at least this
 /// much, while a box around a whole table does not take the cup on it for the query.
 const ON_OBJECT_IOU: f32 = 0.5;
+/// A box covering at least this share of the picture is the picture itself (an uploaded photo
+/// searched whole, a whole-frame box). An object the box is on would have to fill half of it;
+/// its crop then shows what the whole-picture window already searches (measured on grocery
+/// store photos, where half the queries are on a carton: the same recall either way), and the
+/// detector would be the query's costliest model.
+const WHOLE_PICTURE: f32 = 0.9;
 /// Cosine similarity a stored view of the object's track needs to join the query: the
 /// tracker's own bar for linking an object across frames.
 const SAME_OBJECT_SIMILARITY: f32 = 0.7;
@@ -42,6 +48,12 @@ pub(crate) struct ObjectQuery {
     pub vector: Vec<f32>,
     /// The stored track ingest followed the object in (its sightings are the query itself).
     pub track: Option<u64>,
+}
+
+/// Whether the query box is the whole picture ([`WHOLE_PICTURE`]): no object is looked for.
+pub(crate) fn on_whole_picture(prepared: &Prepared) -> bool {
+    let picture = prepared.image.width() as f32 * prepared.image.height() as f32;
+    prepared.image_box().area() >= WHOLE_PICTURE * picture
 }
 
 /// The detected object the query box is on, if any, described for the item route. `shrink`
@@ -161,5 +173,17 @@ mod tests {
             None
         );
         assert_eq!(stored_track(&p, "cup", &boxed), None);
+    }
+
+    #[test]
+    fn issue14_no_object_is_looked_for_on_the_whole_picture() {
+        let mut p = prepared(Vec::new());
+        assert!(!on_whole_picture(&p), "a 100x100 box on a 640x360 frame");
+        p.bbox = BBox::new(0.0, 0.0, 640.0, 360.0);
+        assert!(on_whole_picture(&p), "the whole frame");
+        p.bbox = BBox::new(10.0, 5.0, 620.0, 350.0);
+        assert!(on_whole_picture(&p), "all but a thin edge");
+        p.bbox = BBox::new(0.0, 0.0, 480.0, 360.0);
+        assert!(!on_whole_picture(&p), "three quarters of it");
     }
 }
