@@ -511,7 +511,6 @@ impl Searcher {
     }
 }
 
-/// The item route's description of a query box.
 /// The scales a box is described at: its pixels to the analysis size, and the analysis size to
 /// the keypoints' copy. A box on a video frame is described at the scales ingest described the
 /// video's frames (vectors on the frame shrunk for analysis, keypoints on the copy shrunk again
@@ -531,9 +530,9 @@ fn analysis_scales(prepared: &Prepared) -> (f32, f32) {
     }
 }
 
-/// Brings a crop of `prepared.image` to the analysis scale, shrunk as ingest shrinks the source:
-/// video frames by a triangle filter, photos by the area average of `glint_describe::analyze::shrink`
-/// (over a 12-megapixel photo the triangle filter would cost more than the shrinking saves).
+/// Brings a crop of `prepared.image` to the analysis scale: a photo by the area average ingest
+/// shrinks photos with (`glint_describe::analyze::shrink`; over a 12-megapixel photo a triangle
+/// filter would cost more than the shrinking saves), a video frame by a triangle filter.
 fn to_analysis(prepared: &Prepared, analysis: f32) -> impl Fn(RgbImage) -> RgbImage + Sync {
     let photo = prepared.video.is_none();
     move |region: RgbImage| match photo {
@@ -545,6 +544,7 @@ fn to_analysis(prepared: &Prepared, analysis: f32) -> impl Fn(RgbImage) -> RgbIm
     }
 }
 
+/// The item route's description of a query box.
 struct ItemQuery {
     vectors: Vec<Vec<f32>>,
     keypoints: glint_keypoints::LocalFeatures,
