@@ -10,8 +10,8 @@
 //! (searches run meanwhile, on small pages). Measured on the 1M x 256 reference vectors
 //! (`glint bench index`, docs/benchmarks.md): ~15% more queries per second on one thread.
 //!
-//! Best effort: a kernel that refuses (older, or huge pages set to `never`) leaves the memory as
-//! it was, logged at debug level. Another thread's memory mapped at the same moment may be
+//! Best effort: a kernel that refuses (older than 6.1, or built without transparent huge pages)
+//! leaves the memory as it was, logged at debug level. Another thread's memory mapped at the same moment may be
 //! advised too, and a graph dropped meanwhile leaves an unmapped range; both are harmless, since
 //! the advice only changes how pages are backed, never what they hold.
 
