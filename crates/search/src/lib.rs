@@ -540,7 +540,7 @@ fn to_analysis(prepared: &Prepared, analysis: f32) -> impl Fn(RgbImage) -> RgbIm
             let side = (region.width().max(region.height()) as f32 * analysis).round() as u32;
             glint_describe::analyze::shrink(&region, side.max(1))
         }
-        _ => route::shrunk_to(region, analysis),
+        _ => route::shrunk(&region, analysis).unwrap_or(region),
     }
 }
 

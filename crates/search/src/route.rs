@@ -48,11 +48,6 @@ pub(crate) fn shrunk(image: &RgbImage, factor: f32) -> Option<RgbImage> {
     ))
 }
 
-/// `image` shrunk by `factor`, or itself when the factor does not shrink.
-pub(crate) fn shrunk_to(image: RgbImage, factor: f32) -> RgbImage {
-    shrunk(&image, factor).unwrap_or(image)
-}
-
 pub(crate) fn plan(
     models: &Models,
     image: &RgbImage,

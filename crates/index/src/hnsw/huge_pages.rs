@@ -11,9 +11,9 @@
 //! (`glint bench index`, docs/benchmarks.md): ~15% more queries per second on one thread.
 //!
 //! Best effort: a kernel that refuses (older than 6.1, or built without transparent huge pages)
-//! leaves the memory as it was, logged at debug level. Another thread's memory mapped at the same moment may be
-//! advised too, and a graph dropped meanwhile leaves an unmapped range; both are harmless, since
-//! the advice only changes how pages are backed, never what they hold.
+//! leaves the memory as it was, logged at debug level. Another thread's memory mapped at the
+//! same moment may be advised too, and a graph dropped meanwhile leaves an unmapped range; both
+//! are harmless, since the advice only changes how pages are backed, never what they hold.
 
 use std::collections::HashSet;
 use std::sync::{Condvar, Mutex, PoisonError};

@@ -19,10 +19,10 @@
 
 mod huge_pages;
 mod slots;
-
-pub use huge_pages::wait_for_huge_pages;
 mod snapshot;
 mod wal;
+
+pub use huge_pages::wait_for_huge_pages;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
