@@ -69,6 +69,7 @@ enum Command {
 
 fn main() -> std::process::ExitCode {
     restore_default_sigpipe();
+    limit_malloc_arenas();
     // The configuration file sets defaults of the GLINT_* variables, before clap reads them
     // (and before any thread exists).
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
@@ -124,6 +125,23 @@ fn main() -> std::process::ExitCode {
             }
             eprintln!("error: {e:#}");
             std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// glibc gives each thread that allocates at once an arena of its own, up to 8 per core, and an
+/// arena keeps the memory it once held. Glint's threads (ONNX Runtime's, decoding, the graph's)
+/// each allocate tens of MB of images and tensors, so a library of 1M regions held ~500 MB more
+/// than with one arena per core, at the same query latency (`glint bench scale`,
+/// docs/benchmarks.md). A `MALLOC_ARENA_MAX` set by the user wins.
+fn limit_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let arenas = libc::c_int::try_from(cores.max(2)).unwrap_or(libc::c_int::MAX);
+        // SAFETY: called first thing in main, before any thread allocates.
+        unsafe {
+            libc::mallopt(libc::M_ARENA_MAX, arenas);
         }
     }
 }

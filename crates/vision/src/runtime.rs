@@ -31,13 +31,73 @@ pub fn init_runtime(library: &Path) -> Result<&'static ort::environment::Environ
         if !library.is_file() {
             return Err("file not found".to_string());
         }
-        ort::init_from(library)
+        let env = ort::init_from(library)
             .map_err(|e| e.to_string())?
             .with_name("glint")
             .build()
-            .map_err(|e| e.to_string())
+            .map_err(|e| e.to_string())?;
+        register_shared_arena(&env)?;
+        Ok(env)
     });
     env.as_ref().map_err(|e| runtime_error(e.clone()))
+}
+
+/// Registers one CPU memory arena in the environment for every session to share (sessions opt
+/// in with `with_env_allocators`).
+///
+/// Why: each session otherwise grows an arena of its own to the peak its largest input needed
+/// and keeps it; with two sessions of each of six models that was ~630 MB per set of sessions
+/// for 1M regions (docs/benchmarks.md). A shared arena holds what the runs in flight at once
+/// need. It grows by what is asked (`arena_extend_strategy` 1) instead of doubling.
+fn register_shared_arena(env: &ort::environment::Environment) -> Result<(), String> {
+    use ort::sys::{OrtAllocatorType, OrtArenaCfg, OrtMemType, OrtMemoryInfo, OrtStatusPtr};
+    use ort::AsPointer;
+    let api = ort::api();
+    let check = |status: OrtStatusPtr, what: &str| -> Result<(), String> {
+        if status.0.is_null() {
+            return Ok(());
+        }
+        // SAFETY: a non-null status from the API, read and released once.
+        let message = unsafe {
+            let text = std::ffi::CStr::from_ptr((api.GetErrorMessage)(status.0))
+                .to_string_lossy()
+                .into_owned();
+            (api.ReleaseStatus)(status.0);
+            text
+        };
+        Err(format!("cannot {what}: {message}"))
+    };
+    let mut info: *mut OrtMemoryInfo = std::ptr::null_mut();
+    let mut config: *mut OrtArenaCfg = std::ptr::null_mut();
+    let keys = [c"arena_extend_strategy".as_ptr()];
+    let values = [1usize];
+    // SAFETY: out-pointers are valid locals; the environment outlives the call; what is created
+    // here is released here (the environment keeps its own allocator).
+    unsafe {
+        check(
+            (api.CreateCpuMemoryInfo)(
+                OrtAllocatorType::OrtArenaAllocator,
+                OrtMemType::OrtMemTypeDefault,
+                &mut info,
+            ),
+            "describe CPU memory",
+        )?;
+        let result = check(
+            (api.CreateArenaCfgV2)(keys.as_ptr(), values.as_ptr(), keys.len(), &mut config),
+            "configure the shared arena",
+        )
+        .and_then(|()| {
+            check(
+                (api.CreateAndRegisterAllocator)(env.ptr().cast_mut(), info, config),
+                "register the shared arena",
+            )
+        });
+        if !config.is_null() {
+            (api.ReleaseArenaCfg)(config);
+        }
+        (api.ReleaseMemoryInfo)(info);
+        result
+    }
 }
 
 /// Threads each inference may use: `GLINT_THREADS`, else every core.
@@ -104,6 +164,7 @@ impl OnnxModel {
                 // Spinning workers burn the cores that video decoding and the other sessions
                 // need; measured no slower without it on 2 cores.
                 .and_then(|b| Ok(b.with_intra_op_spinning(false)?))
+                .and_then(|b| Ok(b.with_env_allocators()?))
                 .and_then(|mut b| b.commit_from_file(path))
                 .map_err(|e| VisionError::model(name, format!("cannot load {}: {e}", path.display())))
         };

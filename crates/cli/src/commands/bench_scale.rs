@@ -344,7 +344,9 @@ fn measure(global: &GlobalArgs, library: &Path, args: &BenchScaleArgs) -> anyhow
             let q = q.query()?;
             let t = Instant::now();
             searcher.search(&q, &options)?;
-            ms.push(t.elapsed().as_secs_f64() * 1e3);
+            let took = t.elapsed().as_secs_f64() * 1e3;
+            tracing::debug!(kind, query = ms.len(), ms = took, "region query timed");
+            ms.push(took);
         }
         let pct = glint_eval::retrieval::percentile;
         kinds.insert(
