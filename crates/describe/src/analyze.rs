@@ -225,7 +225,7 @@ pub fn shrink(image: &RgbImage, side: u32) -> RgbImage {
     if (nw * 2, nh * 2) == (w, h) {
         return halve(image);
     }
-    image::imageops::thumbnail(image, nw, nh)
+    crate::area::area_average(image, nw, nh)
 }
 
 /// `image` at half its (even) width and height, each pixel the rounded mean of a 2x2 block: the

@@ -5,11 +5,13 @@
 //! and `glint-search` depend on this crate, not on each other):
 //! - [`analyze`]: faces with identity vectors, and item windows ([`regions`]) with appearance
 //!   vectors plus a colour signature ([`colour`]);
+//! - `area`: the area-average shrink both use on large pictures;
 //! - [`local`]: keypoints for geometric verification, and their per-media file;
 //! - the vector spaces the vectors are filed under ([`face_space`], [`item_space`]) and the scale
 //!   videos are analysed at ([`video_analysis_scale`]).
 
 pub mod analyze;
+mod area;
 pub mod colour;
 pub mod local;
 pub mod regions;

@@ -32,6 +32,7 @@ mod seen_in;
 mod text;
 mod verify;
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Instant;
@@ -180,6 +181,10 @@ impl Default for SearchOptions {
     }
 }
 
+/// A box covering at least this share of the picture has its item description started before
+/// face detection decides the routes (see [`Searcher::search_among`]).
+const EARLY_DESCRIPTION_SHARE: f32 = 0.5;
+
 /// Answers queries against one data directory.
 pub struct Searcher {
     store: Store,
@@ -196,10 +201,10 @@ pub(crate) struct VideoMoment {
 }
 
 /// A prepared query: pixels, box, and what of the source must not come back.
-pub(crate) struct Prepared {
+pub(crate) struct Prepared<'q> {
     /// The query's pixels: the photo, or the video frame (from its seek proxy, smaller than the
     /// source, when ingest kept one).
-    pub image: RgbImage,
+    pub image: Cow<'q, RgbImage>,
     /// `image` pixels per source pixel.
     pub scale: f32,
     /// Width and height of the source the box is in (the photo, the video's frames).
@@ -225,7 +230,7 @@ pub(crate) struct StoredObject {
     pub bbox: BBox,
 }
 
-impl Prepared {
+impl Prepared<'_> {
     /// The box in `image` pixels.
     pub fn image_box(&self) -> BBox {
         let s = self.scale;
@@ -279,17 +284,30 @@ impl Searcher {
         };
         let mut exclude_media = options.exclude_media.clone();
         exclude_media.extend(prepared.own_media.clone());
-        // The item description and the search for copies start beside face detection (the two
-        // cores are otherwise half idle): most boxes need the description, and a face-only box
-        // merely wastes it.
-        let (routes, item_query, copies) = std::thread::scope(|scope| {
-            let item_query = (only_route != Some(Route::Person)).then(|| scope.spawn(|| self.describe_item(&prepared)));
+        // A box on most of the picture (a whole frame, a whole photo) nearly always runs the
+        // item route, so its description starts at once, beside face detection. Any other box
+        // waits for the face detector's verdict (10-30 ms): a face box then never pays for the
+        // item description, whose models would slow its face embedding on two cores (face boxes
+        // p95 128 -> 95 ms at 1M regions, docs/benchmarks.md). Once the item route is known to
+        // run, its description, the face's embedding and the object detector run side by side.
+        // The order changes only when each part runs, never what it finds.
+        let picture = prepared.image.width() as f32 * prepared.image.height() as f32;
+        let early = only_route != Some(Route::Person)
+            && (only_route == Some(Route::Item) || prepared.image_box().area() >= EARLY_DESCRIPTION_SHARE * picture);
+        let (routes, item_query, copies, object) = std::thread::scope(|scope| {
             let copies = prepared
                 .video
                 .as_ref()
                 .map(|video| scope.spawn(|| self.copies(video, &prepared.bbox, allowed, &exclude_media)));
-            let routes = route::plan(&self.models, &prepared.image, &prepared.image_box(), only_route);
-            (routes, item_query.map(|h| h.join()), copies.map(|h| h.join()))
+            let early_query = early.then(|| scope.spawn(|| self.describe_item(&prepared)));
+            let planned = route::Plan::detect(&self.models, &prepared.image, &prepared.image_box(), only_route);
+            let item = planned.as_ref().is_ok_and(|p| p.item);
+            let item_query = early_query.or_else(|| item.then(|| scope.spawn(|| self.describe_item(&prepared))));
+            let routes = planned.and_then(|p| p.embed(&self.models));
+            let object = item.then(|| self.find_object(&prepared));
+            let joined = (routes, item_query.map(|h| h.join()), copies.map(|h| h.join()), object);
+            tracing::debug!(ms = start.elapsed().as_secs_f64() * 1e3, "query described");
+            joined
         });
         let mut routes = routes?;
         let face_space = glint_describe::face_space(&self.models);
@@ -314,11 +332,14 @@ impl Searcher {
         let mut item_query = match item_query {
             Some(Ok(described)) => Some(described?),
             Some(Err(_)) => return Err(SearchError::Internal("item description panicked".into())),
-            None if routes.item => Some(self.describe_item(&prepared)?),
             None => None,
         };
-        if let Some(item_query) = item_query.as_mut().filter(|_| routes.item) {
-            self.add_object(&prepared, item_query)?;
+        if let (Some(item_query), Some(object)) = (
+            item_query.as_mut().filter(|_| routes.item),
+            object.transpose()?.flatten(),
+        ) {
+            item_query.vectors.push(object.vector.clone());
+            item_query.object = Some(object);
         }
         // The object's own track shows the query itself, as the box's own tracks do.
         let mut own_tracks = prepared.own_tracks.clone();
@@ -381,6 +402,7 @@ impl Searcher {
                 .catalog
                 .log_face_search(&route, query.kind(), person.hits.len() as u32)?;
         }
+        tracing::debug!(ms = start.elapsed().as_secs_f64() * 1e3, route, "search answered");
         Ok(SearchResponse {
             route,
             no_match,
@@ -436,7 +458,7 @@ impl Searcher {
     /// by side. The detected object the box is on joins later ([`Searcher::add_object`]).
     fn describe_item(&self, prepared: &Prepared) -> Result<ItemQuery, SearchError> {
         let (analysis, keypoint_factor) = analysis_scales(prepared);
-        let region = to_analysis(prepared, analysis)(route::crop(&prepared.image, &prepared.image_box()));
+        let region = to_analysis(prepared, analysis)(route::view(&prepared.image, &prepared.image_box()));
         let keypoint_region = route::shrunk(&region, keypoint_factor);
         let keypoint_region = keypoint_region.as_ref().unwrap_or(&region);
         let (vectors, keypoints) = std::thread::scope(|scope| {
@@ -456,21 +478,19 @@ impl Searcher {
         })
     }
 
-    /// Adds the detected object the box is on ([`objects`]) to an item query. The detector is
+    /// The detected object the box is on ([`objects`]), for the item query. The detector is
     /// the costliest model of a query (about 45 ms of one core, whatever the box), so it runs
     /// only once the planner knows the item route runs (a face box never pays for it), and not
     /// for a box on the whole picture ([`objects::on_whole_picture`]).
-    fn add_object(&self, prepared: &Prepared, query: &mut ItemQuery) -> Result<(), SearchError> {
+    fn find_object(&self, prepared: &Prepared) -> Result<Option<objects::ObjectQuery>, SearchError> {
         if objects::on_whole_picture(prepared) {
-            return Ok(());
+            return Ok(None);
         }
         let (analysis, _) = analysis_scales(prepared);
-        if let Some(object) = objects::describe(&self.models, &self.store, prepared, &to_analysis(prepared, analysis))?
-        {
-            query.vectors.push(object.vector.clone());
-            query.object = Some(object);
-        }
-        Ok(())
+        let shrink = to_analysis(prepared, analysis);
+        objects::describe(&self.models, &self.store, prepared, &|region| {
+            shrink(Cow::Owned(region)).into_owned()
+        })
     }
 
     /// Item hits and products: vector candidates, verified by geometry ([`verify`]), then the
@@ -533,14 +553,14 @@ fn analysis_scales(prepared: &Prepared) -> (f32, f32) {
 /// Brings a crop of `prepared.image` to the analysis scale: a photo by the area average ingest
 /// shrinks photos with (`glint_describe::analyze::shrink`; over a 12-megapixel photo a triangle
 /// filter would cost more than the shrinking saves), a video frame by a triangle filter.
-fn to_analysis(prepared: &Prepared, analysis: f32) -> impl Fn(RgbImage) -> RgbImage + Sync {
+fn to_analysis<'a>(prepared: &Prepared, analysis: f32) -> impl Fn(Cow<'a, RgbImage>) -> Cow<'a, RgbImage> + Sync {
     let photo = prepared.video.is_none();
-    move |region: RgbImage| match photo {
+    move |region: Cow<'a, RgbImage>| match photo {
         true if analysis < 1.0 => {
             let side = (region.width().max(region.height()) as f32 * analysis).round() as u32;
-            glint_describe::analyze::shrink(&region, side.max(1))
+            Cow::Owned(glint_describe::analyze::shrink(&region, side.max(1)))
         }
-        _ => route::shrunk(&region, analysis).unwrap_or(region),
+        _ => route::shrunk(&region, analysis).map_or(region, Cow::Owned),
     }
 }
 

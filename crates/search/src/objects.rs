@@ -127,9 +127,9 @@ mod tests {
     use super::*;
     use crate::{StoredObject, VideoMoment};
 
-    fn prepared(objects_here: Vec<StoredObject>) -> Prepared {
+    fn prepared(objects_here: Vec<StoredObject>) -> Prepared<'static> {
         Prepared {
-            image: RgbImage::new(64, 36),
+            image: std::borrow::Cow::Owned(RgbImage::new(64, 36)),
             scale: 0.1,
             source_size: (640, 360),
             video: Some(VideoMoment {

@@ -1,5 +1,6 @@
 //! Turning a query into pixels and a box, and finding the tracks the box itself belongs to.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 use glint_catalog::{MediaKind, TrackKind, TrackRecord};
@@ -49,13 +50,14 @@ fn check_box(bbox: BBox, (w, h): (u32, u32)) -> Result<BBox, SearchError> {
     Ok(clamped)
 }
 
-pub(crate) fn prepare(store: &Store, query: &Query) -> Result<Prepared, SearchError> {
+pub(crate) fn prepare<'q>(store: &Store, query: &'q Query) -> Result<Prepared<'q>, SearchError> {
     match query {
         Query::Image { image, bbox } => {
             let full = BBox::new(0.0, 0.0, image.width() as f32, image.height() as f32);
             let bbox = check_box(bbox.unwrap_or(full), image.dimensions())?;
             Ok(Prepared {
-                image: image.clone(),
+                // Borrowed: a 12-megapixel upload is not copied (~35 ms) to be searched.
+                image: Cow::Borrowed(image),
                 scale: 1.0,
                 source_size: image.dimensions(),
                 video: None,
@@ -78,7 +80,7 @@ pub(crate) fn prepare(store: &Store, query: &Query) -> Result<Prepared, SearchEr
     }
 }
 
-fn media_query(store: &Store, id: &str, bbox: BBox, at: Option<f64>) -> Result<Prepared, SearchError> {
+fn media_query(store: &Store, id: &str, bbox: BBox, at: Option<f64>) -> Result<Prepared<'static>, SearchError> {
     let media = store
         .catalog
         .media(id)?
@@ -132,7 +134,7 @@ fn media_query(store: &Store, id: &str, bbox: BBox, at: Option<f64>) -> Result<P
             t,
             whole_frame_track: crate::copies::whole_frame_track(&tracks, t, (media.width, media.height)),
         }),
-        image,
+        image: Cow::Owned(image),
         scale,
         source_size,
         bbox,
