@@ -262,7 +262,11 @@ impl FaceDetector for Mtcnn {
             FloatImage::from_rgb(image)
         };
         let pad = (work.width.max(work.height) as f32 * options.edge_pad).round() as usize;
-        let work = pad_grey(&work, pad);
+        // Video frames have no border (`edge_pad` 0): no copy of the whole frame then.
+        let work = match pad {
+            0 => work,
+            _ => pad_grey(&work, pad),
+        };
         let boxes = self.stage1(&work, pad, options.min_face)?;
         let boxes = self.stage2(&work, boxes)?;
         let faces = self.stage3(&work, boxes)?;
@@ -287,9 +291,6 @@ impl FaceDetector for Mtcnn {
 /// The image centred in a border of `pad` pixels of mid-grey, which the networks' normalisation
 /// maps to zero: a neutral context rather than a black edge.
 fn pad_grey(img: &FloatImage, pad: usize) -> FloatImage {
-    if pad == 0 {
-        return img.clone();
-    }
     let width = img.width + 2 * pad;
     let mut out = FloatImage {
         width,

@@ -191,18 +191,20 @@ pub fn resize_float(image: &FloatImage, out_w: usize, out_h: usize) -> FloatImag
 pub fn halve_float(image: &FloatImage) -> FloatImage {
     let (w, h) = ((image.width / 2).max(1), (image.height / 2).max(1));
     let mut out = FloatImage::zeros(w, h);
-    let at = |x: usize, y: usize, c: usize| {
-        let (x, y) = (x.min(image.width - 1), y.min(image.height - 1));
-        image.data[(y * image.width + x) * 3 + c]
-    };
-    for y in 0..h {
-        for x in 0..w {
+    let stride = image.width * 3;
+    // Row slices instead of a clamped lookup per value (this ran on every sampled video frame,
+    // at 1280 px); a 1-pixel-wide or -high image repeats its only column or row, as the clamp did.
+    let step_x = usize::from(image.width > 1) * 3;
+    let step_y = usize::from(image.height > 1) * stride;
+    for (y, out_row) in out.data.chunks_exact_mut(w * 3).enumerate() {
+        let top = &image.data[2 * y * stride..];
+        let bottom = &image.data[2 * y * stride + step_y..];
+        for (x, px) in out_row.chunks_exact_mut(3).enumerate() {
+            let i = 2 * x * 3;
             for c in 0..3 {
-                let sum = at(2 * x, 2 * y, c)
-                    + at(2 * x + 1, 2 * y, c)
-                    + at(2 * x, 2 * y + 1, c)
-                    + at(2 * x + 1, 2 * y + 1, c);
-                out.data[(y * w + x) * 3 + c] = sum / 4.0;
+                // The same four values summed in the same order as before: the same result.
+                let sum = top[i + c] + top[i + step_x + c] + bottom[i + c] + bottom[i + step_x + c];
+                px[c] = sum / 4.0;
             }
         }
     }
@@ -223,6 +225,40 @@ mod tests {
         let (a, b) = (halve_float(&img), resize_float(&img, 4, 3));
         assert_eq!((a.width, a.height), (4, 3));
         assert!(a.data.iter().zip(&b.data).all(|(x, y)| (x - y).abs() < 1e-4));
+    }
+
+    /// The clamped lookup `halve_float` used before, kept to check the row-slice version.
+    fn halve_by_lookup(image: &FloatImage) -> FloatImage {
+        let (w, h) = ((image.width / 2).max(1), (image.height / 2).max(1));
+        let mut out = FloatImage::zeros(w, h);
+        let at = |x: usize, y: usize, c: usize| {
+            let (x, y) = (x.min(image.width - 1), y.min(image.height - 1));
+            image.data[(y * image.width + x) * 3 + c]
+        };
+        for y in 0..h {
+            for x in 0..w {
+                for c in 0..3 {
+                    let sum = at(2 * x, 2 * y, c)
+                        + at(2 * x + 1, 2 * y, c)
+                        + at(2 * x, 2 * y + 1, c)
+                        + at(2 * x + 1, 2 * y + 1, c);
+                    out.data[(y * w + x) * 3 + c] = sum / 4.0;
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn issue14_halving_by_rows_is_the_clamped_lookup_exactly() {
+        for (w, h) in [(8, 6), (7, 5), (1, 9), (9, 1), (1, 1), (1280, 720), (33, 2)] {
+            let img = FloatImage::from_rgb(&RgbImage::from_fn(w, h, |x, y| {
+                image::Rgb([(x * 37 + y * 11) as u8, (x ^ y) as u8, (x * y) as u8])
+            }));
+            let once = halve_float(&img);
+            assert_eq!(once, halve_by_lookup(&img), "{w}x{h}");
+            assert_eq!(halve_float(&once), halve_by_lookup(&once), "{w}x{h} halved twice");
+        }
     }
 
     #[test]
