@@ -238,6 +238,12 @@ impl Prepared<'_> {
         b.clamp_to(self.image.width() as f32, self.image.height() as f32)
             .unwrap_or(b)
     }
+
+    /// Whether the box covers at least `share` of the picture.
+    pub fn box_covers(&self, share: f32) -> bool {
+        let picture = self.image.width() as f32 * self.image.height() as f32;
+        self.image_box().area() >= share * picture
+    }
 }
 
 impl Searcher {
@@ -291,9 +297,8 @@ impl Searcher {
         // p95 128 -> 95 ms at 1M regions, docs/benchmarks.md). Once the item route is known to
         // run, its description, the face's embedding and the object detector run side by side.
         // The order changes only when each part runs, never what it finds.
-        let picture = prepared.image.width() as f32 * prepared.image.height() as f32;
         let early = only_route != Some(Route::Person)
-            && (only_route == Some(Route::Item) || prepared.image_box().area() >= EARLY_DESCRIPTION_SHARE * picture);
+            && (only_route == Some(Route::Item) || prepared.box_covers(EARLY_DESCRIPTION_SHARE));
         let (routes, item_query, copies, object) = std::thread::scope(|scope| {
             let copies = prepared
                 .video
@@ -455,7 +460,7 @@ impl Searcher {
     }
 
     /// What the item route searches with: the box's region vectors and its keypoints, found side
-    /// by side. The detected object the box is on joins later ([`Searcher::add_object`]).
+    /// by side. The detected object the box is on joins later ([`Searcher::find_object`]).
     fn describe_item(&self, prepared: &Prepared) -> Result<ItemQuery, SearchError> {
         let (analysis, keypoint_factor) = analysis_scales(prepared);
         let region = to_analysis(prepared, analysis)(route::view(&prepared.image, &prepared.image_box()));

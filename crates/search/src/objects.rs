@@ -52,8 +52,7 @@ pub(crate) struct ObjectQuery {
 
 /// Whether the query box is the whole picture ([`WHOLE_PICTURE`]): no object is looked for.
 pub(crate) fn on_whole_picture(prepared: &Prepared) -> bool {
-    let picture = prepared.image.width() as f32 * prepared.image.height() as f32;
-    prepared.image_box().area() >= WHOLE_PICTURE * picture
+    prepared.box_covers(WHOLE_PICTURE)
 }
 
 /// The detected object the query box is on, if any, described for the item route. `shrink`
