@@ -102,7 +102,53 @@ fn photos(models: &Models, paths: Vec<String>) -> Result<(), Box<dyn std::error:
     stage("media thumbnail", &mut |i| {
         drop(shrink(i, 320));
     });
+    // What a search of the whole photo runs (glint-search), one part at a time.
+    stage("query: shrink to the analysis size", &mut |i| {
+        drop(shrink(i, glint_describe::PHOTO_ITEM_SIDE));
+    });
+    let works: Vec<_> = images
+        .iter()
+        .map(|i| shrink(i, glint_describe::PHOTO_ITEM_SIDE))
+        .collect();
+    stage("query: face detection (whole photo)", &mut |i| {
+        models
+            .face_detector
+            .detect_with(i, &DetectOptions::QUERY)
+            .map(drop)
+            .unwrap();
+    });
+    stage("query: face detection and embedding (whole photo)", &mut |i| {
+        query_face(models, i);
+    });
+    let on_works = |name: &str, f: &mut dyn FnMut(&glint_media::RgbImage)| time(name, "photo", &works, f);
+    on_works("query: face detection and embedding (analysis size)", &mut |i| {
+        query_face(models, i);
+    });
+    on_works("query: item windows (analysis size)", &mut |i| {
+        glint_describe::analyze::windows(models, i).map(drop).unwrap();
+    });
+    on_works("query: 1000 keypoints (analysis size)", &mut |i| {
+        glint_ingest::local::extract_frame(i, 1.0, 1000).map(drop).unwrap();
+    });
+    if let Some(detector) = &models.object_detector {
+        on_works("query: objects (analysis size)", &mut |i| {
+            detector.detect(i).map(drop).unwrap();
+        });
+    }
     Ok(())
+}
+
+/// What the person route of a whole-photo search runs: the face detector at query settings, then
+/// the embedding of the largest face.
+fn query_face(models: &Models, image: &glint_media::RgbImage) {
+    let faces = models.face_detector.detect_with(image, &DetectOptions::QUERY).unwrap();
+    if let Some(face) = faces.iter().max_by(|a, b| a.bbox.area().total_cmp(&b.bbox.area())) {
+        models
+            .face_embedder
+            .embed(image, std::slice::from_ref(face))
+            .map(drop)
+            .unwrap();
+    }
 }
 
 /// Runs `f` on every item and prints the mean time per `unit`.

@@ -76,6 +76,9 @@ pub fn ingest_file(
     // Thumbnails first: a crash after them but before the commit only leaves files that the
     // retry overwrites.
     save_jpeg(&analysed.thumb, &thumbs.join("media.jpg"))?;
+    if let Some(copy) = &analysed.photo_copy {
+        glint_media::photo_copy::write_copy(copy, &store.photo_copy_path(&uid))?;
+    }
     local::save(&store.local_features_path(&uid), &analysed.local)?;
     for (ordinal, t) in analysed.tracks.iter().enumerate() {
         save_jpeg(&t.thumb, &thumbs.join(format!("t{ordinal}.jpg")))?;
@@ -107,6 +110,8 @@ pub(crate) struct Analysed {
     pub(crate) tracks: Vec<TrackOut>,
     pub(crate) thumb: RgbImage,
     pub(crate) local: Vec<FrameFeatures>,
+    /// A photo slow to decode, at its analysis size, for queries on it (`glint_media::photo_copy`).
+    pub(crate) photo_copy: Option<RgbImage>,
 }
 
 fn analyse_image(models: &Models, config: &IngestConfig, path: &Path, sha256: &str) -> Result<Analysed, IngestError> {
@@ -166,6 +171,8 @@ fn analyse_image(models: &Models, config: &IngestConfig, path: &Path, sha256: &s
         tracks: tracker.finish(),
         thumb: shrink(&image, MEDIA_THUMB_SIDE),
         local,
+        photo_copy: glint_media::photo_copy::worth_a_copy(&bytes, (width, height), glint_describe::PHOTO_ITEM_SIDE)
+            .then_some(work),
     })
 }
 

@@ -188,6 +188,7 @@ pub(crate) fn analyse_video(
         tracks: last.tracker.finish(),
         thumb: shrink(&thumb, MEDIA_THUMB_SIDE),
         local: last.local,
+        photo_copy: None,
     })
 }
 

@@ -5,10 +5,13 @@
 //! `video` probes and decodes video files through FFmpeg into sampled RGB frames (a fixed rate
 //! plus the first frame of every shot), tolerating damaged files, and finds the single frame on
 //! screen at a given time ([`frame_at`]) without decoding the video from its start.
+//! `photo_copy` keeps a photo slow to decode at its analysis size, the counterpart of a video's
+//! seek proxy, so that a box on it is searched without decoding the original.
 //! Every failure is a [`MediaError`] that names the file and says what is wrong with it.
 
 mod error;
 mod image_file;
+pub mod photo_copy;
 pub mod video;
 
 pub use error::MediaError;

@@ -183,7 +183,7 @@ impl Default for SearchOptions {
 
 /// A box covering at least this share of the picture has its item description started before
 /// face detection decides the routes (see [`Searcher::search_among`]).
-const EARLY_DESCRIPTION_SHARE: f32 = 0.5;
+pub(crate) const EARLY_DESCRIPTION_SHARE: f32 = 0.5;
 
 /// Answers queries against one data directory.
 pub struct Searcher {
@@ -306,10 +306,13 @@ impl Searcher {
                 .map(|video| scope.spawn(|| self.copies(video, &prepared.bbox, allowed, &exclude_media)));
             let early_query = early.then(|| scope.spawn(|| self.describe_item(&prepared)));
             let planned = route::Plan::detect(&self.models, &prepared.image, &prepared.image_box(), only_route);
+            tracing::debug!(ms = start.elapsed().as_secs_f64() * 1e3, "routes planned");
             let item = planned.as_ref().is_ok_and(|p| p.item);
             let item_query = early_query.or_else(|| item.then(|| scope.spawn(|| self.describe_item(&prepared))));
             let routes = planned.and_then(|p| p.embed(&self.models));
+            tracing::debug!(ms = start.elapsed().as_secs_f64() * 1e3, "face embedded");
             let object = item.then(|| self.find_object(&prepared));
+            tracing::debug!(ms = start.elapsed().as_secs_f64() * 1e3, "object found");
             let joined = (routes, item_query.map(|h| h.join()), copies.map(|h| h.join()), object);
             tracing::debug!(ms = start.elapsed().as_secs_f64() * 1e3, "query described");
             joined
@@ -467,9 +470,15 @@ impl Searcher {
         let keypoint_region = route::shrunk(&region, keypoint_factor);
         let keypoint_region = keypoint_region.as_ref().unwrap_or(&region);
         let (vectors, keypoints) = std::thread::scope(|scope| {
-            let keypoints =
-                scope.spawn(|| glint_describe::local::extract_frame(keypoint_region, 1.0, verify::QUERY_KEYPOINTS));
+            let keypoints = scope.spawn(|| {
+                let start = Instant::now();
+                let found = glint_describe::local::extract_frame(keypoint_region, 1.0, verify::QUERY_KEYPOINTS);
+                tracing::debug!(ms = start.elapsed().as_secs_f64() * 1e3, "query keypoints found");
+                found
+            });
+            let start = Instant::now();
             let vectors = route::item_vectors(&self.models, &region);
+            tracing::debug!(ms = start.elapsed().as_secs_f64() * 1e3, "item windows described");
             (vectors, keypoints.join())
         });
         let keypoints = keypoints
@@ -512,8 +521,11 @@ impl Searcher {
         let space = glint_describe::item_space(&self.models);
         let shop = self.product_vectors.get(&self.store)?;
         let ranked = |ctx: &rank::Context<'_>| -> Result<Vec<MediaHit>, SearchError> {
+            let start = Instant::now();
             let mut hits = rank::items(ctx, &space, &query.vectors)?;
+            tracing::debug!(ms = start.elapsed().as_secs_f64() * 1e3, "item candidates found");
             verify::rerank(&self.store, &self.features, &query.keypoints, query.size, &mut hits)?;
+            tracing::debug!(ms = start.elapsed().as_secs_f64() * 1e3, "item candidates verified");
             if options.apply_thresholds {
                 hits.retain(|h| h.score >= calibration::ITEM_MIN_SCORE);
             }

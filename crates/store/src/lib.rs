@@ -159,4 +159,10 @@ impl Store {
     pub fn proxy_path(&self, uid: &str) -> PathBuf {
         self.thumbs_dir(uid).join("proxy.mp4")
     }
+
+    /// Where the analysis copy of photo `uid` lives when ingest kept one (removed with the
+    /// thumbnails; see `glint_media::photo_copy`).
+    pub fn photo_copy_path(&self, uid: &str) -> PathBuf {
+        self.thumbs_dir(uid).join("analysis.jpg")
+    }
 }
