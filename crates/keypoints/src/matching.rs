@@ -50,9 +50,9 @@ fn nearest_two(q: &[u8], rows: &[u8]) -> (u32, u32, usize) {
 #[target_feature(enable = "avx2")]
 unsafe fn nearest_two_avx2(q: &[u8], rows: &[u8]) -> (u32, u32, usize) {
     use std::arch::x86_64::*;
-    let (mut best, mut second, mut best_j) = (u32::MAX, u32::MAX, 0usize);
+    let mut scan = Scan::START;
     if q.len() != DESCRIPTOR_LEN {
-        return (best, second, best_j);
+        return scan.result();
     }
     const CHUNKS: usize = DESCRIPTOR_LEN / 16;
     // SAFETY (all loads): `q` is DESCRIPTOR_LEN bytes and each row is a DESCRIPTOR_LEN-byte
@@ -69,36 +69,53 @@ unsafe fn nearest_two_avx2(q: &[u8], rows: &[u8]) -> (u32, u32, usize) {
         let halves = _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
         let pairs = _mm_add_epi32(halves, _mm_unpackhi_epi64(halves, halves));
         let sum = _mm_add_epi32(pairs, _mm_shuffle_epi32(pairs, 0b01));
-        let d = _mm_cvtsi128_si32(sum) as u32;
-        if d < best {
-            second = best;
-            best = d;
-            best_j = j;
-        } else if d < second {
-            second = d;
-        }
+        scan.push(j, _mm_cvtsi128_si32(sum) as u32);
     }
-    (best, second, best_j)
+    scan.result()
 }
 
 #[inline(always)]
 fn nearest_two_portable(q: &[u8], rows: &[u8]) -> (u32, u32, usize) {
-    let (mut best, mut second, mut best_j) = (u32::MAX, u32::MAX, 0usize);
+    let mut scan = Scan::START;
     let Ok(q) = <&[u8; DESCRIPTOR_LEN]>::try_from(q) else {
-        return (best, second, best_j);
+        return scan.result();
     };
     for (j, row) in rows.chunks_exact(DESCRIPTOR_LEN).enumerate() {
         let row: &[u8; DESCRIPTOR_LEN] = row.try_into().expect("chunks_exact");
-        let d = distance_sq(q, row);
-        if d < best {
-            second = best;
-            best = d;
-            best_j = j;
-        } else if d < second {
-            second = d;
+        scan.push(j, distance_sq(q, row));
+    }
+    scan.result()
+}
+
+/// A scan's nearest and second-nearest distances so far, and the nearest row.
+struct Scan {
+    best: u32,
+    second: u32,
+    best_j: usize,
+}
+
+impl Scan {
+    const START: Scan = Scan {
+        best: u32::MAX,
+        second: u32::MAX,
+        best_j: 0,
+    };
+
+    /// Row `j` is at distance `d`; a tie keeps the earlier row.
+    #[inline(always)]
+    fn push(&mut self, j: usize, d: u32) {
+        if d < self.best {
+            self.second = self.best;
+            self.best = d;
+            self.best_j = j;
+        } else if d < self.second {
+            self.second = d;
         }
     }
-    (best, second, best_j)
+
+    fn result(&self) -> (u32, u32, usize) {
+        (self.best, self.second, self.best_j)
+    }
 }
 
 /// Squared Euclidean distance of two byte descriptors, in 16 lanes so that it vectorises.
