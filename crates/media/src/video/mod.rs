@@ -17,6 +17,7 @@
 //!   frame of a file with keyframes far apart is found in a few small decodes.
 //! * [`read_subtitles`]: the cues of the text subtitle streams, as plain text with their times.
 
+mod blocks;
 mod ffmpeg_log;
 mod frame_cache;
 mod probe;

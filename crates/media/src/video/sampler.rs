@@ -343,10 +343,13 @@ impl VideoFrames {
         let tw = self.opts.shots.thumb_width.clamp(8, 256).min(w);
         let th = ((f64::from(h) * f64::from(tw) / f64::from(w)).round() as u32).clamp(1, 256);
         let shots = &mut self.shots;
-        let detected = self
-            .thumb
-            .run(&self.frame, tw, th, scaling::Flags::AREA)
-            .map(|out| shots.push(out.data(0), tw as usize, th as usize, out.stride(0), t));
+        let detected = match super::blocks::thumbnail(&self.frame, (tw, th)) {
+            Some(rgb) => Ok(shots.push(&rgb, tw as usize, th as usize, 3 * tw as usize, t)),
+            None => self
+                .thumb
+                .run(&self.frame, tw, th, scaling::Flags::AREA)
+                .map(|out| shots.push(out.data(0), tw as usize, th as usize, out.stride(0), t)),
+        };
         let step = match detected {
             Ok(step) => step,
             Err(e) => {
