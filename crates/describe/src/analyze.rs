@@ -231,7 +231,7 @@ pub fn shrink(image: &RgbImage, side: u32) -> RgbImage {
 /// `image` at half its (even) width and height, each pixel the rounded mean of a 2x2 block: the
 /// area average `thumbnail` computes for this factor, at a fraction of its cost (video frames
 /// decoded at 1280 px for faces are halved to the 640-px analysis size on every sampled frame).
-pub(crate) fn halve(image: &RgbImage) -> RgbImage {
+fn halve(image: &RgbImage) -> RgbImage {
     let (w, h) = (image.width() as usize / 2, image.height() as usize / 2);
     let src = image.as_raw();
     let stride = image.width() as usize * 3;

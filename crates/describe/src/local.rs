@@ -40,34 +40,11 @@ pub fn extract_frame(image: &RgbImage, to_source: f32, max: usize) -> Result<Loc
 /// ingest about fourfold; frames are many and objects in them rarely need finer detail.
 pub fn extract_video_frame(image: &RgbImage, to_source: f32, max: usize) -> Result<LocalFeatures, DescribeError> {
     let (w, h) = image.dimensions();
-    match keypoint_copy(image, video_frame_factor(w, h)) {
-        Some(copy) => {
-            let factor = w as f32 / copy.width() as f32;
-            extract_frame(&copy, to_source * factor, max)
-        }
-        None => extract_frame(image, to_source, max),
+    if video_frame_factor(w, h) == 1.0 {
+        return extract_frame(image, to_source, max);
     }
-}
-
-/// The copy of `image` that keypoints are detected on, `factor` times its size (`None` when the
-/// factor is 1 or more: the image itself). Ingest and search make it alike, so that a query box
-/// and the stored frames are described the same way: an exact half by the mean of each 2x2
-/// block, any other factor by the area average. (A triangle filter cost 2.6 ms a 640-px frame
-/// against 0.1 for the halving, with keypoints as good; docs/benchmarks.md.)
-pub fn keypoint_copy(image: &RgbImage, factor: f32) -> Option<RgbImage> {
-    if factor >= 1.0 {
-        return None;
-    }
-    let (w, h) = image.dimensions();
-    let (nw, nh) = (
-        ((w as f32 * factor).round() as u32).max(1),
-        ((h as f32 * factor).round() as u32).max(1),
-    );
-    Some(if (2 * nw, 2 * nh) == (w, h) {
-        crate::analyze::halve(image)
-    } else {
-        crate::area::area_average(image, nw, nh)
-    })
+    let half = image::imageops::resize(image, w / 2, h / 2, image::imageops::FilterType::Triangle);
+    extract_frame(&half, to_source * w as f32 / (w / 2) as f32, max)
 }
 
 /// The factor by which [`extract_video_frame`] shrinks an analysed `width` x `height` frame
@@ -138,20 +115,6 @@ pub fn load(path: &Path) -> Result<Vec<FrameFeatures>, DescribeError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn issue14_keypoint_copies_halve_exactly_and_average_other_sizes() {
-        let image = RgbImage::from_fn(10, 6, |x, y| image::Rgb([(x * 25) as u8, (y * 40) as u8, 7]));
-        assert!(keypoint_copy(&image, 1.0).is_none());
-        let half = keypoint_copy(&image, 0.5).unwrap();
-        assert_eq!(half.dimensions(), (5, 3));
-        // The 2x2 block at x 2..4, y 0..2: red 50, 75; green 0, 40.
-        assert_eq!(half.get_pixel(1, 0).0, [63, 20, 7]);
-        let odd = RgbImage::from_fn(11, 7, |x, _| image::Rgb([(x * 20) as u8, 0, 0]));
-        let copy = keypoint_copy(&odd, 0.5).unwrap();
-        assert_eq!(copy.dimensions(), (6, 4));
-        assert_eq!(copy, image::imageops::thumbnail(&odd, 6, 4));
-    }
 
     #[test]
     fn frames_round_trip_and_corruption_is_an_error() {

@@ -467,7 +467,7 @@ impl Searcher {
     fn describe_item(&self, prepared: &Prepared) -> Result<ItemQuery, SearchError> {
         let (analysis, keypoint_factor) = analysis_scales(prepared);
         let region = to_analysis(prepared, analysis)(route::view(&prepared.image, &prepared.image_box()));
-        let keypoint_region = glint_describe::local::keypoint_copy(&region, keypoint_factor);
+        let keypoint_region = route::shrunk(&region, keypoint_factor);
         let keypoint_region = keypoint_region.as_ref().unwrap_or(&region);
         let (vectors, keypoints) = std::thread::scope(|scope| {
             let keypoints = scope.spawn(|| {
