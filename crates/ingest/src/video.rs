@@ -36,6 +36,11 @@ use crate::{IngestConfig, IngestError, Progress};
 /// flight (640 px RGB, ~1 MB each) stay small.
 const DEPTH: usize = 4;
 
+/// Frames up to 1080p are decoded on one thread (`SampleOptions::single_thread_pixels`): on
+/// bigbuckbunny.mp4 (720p) ingest took 0.631 s on average instead of 0.652 (docs/benchmarks.md).
+/// Larger frames (4K) keep FFmpeg's frame threads, where one thread could fall behind.
+const SINGLE_THREAD_DECODE_PIXELS: u64 = 1920 * 1088;
+
 /// A frame with its faces, on its way to the last stage.
 type WithFaces = Result<(SampledFrame, Vec<FaceObservation>), IngestError>;
 
@@ -65,6 +70,9 @@ pub(crate) fn analyse_video(
         // slow to seek in: searches on a paused frame then decode a few small frames.
         proxy,
         keyframes_only: config.keyframes_only,
+        // The other stages keep both cores busy; up to 1080p one thread decodes a frame in a
+        // few milliseconds, well ahead of them, without the frame threads' overhead.
+        single_thread_pixels: SINGLE_THREAD_DECODE_PIXELS,
         ..SampleOptions::default()
     };
     let mut frames = VideoFrames::open(path, opts)?;

