@@ -1,8 +1,7 @@
-//! Shrinking 4:2:0 frames by a whole factor, with the mean of each block: the exact area average
-//! for the factors most video needs (720p and 1080p to the 640x360 seek proxy, and to the cut
-//! detector's 64-pixel thumbnail), at a fraction of swscale's cost, which matters because both
-//! run on every decoded frame, not only the sampled ones. Other formats and factors go through
-//! swscale as before.
+//! Shrinking 4:2:0 frames by a whole factor with the mean of each block: the cut detector's
+//! 64-pixel thumbnail of every decoded frame (not only the sampled ones), at a fraction of
+//! swscale's cost for the sizes most video has (720p, 1080p, 640x360). Other formats and
+//! factors go through swscale as before.
 
 use ffmpeg_next as ff;
 

@@ -15,8 +15,8 @@
 //! * seek proxies ([`frame_at_via_proxy`], [`ProxyMeta`]): a 640 px copy with frequent
 //!   keyframes that [`VideoFrames`] writes while it decodes (`SampleOptions::proxy`), so that a
 //!   frame of a file with keyframes far apart is found in a few small decodes.
-//!   Its frames and the cut detector's thumbnails are shrunk by block means where the source
-//!   allows (`blocks`), and the proxy is encoded on a thread of its own.
+//!   The proxy is encoded on a thread of its own; the cut detector's thumbnails are block
+//!   means where the source allows (`blocks`).
 //! * [`read_subtitles`]: the cues of the text subtitle streams, as plain text with their times.
 
 mod blocks;

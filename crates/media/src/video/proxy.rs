@@ -176,20 +176,14 @@ impl Encoding {
     }
 }
 
-/// How a source frame becomes a proxy frame: most sources are 4:2:0 at a whole multiple of the
-/// proxy's size (720p and 1080p to 640x360), and a mean over each block is then exact area
-/// averaging at about a third of swscale's cost (0.14 against 0.39 ms a 720p frame); anything
-/// else goes through swscale.
-enum Shrink {
-    Blocks(u32),
-    Swscale(scaling::Context),
-}
+/// swscale's bilinear shrink to the proxy's size. (2x2-block means, at a third of the cost,
+/// were tried: the paused frames they give moved item queries on video, one product of
+/// videos_composited_products from rank 5 to 6 and a product's video moment out of its "where to
+/// buy"; docs/benchmarks.md, "Ingest", point 7.)
+struct Shrink(scaling::Context);
 
 impl Shrink {
     fn new(format: ff::format::Pixel, (width, height): (u32, u32), (w, h): (u32, u32)) -> Result<Self, Failed> {
-        if let Some(k) = super::blocks::whole_factor(format, (width, height), (w, h)) {
-            return Ok(Self::Blocks(k));
-        }
         let scaler = scaling::Context::get(
             format,
             width,
@@ -199,42 +193,14 @@ impl Shrink {
             h,
             scaling::Flags::BILINEAR,
         )?;
-        Ok(Self::Swscale(scaler))
+        Ok(Self(scaler))
     }
 
     /// A fresh frame each time: the encoder thread owns what it was sent.
-    fn run(&mut self, frame: &ff::frame::Video, (w, h): (u32, u32)) -> Result<ff::frame::Video, Failed> {
-        match self {
-            Self::Blocks(k) => {
-                // The planes are read as 4:2:0: a stream that changes format abandons the proxy.
-                if frame.format() != ff::format::Pixel::YUV420P {
-                    return Err("the pixel format changed mid-stream".into());
-                }
-                let mut out = ff::frame::Video::new(ff::format::Pixel::YUV420P, w, h);
-                for plane in 0..3 {
-                    let (pw, ph) = if plane == 0 {
-                        (w, h)
-                    } else {
-                        (w.div_ceil(2), h.div_ceil(2))
-                    };
-                    let (src_stride, dst_stride) = (frame.stride(plane), out.stride(plane));
-                    super::blocks::block_mean(
-                        frame.data(plane),
-                        src_stride,
-                        out.data_mut(plane),
-                        dst_stride,
-                        (pw as usize, ph as usize),
-                        *k as usize,
-                    );
-                }
-                Ok(out)
-            }
-            Self::Swscale(scaler) => {
-                let mut out = ff::frame::Video::empty();
-                scaler.run(frame, &mut out)?;
-                Ok(out)
-            }
-        }
+    fn run(&mut self, frame: &ff::frame::Video) -> Result<ff::frame::Video, Failed> {
+        let mut out = ff::frame::Video::empty();
+        self.0.run(frame, &mut out)?;
+        Ok(out)
     }
 }
 
@@ -347,7 +313,7 @@ impl ProxyWriter {
         }
         self.last_pts = Some(pts);
         self.last_t = t;
-        let mut scaled = self.shrink.run(frame, self.proxy_size)?;
+        let mut scaled = self.shrink.run(frame)?;
         scaled.set_pts(Some(pts));
         scaled.set_kind(ff::picture::Type::None);
         // With a fixed quantiser the MPEG-4 encoder reads it from each frame, as FFmpeg's own
