@@ -1,9 +1,8 @@
 //! Issue 13: "same item" across videos, measured with `glint eval composited --route item` on
 //! videos_composited_products (12 videos, 48 scenes, each product in 2-3 videos through a
 //! different store photo). The bounds sit under the set's figures with verification of the
-//! best moment of each of a video's best shots (recall@1 0.646, recall@5 0.812; 0.646 / 0.792
-//! since seek-proxy frames are 2x2-block means); verifying only the two best moments, which lie
-//! in one shot, gave 0.583 / 0.708 and fails them.
+//! best moment of each of a video's best shots (recall@1 0.646, recall@5 0.812); verifying only
+//! the two best moments, which lie in one shot, gave 0.583 / 0.708 and fails them.
 
 mod common;
 
