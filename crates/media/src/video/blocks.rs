@@ -15,22 +15,6 @@ pub(super) fn block_mean(
     (w, h): (usize, usize),
     k: usize,
 ) {
-    if k == 2 {
-        // The common case (720p to 640x360): rows summed in pairs, then columns, in a form
-        // the compiler vectorises (0.09 ms for a 720p luma plane, swscale 0.39 for the frame).
-        let mut columns = vec![0u16; 2 * w];
-        for y in 0..h {
-            let top = &src[2 * y * src_stride..][..2 * w];
-            let bottom = &src[(2 * y + 1) * src_stride..][..2 * w];
-            for ((c, &t), &b) in columns.iter_mut().zip(top).zip(bottom) {
-                *c = u16::from(t) + u16::from(b);
-            }
-            for (o, pair) in dst[y * dst_stride..][..w].iter_mut().zip(columns.chunks_exact(2)) {
-                *o = ((pair[0] + pair[1] + 2) >> 2) as u8;
-            }
-        }
-        return;
-    }
     let area = (k * k) as u32;
     let mut columns = vec![0u32; w * k];
     for y in 0..h {
@@ -47,22 +31,21 @@ pub(super) fn block_mean(
     }
 }
 
-/// The factor a `format` frame of `size` is `w` x `h` times, when it is YUV420P and that many
-/// times the size. Not YUVJ420P: swscale moves its full-range values into the limited range that
-/// both the proxy and the conversion to RGB assume.
-pub(super) fn whole_factor(format: ff::format::Pixel, (width, height): (u32, u32), (w, h): (u32, u32)) -> Option<u32> {
-    let k = width / w.max(1);
-    let fits = format == ff::format::Pixel::YUV420P && k >= 1 && (width, height) == (k * w, k * h);
-    fits.then_some(k)
-}
-
 /// The cut detector's thumbnail of a YUV420P `frame` at `w` x `h` (packed RGB, `3 * w` bytes a
 /// row), when the frame is an even whole multiple of that size: each plane's blocks averaged,
 /// then converted as swscale converts (BT.601, limited range). `None` for any other frame.
 pub(super) fn thumbnail(frame: &ff::frame::Video, (w, h): (u32, u32)) -> Option<Vec<u8>> {
-    // An even factor: the chroma blocks are whole too.
-    let size = (frame.width(), frame.height());
-    let k = whole_factor(frame.format(), size, (w, h)).filter(|k| k % 2 == 0)? as usize;
+    // YUV420P, not YUVJ420P, whose full-range values the conversion below would misread; an
+    // even factor, so that the chroma blocks are whole too.
+    let k = frame.width() / w.max(1);
+    let fits = frame.format() == ff::format::Pixel::YUV420P
+        && k >= 2
+        && k.is_multiple_of(2)
+        && (frame.width(), frame.height()) == (k * w, k * h);
+    if !fits {
+        return None;
+    }
+    let k = k as usize;
     let (w, h) = (w as usize, h as usize);
     let mut planes = [vec![0u8; w * h], vec![0u8; w * h], vec![0u8; w * h]];
     for (plane, out) in planes.iter_mut().enumerate() {

@@ -77,7 +77,7 @@ impl ProxyMeta {
 pub(super) struct ProxyWriter {
     final_path: PathBuf,
     tmp_path: PathBuf,
-    shrink: Shrink,
+    scaler: scaling::Context,
     /// `None` once the encoder thread has been joined (finished or failed).
     encoding: Option<EncoderThread>,
     first_t: Option<f64>,
@@ -176,34 +176,6 @@ impl Encoding {
     }
 }
 
-/// swscale's bilinear shrink to the proxy's size. (2x2-block means, at a third of the cost,
-/// were tried: the paused frames they give moved item queries on video, one product of
-/// videos_composited_products from rank 5 to 6 and a product's video moment out of its "where to
-/// buy"; docs/benchmarks.md, "Ingest", point 7.)
-struct Shrink(scaling::Context);
-
-impl Shrink {
-    fn new(format: ff::format::Pixel, (width, height): (u32, u32), (w, h): (u32, u32)) -> Result<Self, Failed> {
-        let scaler = scaling::Context::get(
-            format,
-            width,
-            height,
-            ff::format::Pixel::YUV420P,
-            w,
-            h,
-            scaling::Flags::BILINEAR,
-        )?;
-        Ok(Self(scaler))
-    }
-
-    /// A fresh frame each time: the encoder thread owns what it was sent.
-    fn run(&mut self, frame: &ff::frame::Video) -> Result<ff::frame::Video, Failed> {
-        let mut out = ff::frame::Video::empty();
-        self.0.run(frame, &mut out)?;
-        Ok(out)
-    }
-}
-
 impl ProxyWriter {
     /// Starts a proxy of a `width` x `height` source with pixel format `format` and nominal
     /// frame rate `fps` (0 when unknown), at most
@@ -259,7 +231,19 @@ impl ProxyWriter {
         stream.set_parameters(&encoder);
         output.write_header()?;
         let stream_time_base = output.stream(0).map_or(time_base, |s| s.time_base());
-        let shrink = Shrink::new(format, (width, height), (w, h))?;
+        // swscale's bilinear shrink. (2x2-block means, at a third of the cost, were tried: the
+        // paused frames they give moved item queries on video, one product of
+        // videos_composited_products from rank 5 to 6 and a product's video moment out of its
+        // "where to buy"; docs/benchmarks.md, "Ingest", point 7.)
+        let scaler = scaling::Context::get(
+            format,
+            width,
+            height,
+            ff::format::Pixel::YUV420P,
+            w,
+            h,
+            scaling::Flags::BILINEAR,
+        )?;
         let encoding = Encoding {
             output,
             encoder,
@@ -274,7 +258,7 @@ impl ProxyWriter {
         Ok(Self {
             final_path: path.to_path_buf(),
             tmp_path,
-            shrink,
+            scaler,
             encoding: Some(EncoderThread { tx, handle }),
             first_t: None,
             last_t: 0.0,
@@ -313,7 +297,9 @@ impl ProxyWriter {
         }
         self.last_pts = Some(pts);
         self.last_t = t;
-        let mut scaled = self.shrink.run(frame)?;
+        // A fresh frame each time: the encoder thread owns what it was sent.
+        let mut scaled = ff::frame::Video::empty();
+        self.scaler.run(frame, &mut scaled)?;
         scaled.set_pts(Some(pts));
         scaled.set_kind(ff::picture::Type::None);
         // With a fixed quantiser the MPEG-4 encoder reads it from each frame, as FFmpeg's own
