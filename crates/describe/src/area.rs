@@ -29,9 +29,32 @@ pub fn area_average(image: &RgbImage, new_w: u32, new_h: u32) -> RgbImage {
     }
     let src = image.as_raw();
     let stride = w as usize * 3;
+    // Output rows are independent: a large image is shrunk in two halves side by side (the
+    // search shrinks an uploaded 12-megapixel photo before anything else can start).
+    let out = if u64::from(w) * u64::from(h) >= PARALLEL_PIXELS {
+        let (upper, lower) = rows.split_at(rows.len() / 2);
+        std::thread::scope(|scope| {
+            let lower = scope.spawn(|| shrink_rows(src, stride, lower, &columns));
+            let mut out = shrink_rows(src, stride, upper, &columns);
+            // A panic in the other half would be a bug here, not bad input: re-raise it.
+            out.extend(lower.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+            out
+        })
+    } else {
+        shrink_rows(src, stride, &rows, &columns)
+    };
+    RgbImage::from_raw(new_w, new_h, out).expect("buffer sized for the output")
+}
+
+/// Source pixels from which [`area_average`] shrinks on two threads.
+const PARALLEL_PIXELS: u64 = 2_000_000;
+
+/// The output rows `rows` (source row spans) of [`area_average`], each pixel the rounded mean of
+/// its block.
+fn shrink_rows(src: &[u8], stride: usize, rows: &[(u32, u32)], columns: &[(u32, u32)]) -> Vec<u8> {
     let mut sums = vec![0u32; stride];
-    let mut out = Vec::with_capacity(new_w as usize * new_h as usize * 3);
-    for &(bottom, top) in &rows {
+    let mut out = Vec::with_capacity(rows.len() * columns.len() * 3);
+    for &(bottom, top) in rows {
         sums.fill(0);
         for y in bottom..top {
             let row = &src[y as usize * stride..][..stride];
@@ -39,7 +62,7 @@ pub fn area_average(image: &RgbImage, new_w: u32, new_h: u32) -> RgbImage {
                 *s += u32::from(v);
             }
         }
-        for &(left, right) in &columns {
+        for &(left, right) in columns {
             let n = (right - left) * (top - bottom);
             let round = n / 2;
             let block = &sums[left as usize * 3..right as usize * 3];
@@ -52,7 +75,7 @@ pub fn area_average(image: &RgbImage, new_w: u32, new_h: u32) -> RgbImage {
             out.extend(rgb.map(|c| ((c + round) / n).min(255) as u8));
         }
     }
-    RgbImage::from_raw(new_w, new_h, out).expect("buffer sized for the output")
+    out
 }
 
 /// Each output pixel's source span `[start, end)` along an axis of `len` pixels shrunk to
@@ -91,7 +114,7 @@ mod tests {
     #[test]
     fn issue14_area_average_is_thumbnail_pixel_for_pixel() {
         // Integer and fractional ratios, odd sizes, one axis kept, and a 12-megapixel-like
-        // aspect shrunk to the 1,600-px analysis side.
+        // aspect shrunk to the 1,600-px analysis side (in two halves, as large images are).
         let cases = [
             (64, 48, 32, 24),
             (101, 77, 40, 31),
@@ -99,6 +122,8 @@ mod tests {
             (300, 200, 300, 100),
             (999, 10, 7, 3),
             (4352, 2903, 1600, 1067),
+            // Over PARALLEL_PIXELS, shrunk in two halves: an odd number of output rows.
+            (1500, 1400, 700, 653),
         ];
         for (i, (w, h, nw, nh)) in cases.into_iter().enumerate() {
             let image = noise(w, h, i as u32 + 1);

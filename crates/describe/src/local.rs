@@ -8,7 +8,7 @@
 
 use std::path::Path;
 
-use glint_keypoints::{extract, LocalFeatures};
+use glint_keypoints::{extract, extract_within, LocalFeatures};
 use glint_media::RgbImage;
 
 use crate::DescribeError;
@@ -33,6 +33,14 @@ pub fn extract_frame(image: &RgbImage, to_source: f32, max: usize) -> Result<Loc
     let gray = image::imageops::grayscale(image);
     let (w, h) = gray.dimensions();
     Ok(extract(gray.as_raw(), w, h, max)?.scaled(to_source))
+}
+
+/// Keypoints of a query region, detected at most `max_side` pixels a side (in the region's own
+/// pixels; what a search matches against stored keypoints).
+pub fn extract_query(image: &RgbImage, max: usize, max_side: f32) -> Result<LocalFeatures, DescribeError> {
+    let gray = image::imageops::grayscale(image);
+    let (w, h) = gray.dimensions();
+    Ok(extract_within(gray.as_raw(), w, h, max, max_side)?)
 }
 
 /// Keypoints of a sampled video frame: detected on a half-size copy (OpenCV's SIFT doubles its

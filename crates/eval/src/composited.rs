@@ -328,7 +328,16 @@ pub fn composited(
             no_region += 1; // Nothing to search with (no face in the box): a miss.
             continue;
         };
-        let first = judge_hits(&scenes, q, &names_all, hits).iter().position(|j| j.right);
+        let judged = judge_hits(&scenes, q, &names_all, hits);
+        let first = judged.iter().position(|j| j.right);
+        tracing::debug!(
+            video = %q.video,
+            scene = q.scene,
+            group = %q.group,
+            rank = first.map_or(-1, |r| r as i64),
+            top = ?judged.iter().take(3).map(|j| (j.right, j.score)).collect::<Vec<_>>(),
+            "composited query judged"
+        );
         hit1 += usize::from(first == Some(0));
         hit5 += usize::from(first.is_some_and(|r| r < 5));
         let answer = searcher.search(&query, &shipped)?;

@@ -127,9 +127,15 @@ fn photos(models: &Models, paths: Vec<String>) -> Result<(), Box<dyn std::error:
     on_works("query: item windows (analysis size)", &mut |i| {
         glint_describe::analyze::windows(models, i).map(drop).unwrap();
     });
-    on_works("query: 1000 keypoints (analysis size)", &mut |i| {
+    on_works("query: 1000 keypoints (analysis size, at 640 px)", &mut |i| {
         glint_ingest::local::extract_frame(i, 1.0, 1000).map(drop).unwrap();
     });
+    on_works(
+        "query: 1000 keypoints (analysis size, at 480 px as searched)",
+        &mut |i| {
+            glint_ingest::local::extract_query(i, 1000, 480.0).map(drop).unwrap();
+        },
+    );
     if let Some(detector) = &models.object_detector {
         on_works("query: objects (analysis size)", &mut |i| {
             detector.detect(i).map(drop).unwrap();

@@ -46,11 +46,18 @@ extern "C" {
 
 /// The factor an image of `width` x `height` is resized by before detection.
 pub fn working_scale(width: u32, height: u32) -> f32 {
+    working_scale_within(width, height, MAX_WORKING_SIDE)
+}
+
+/// [`working_scale`] with a longer side of at most `max_side` (at least the smallest working
+/// side) instead of the default.
+pub fn working_scale_within(width: u32, height: u32, max_side: f32) -> f32 {
+    let max_side = max_side.max(MIN_WORKING_SIDE);
     let side = width.max(height) as f32;
     if side < MIN_WORKING_SIDE {
         MIN_WORKING_SIDE / side
-    } else if side > MAX_WORKING_SIDE {
-        MAX_WORKING_SIDE / side
+    } else if side > max_side {
+        max_side / side
     } else {
         1.0
     }
@@ -59,6 +66,19 @@ pub fn working_scale(width: u32, height: u32) -> f32 {
 /// Up to `max_features` SIFT keypoints of a grayscale image (`width * height` bytes), strongest
 /// first.
 pub fn extract(gray: &[u8], width: u32, height: u32, max_features: usize) -> Result<LocalFeatures, KeypointError> {
+    extract_within(gray, width, height, max_features, MAX_WORKING_SIDE)
+}
+
+/// [`extract`], detecting on an image of at most `max_side` pixels a side
+/// ([`working_scale_within`]). SIFT's cost grows with the pixels it sees (OpenCV doubles the
+/// image first), so a caller in a hurry can trade the finest detail of a large image for time.
+pub fn extract_within(
+    gray: &[u8],
+    width: u32,
+    height: u32,
+    max_features: usize,
+    max_side: f32,
+) -> Result<LocalFeatures, KeypointError> {
     if width == 0
         || height == 0
         || gray.len() != width as usize * height as usize
@@ -83,7 +103,7 @@ pub fn extract(gray: &[u8], width: u32, height: u32, max_features: usize) -> Res
             gray.as_ptr(),
             width as c_int,
             height as c_int,
-            working_scale(width, height),
+            working_scale_within(width, height, max_side),
             max as c_int,
             points.as_mut_ptr(),
             desc.as_mut_ptr(),

@@ -15,6 +15,8 @@ mod features;
 mod geometry;
 mod matching;
 
-pub use features::{extract, working_scale, KeypointError, LocalFeatures, DESCRIPTOR_LEN};
+pub use features::{
+    extract, extract_within, working_scale, working_scale_within, KeypointError, LocalFeatures, DESCRIPTOR_LEN,
+};
 pub use geometry::{verify, Affine, Verified};
 pub use matching::matches;

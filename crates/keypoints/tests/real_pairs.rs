@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use glint_keypoints::{extract, matches, verify, working_scale, LocalFeatures};
+use glint_keypoints::{extract, extract_within, matches, verify, working_scale, working_scale_within, LocalFeatures};
 
 fn samples() -> Option<PathBuf> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/eval/objects_opencv_samples");
@@ -86,4 +86,36 @@ fn bad_images_are_errors_not_crashes() {
     // A flat image has no keypoints.
     let flat = vec![128u8; 64 * 64];
     assert!(extract(&flat, 64, 64, 10).unwrap().is_empty());
+}
+
+#[test]
+fn issue14_a_query_detected_at_a_smaller_working_size_still_verifies() {
+    let Some(dir) = samples() else { return };
+    // graf1.png is 800x640: a query detected at 480 px a side, the stored image at the default.
+    let img = image::open(dir.join("graf1.png")).unwrap().to_luma8();
+    let (w, h) = img.dimensions();
+    assert_eq!(working_scale_within(w, h, 480.0), 480.0 / w.max(h) as f32);
+    // Never under the smallest working side, whatever the caller asks.
+    assert_eq!(working_scale_within(w, h, 100.0), working_scale_within(w, h, 300.0));
+    let query = extract_within(img.as_raw(), w, h, 5000, 480.0).unwrap();
+    let full = extract(img.as_raw(), w, h, 5000).unwrap();
+    // Fewer pixels, fewer keypoints (neither reaches the cap).
+    assert!(
+        !query.is_empty() && query.len() < full.len() && full.len() < 5000,
+        "{} vs {}",
+        query.len(),
+        full.len()
+    );
+    // Points come back in the source's pixels, spread over all of it.
+    let max_x = query.points.iter().map(|p| p[0]).fold(0.0, f32::max);
+    assert!(query
+        .points
+        .iter()
+        .all(|p| p[0] >= 0.0 && p[0] < w as f32 && p[1] >= 0.0 && p[1] < h as f32));
+    assert!(max_x > 0.75 * w as f32, "{max_x}");
+    let (stored, ws, hs) = features(&dir.join("graf3.png"));
+    let pairs = matches(&query, &stored, 0.8);
+    let n = verify(&query.points, &stored.points, &pairs, 0.02 * ws.max(hs) as f32).map_or(0, |v| v.inliers);
+    eprintln!("graf1 at 480 px → graf3: {n} inliers");
+    assert!(n >= 15, "{n}");
 }

@@ -282,6 +282,7 @@ impl Searcher {
     ) -> Result<SearchResponse, SearchError> {
         let start = Instant::now();
         let prepared = query::prepare(&self.store, query)?;
+        tracing::debug!(ms = start.elapsed().as_secs_f64() * 1e3, "query prepared");
         // With face search off the planner is told "item only", so it never even detects a face.
         let only_route = if options.face_search {
             options.only_route
@@ -472,7 +473,11 @@ impl Searcher {
         let (vectors, keypoints) = std::thread::scope(|scope| {
             let keypoints = scope.spawn(|| {
                 let start = Instant::now();
-                let found = glint_describe::local::extract_frame(keypoint_region, 1.0, verify::QUERY_KEYPOINTS);
+                let found = glint_describe::local::extract_query(
+                    keypoint_region,
+                    verify::QUERY_KEYPOINTS,
+                    verify::QUERY_KEYPOINT_SIDE,
+                );
                 tracing::debug!(ms = start.elapsed().as_secs_f64() * 1e3, "query keypoints found");
                 found
             });

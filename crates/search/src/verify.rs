@@ -23,6 +23,12 @@ use crate::{MediaHit, SearchError};
 /// matched against every candidate and its keypoints are the ones that must find the object
 /// (measured on the grocery set: 1000 instead of 500 adds about 0.05 to recall@1).
 pub(crate) const QUERY_KEYPOINTS: usize = 1000;
+/// Longer side (pixels) at most that a query region's keypoints are detected at. Stored
+/// keypoints come from 300–640 px (shop images, photos) and 320-px copies of video frames;
+/// detecting a large photo's query at 480 instead of 640 px costs SIFT half the pixels (a
+/// whole-photo query's longest part: 40 → 25 ms) and moved no dev-set figure beyond one query
+/// (docs/benchmarks.md, "A library of 1M regions", eleventh pass). Video boxes are detected at ≤ 320 px anyway.
+pub(crate) const QUERY_KEYPOINT_SIDE: f32 = 480.0;
 /// Media re-ranked per query (the rest keep their vector order below them).
 pub(crate) const VERIFY_TOP: usize = 20;
 /// Weight of the log inlier count; chosen on the grocery *train* split (docs/benchmarks.md).
@@ -169,6 +175,16 @@ fn check(
             continue;
         };
         let evidence = centred(&v.inlier_points, query_size);
+        // Per-moment evidence, for diagnosing rankings (`GLINT_LOG=glint_search::verify=trace`).
+        tracing::trace!(
+            media = %hit.media_id,
+            t = ?t,
+            vector = hit.sightings[si].score,
+            pairs = pairs.len(),
+            inliers = v.inliers,
+            evidence,
+            "moment verified"
+        );
         let score = hit.sightings[si].score + INLIER_WEIGHT * (1.0 + evidence).ln();
         if best.as_ref().is_none_or(|b| score > b.score) {
             let rect = v.affine.map_rect([0.0, 0.0, query_size[0], query_size[1]]);
