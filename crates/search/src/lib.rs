@@ -310,10 +310,21 @@ impl Searcher {
             tracing::debug!(ms = start.elapsed().as_secs_f64() * 1e3, "routes planned");
             let item = planned.as_ref().is_ok_and(|p| p.item);
             let item_query = early_query.or_else(|| item.then(|| scope.spawn(|| self.describe_item(&prepared))));
+            // The detector on a thread of its own: after the face's embedding on this one, it
+            // was the longest path of a box holding a face and an item (docs/benchmarks.md).
+            let object = item.then(|| {
+                scope.spawn(|| {
+                    let found = self.find_object(&prepared);
+                    tracing::debug!(ms = start.elapsed().as_secs_f64() * 1e3, "object found");
+                    found
+                })
+            });
             let routes = planned.and_then(|p| p.embed(&self.models));
             tracing::debug!(ms = start.elapsed().as_secs_f64() * 1e3, "face embedded");
-            let object = item.then(|| self.find_object(&prepared));
-            tracing::debug!(ms = start.elapsed().as_secs_f64() * 1e3, "object found");
+            let object = object.map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(SearchError::Internal("object detection panicked".into())))
+            });
             let joined = (routes, item_query.map(|h| h.join()), copies.map(|h| h.join()), object);
             tracing::debug!(ms = start.elapsed().as_secs_f64() * 1e3, "query described");
             joined

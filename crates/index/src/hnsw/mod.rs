@@ -52,6 +52,11 @@ const MAX_WANTED: usize = 8_192;
 const PARALLEL_BATCH: usize = 256;
 /// Inserts hold the write lock for this many vectors at a time (~0.1 s on two cores at 1M).
 const INSERT_CHUNK: usize = 512;
+/// Nearest neighbours in which a vector just inserted must find itself (duplicates may outrank
+/// it; a lost node is found by none), see [`Space::relink_unreachable`].
+const SELF_CHECK_K: usize = 4;
+/// Beam width of that check.
+const SELF_CHECK_EF: usize = 8;
 /// usearch marks free nodes with the largest key, so no vector may have it as id.
 const RESERVED_ID: u64 = u64::MAX;
 /// A snapshot is taken at flush once the log holds this many vectors and also 1/50 of the graph:
@@ -401,41 +406,102 @@ impl Space {
         // a node that is not written yet and return nonsense; seen in our own concurrency test),
         // so inserts take the write lock, a chunk at a time: searches run between chunks.
         for (ids, rows) in ids.chunks(INSERT_CHUNK).zip(data.chunks(INSERT_CHUNK * self.dim)) {
-            let graph = write(&self.graph);
-            self.insert_chunk(&graph.index, ids, rows, threads)?;
+            let mut graph = write(&self.graph);
+            let threads = if ids.len() >= PARALLEL_BATCH {
+                threads.clamp(1, CONTEXTS)
+            } else {
+                1
+            };
+            self.on_threads(ids, rows, threads, |ids, rows| self.add_each(&graph.index, ids, rows))?;
+            if threads > 1 {
+                self.relink_unreachable(&mut graph, ids, rows, threads)?;
+            }
         }
         Ok(())
     }
 
-    /// Inserts one chunk, on several threads when it is large (usearch supports concurrent
-    /// inserts among themselves).
-    fn insert_chunk(&self, graph: &Index, ids: &[u64], data: &[f32], threads: usize) -> Result<(), IndexError> {
-        let add = |ids: &[u64], rows: &[f32]| -> Result<(), IndexError> {
-            let _slot = self.slots.acquire();
-            for (&id, row) in ids.iter().zip(rows.chunks_exact(self.dim)) {
-                graph.add(id, row).map_err(|e| self.failed("insert", e))?;
-            }
-            Ok(())
-        };
-        let threads = if ids.len() >= PARALLEL_BATCH {
-            threads.clamp(1, CONTEXTS)
-        } else {
-            1
-        };
-        if threads == 1 {
-            return add(ids, data);
+    /// Adds each row under its id (usearch supports concurrent inserts among themselves).
+    fn add_each(&self, graph: &Index, ids: &[u64], rows: &[f32]) -> Result<(), IndexError> {
+        let _slot = self.slots.acquire();
+        for (&id, row) in ids.iter().zip(rows.chunks_exact(self.dim)) {
+            graph.add(id, row).map_err(|e| self.failed("insert", e))?;
         }
-        let per_thread = ids.len().div_ceil(threads);
+        Ok(())
+    }
+
+    /// Runs `work` over `ids` and their rows split in `threads` parts, side by side.
+    fn on_threads<T: Send>(
+        &self,
+        ids: &[u64],
+        rows: &[f32],
+        threads: usize,
+        work: impl Fn(&[u64], &[f32]) -> Result<T, IndexError> + Sync,
+    ) -> Result<Vec<T>, IndexError> {
+        if threads <= 1 {
+            return Ok(vec![work(ids, rows)?]);
+        }
+        let per_thread = ids.len().div_ceil(threads).max(1);
         std::thread::scope(|scope| {
             let workers: Vec<_> = ids
                 .chunks(per_thread)
-                .zip(data.chunks(per_thread * self.dim))
-                .map(|(ids, rows)| scope.spawn(move || add(ids, rows)))
+                .zip(rows.chunks(per_thread * self.dim))
+                .map(|(ids, rows)| scope.spawn(|| work(ids, rows)))
                 .collect();
             workers
                 .into_iter()
-                .try_for_each(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect()
         })
+    }
+
+    /// usearch's concurrent inserts can leave a node that no search reaches, at any beam width
+    /// (unum-cloud/USearch#735, open in 2.26: a node becomes a descent seed through its upper
+    /// layers before its bottom-layer links exist, and pruning can then cut its last link). On
+    /// 3,000 16-d vectors inserted on two threads, 1-5 were lost per build; on one thread, none.
+    /// So each vector of a chunk inserted on several threads looks for itself among its nearest
+    /// [`SELF_CHECK_K`], and one that is not there is removed and inserted again, alone. Returns
+    /// how many were.
+    fn relink_unreachable(
+        &self,
+        graph: &mut Graph,
+        ids: &[u64],
+        rows: &[f32],
+        threads: usize,
+    ) -> Result<usize, IndexError> {
+        let index = &graph.index;
+        // A narrow beam: a reachable vector is nearly always found by it, and the few it misses
+        // are only inserted again; the check then costs a fraction of the inserts. Searches wait
+        // on the write lock held here, so none sees the narrow beam.
+        let beam = index.expansion_search();
+        index.change_expansion_search(SELF_CHECK_EF);
+        let checked = self.on_threads(ids, rows, threads, |ids, rows| {
+            let _slot = self.slots.acquire();
+            let mut lost = Vec::new();
+            for (&id, row) in ids.iter().zip(rows.chunks_exact(self.dim)) {
+                let found = index.search(row, SELF_CHECK_K).map_err(|e| self.failed("search", e))?;
+                if !found.keys.contains(&id) {
+                    lost.push(id);
+                }
+            }
+            Ok(lost)
+        });
+        index.change_expansion_search(beam);
+        let lost: Vec<u64> = checked?.into_iter().flatten().collect();
+        for id in &lost {
+            let at = ids
+                .iter()
+                .position(|i| i == id)
+                .expect("a checked id is one of the chunk's");
+            let row = &rows[at * self.dim..(at + 1) * self.dim];
+            // The removed node is reused by the add: the node count, and so the capacity, holds.
+            graph.free += graph.index.remove(*id).map_err(|e| self.failed("relink", e))?;
+            self.add_each(&graph.index, &[*id], row)?;
+            graph.free = graph.free.saturating_sub(1);
+        }
+        if !lost.is_empty() {
+            tracing::debug!(space = %self.name, relinked = lost.len(), of = ids.len(), "re-inserted unreachable vectors");
+        }
+        Ok(lost.len())
     }
 
     fn failed(&self, what: &str, e: impl std::fmt::Display) -> IndexError {
