@@ -8,7 +8,7 @@
 
 use std::path::Path;
 
-use glint_keypoints::{extract, extract_within, LocalFeatures};
+use glint_keypoints::{extract_within, LocalFeatures, MAX_WORKING_SIDE};
 use glint_media::RgbImage;
 
 use crate::DescribeError;
@@ -30,14 +30,12 @@ pub struct FrameFeatures {
 
 /// Keypoints of `image`, scaled to source pixels (`to_source` times the image's).
 pub fn extract_frame(image: &RgbImage, to_source: f32, max: usize) -> Result<LocalFeatures, DescribeError> {
-    let gray = image::imageops::grayscale(image);
-    let (w, h) = gray.dimensions();
-    Ok(extract(gray.as_raw(), w, h, max)?.scaled(to_source))
+    Ok(extract_image_within(image, max, MAX_WORKING_SIDE)?.scaled(to_source))
 }
 
-/// Keypoints of a query region, detected at most `max_side` pixels a side (in the region's own
-/// pixels; what a search matches against stored keypoints).
-pub fn extract_query(image: &RgbImage, max: usize, max_side: f32) -> Result<LocalFeatures, DescribeError> {
+/// Keypoints of `image` (in its own pixels), detected at most `max_side` pixels a side: a search
+/// detects its query region's smaller than ingest detects what it stores.
+pub fn extract_image_within(image: &RgbImage, max: usize, max_side: f32) -> Result<LocalFeatures, DescribeError> {
     let gray = image::imageops::grayscale(image);
     let (w, h) = gray.dimensions();
     Ok(extract_within(gray.as_raw(), w, h, max, max_side)?)

@@ -133,7 +133,9 @@ fn photos(models: &Models, paths: Vec<String>) -> Result<(), Box<dyn std::error:
     on_works(
         "query: 1000 keypoints (analysis size, at 480 px as searched)",
         &mut |i| {
-            glint_ingest::local::extract_query(i, 1000, 480.0).map(drop).unwrap();
+            glint_ingest::local::extract_image_within(i, 1000, 480.0)
+                .map(drop)
+                .unwrap();
         },
     );
     if let Some(detector) = &models.object_detector {

@@ -7,7 +7,7 @@ pub const DESCRIPTOR_LEN: usize = 128;
 /// Images are detected at a working size: small product shots are enlarged (SIFT finds too
 /// few keypoints on a 200 px carton), large photos shrunk (detail beyond this only costs time).
 const MIN_WORKING_SIDE: f32 = 300.0;
-const MAX_WORKING_SIDE: f32 = 640.0;
+pub const MAX_WORKING_SIDE: f32 = 640.0;
 /// RootSIFT components are at most ~0.35; this spreads them over the byte's range.
 const QUANTISE: f32 = 512.0;
 const STORED_MAGIC: &[u8; 4] = b"GLK1";

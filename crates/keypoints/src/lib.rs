@@ -17,6 +17,7 @@ mod matching;
 
 pub use features::{
     extract, extract_within, working_scale, working_scale_within, KeypointError, LocalFeatures, DESCRIPTOR_LEN,
+    MAX_WORKING_SIDE,
 };
 pub use geometry::{verify, Affine, Verified};
 pub use matching::matches;

@@ -484,7 +484,7 @@ impl Searcher {
         let (vectors, keypoints) = std::thread::scope(|scope| {
             let keypoints = scope.spawn(|| {
                 let start = Instant::now();
-                let found = glint_describe::local::extract_query(
+                let found = glint_describe::local::extract_image_within(
                     keypoint_region,
                     verify::QUERY_KEYPOINTS,
                     verify::QUERY_KEYPOINT_SIDE,

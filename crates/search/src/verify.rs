@@ -27,7 +27,8 @@ pub(crate) const QUERY_KEYPOINTS: usize = 1000;
 /// keypoints come from 300–640 px (shop images, photos) and 320-px copies of video frames;
 /// detecting a large photo's query at 480 instead of 640 px costs SIFT half the pixels (a
 /// whole-photo query's longest part: 40 → 25 ms) and moved no dev-set figure beyond one query
-/// (docs/benchmarks.md, "A library of 1M regions", eleventh pass). Video boxes are detected at ≤ 320 px anyway.
+/// (docs/benchmarks.md, "A library of 1M regions", eleventh pass). Video boxes are detected at
+/// ≤ 320 px anyway.
 pub(crate) const QUERY_KEYPOINT_SIDE: f32 = 480.0;
 /// Media re-ranked per query (the rest keep their vector order below them).
 pub(crate) const VERIFY_TOP: usize = 20;

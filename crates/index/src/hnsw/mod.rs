@@ -470,36 +470,40 @@ impl Space {
         threads: usize,
     ) -> Result<usize, IndexError> {
         let index = &graph.index;
-        // A narrow beam: a reachable vector is nearly always found by it, and the few it misses
-        // are only inserted again; the check then costs a fraction of the inserts. Searches wait
-        // on the write lock held here, so none sees the narrow beam.
+        let finds_itself = |id: u64, row: &[f32]| -> Result<bool, IndexError> {
+            let found = index.search(row, SELF_CHECK_K).map_err(|e| self.failed("search", e))?;
+            Ok(found.keys.contains(&id))
+        };
+        let row_of = |id: u64| {
+            let at = ids
+                .iter()
+                .position(|&i| i == id)
+                .expect("a checked id is one of the chunk's");
+            &rows[at * self.dim..(at + 1) * self.dim]
+        };
+        // A narrow beam: a reachable vector is nearly always found by it, and the check then
+        // costs a fraction of the inserts. The few it misses (about 1 in 20 in a 1M graph) are
+        // looked for again with a wide one, so that only the truly lost are inserted again (each
+        // a single-threaded insert). Searches wait on the write lock held here, so none sees
+        // these beams.
         let beam = index.expansion_search();
         index.change_expansion_search(SELF_CHECK_EF);
-        let checked = self.on_threads(ids, rows, threads, |ids, rows| {
+        let suspects = self.on_threads(ids, rows, threads, |ids, rows| {
             let _slot = self.slots.acquire();
-            let mut lost = Vec::new();
+            let mut missed = Vec::new();
             for (&id, row) in ids.iter().zip(rows.chunks_exact(self.dim)) {
-                let found = index.search(row, SELF_CHECK_K).map_err(|e| self.failed("search", e))?;
-                if !found.keys.contains(&id) {
-                    lost.push(id);
+                if !finds_itself(id, row)? {
+                    missed.push(id);
                 }
             }
-            Ok(lost)
+            Ok(missed)
         });
-        // The few the narrow beam missed (about 1 in 20 in a 1M graph) are looked for again with
-        // a wide one: only the truly lost are inserted again (each costs a single-threaded insert).
-        let suspects: Result<Vec<u64>, IndexError> = checked.map(|c| c.into_iter().flatten().collect());
         index.change_expansion_search(SELF_RECHECK_EF);
-        let lost = suspects.and_then(|suspects| {
+        let lost = suspects.and_then(|parts| {
+            let _slot = self.slots.acquire();
             let mut lost = Vec::new();
-            for id in suspects {
-                let at = ids
-                    .iter()
-                    .position(|&i| i == id)
-                    .expect("a checked id is one of the chunk's");
-                let row = &rows[at * self.dim..(at + 1) * self.dim];
-                let found = index.search(row, SELF_CHECK_K).map_err(|e| self.failed("search", e))?;
-                if !found.keys.contains(&id) {
+            for id in parts.into_iter().flatten() {
+                if !finds_itself(id, row_of(id))? {
                     lost.push(id);
                 }
             }
@@ -507,15 +511,10 @@ impl Space {
         });
         index.change_expansion_search(beam);
         let lost = lost?;
-        for id in &lost {
-            let at = ids
-                .iter()
-                .position(|i| i == id)
-                .expect("a checked id is one of the chunk's");
-            let row = &rows[at * self.dim..(at + 1) * self.dim];
+        for &id in &lost {
             // The removed node is reused by the add: the node count, and so the capacity, holds.
-            graph.free += graph.index.remove(*id).map_err(|e| self.failed("relink", e))?;
-            self.add_each(&graph.index, &[*id], row)?;
+            graph.free += graph.index.remove(id).map_err(|e| self.failed("relink", e))?;
+            self.add_each(&graph.index, &[id], row_of(id))?;
             graph.free = graph.free.saturating_sub(1);
         }
         if !lost.is_empty() {
