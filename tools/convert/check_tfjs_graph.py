@@ -33,6 +33,17 @@ def images_under(paths: list[Path]) -> list[Path]:
     return out
 
 
+def graph_input_size(model_json: Path) -> tuple[int, int]:
+    """Height and width of the graph model's input placeholder."""
+    import json
+
+    for node in json.loads(model_json.read_text())["modelTopology"]["node"]:
+        if node["op"] == "Placeholder":
+            dims = [int(d["size"]) for d in node["attr"]["shape"]["shape"]["dim"]]
+            return dims[1], dims[2]
+    raise SystemExit(f"{model_json}: no input placeholder")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--onnx", type=Path, required=True)
@@ -52,6 +63,10 @@ def main() -> int:
     session = ort.InferenceSession(str(args.onnx), providers=["CPUExecutionProvider"])
     inp = session.get_inputs()[0]
     _, h, w, c = inp.shape
+    if not isinstance(h, int) or not isinstance(w, int):
+        # A graph converted with --any-size: compared at the original graph's own input size,
+        # the only one TensorFlow.js runs it at.
+        h, w = graph_input_size(args.model)
     files = images_under(args.images)[: args.max_images]
     x = np.stack([np.asarray(Image.open(f).convert("RGB").resize((w, h), Image.BILINEAR), np.float32) for f in files])
     ours = session.run([args.onnx_output] if args.onnx_output else None, {inp.name: x})[0]

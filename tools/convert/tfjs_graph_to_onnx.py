@@ -16,6 +16,11 @@ Usage: tfjs_graph_to_onnx.py --model models/mobilefacenet.json --out out.onnx
 
 Several outputs may be named; rank-4 outputs are transposed back to TF's NHWC so that they
 compare one to one with TensorFlow.js.
+
+`--any-size` leaves the input's height and width free (a fully convolutional detector run on
+inputs of several sizes): each bilinear resize then scales by the factor it has at the graph's
+own input size instead of producing that size's fixed output, so at that size the graph
+computes exactly what the fixed one does.
 """
 
 from __future__ import annotations
@@ -133,7 +138,7 @@ BINARY = {"Add": "Add", "AddV2": "Add", "Sub": "Sub", "Mul": "Mul", "Maximum": "
 UNARY = {"Relu": "Relu", "Abs": "Abs", "Rsqrt": None, "Square": None}
 
 
-def convert(model_json: Path, out: Path, output_names: list[str], output_nodes: list[str]) -> None:
+def convert(model_json: Path, out: Path, output_names: list[str], output_nodes: list[str], any_size: bool = False) -> None:
     spec = json.loads(model_json.read_text())
     weights = load_weights(model_json)
     nodes = spec["modelTopology"]["node"]
@@ -248,7 +253,50 @@ def convert(model_json: Path, out: Path, output_names: list[str], output_nodes: 
     graph = helper.make_graph(b.nodes, model_json.stem, [graph_input], outputs, b.inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="glint-tfjs-graph-to-onnx")
     onnx.checker.check_model(model)
+    if any_size:
+        model = free_spatial_size(model)
+        onnx.checker.check_model(model)
     onnx.save(model, out)
+
+
+def free_spatial_size(model: onnx.ModelProto) -> onnx.ModelProto:
+    """The graph with its input's height and width free: every Resize takes the scale factor it
+    has at the baked size (shape inference gives its input's and output's sizes) instead of the
+    baked output size, and the nodes that computed those sizes are dropped."""
+    inferred = onnx.shape_inference.infer_shapes(model, data_prop=True)
+    shapes = {v.name: [d.dim_value for d in v.type.tensor_type.shape.dim]
+              for v in list(inferred.graph.value_info) + list(inferred.graph.output)}
+    graph = model.graph
+    for node in graph.node:
+        if node.op_type != "Resize":
+            continue
+        src, dst = shapes.get(node.input[0]), shapes.get(node.output[0])
+        if not src or not dst or 0 in src[2:] or 0 in dst[2:]:
+            raise SystemExit(f"{node.name or node.output[0]}: resize sizes unknown, cannot free the input size")
+        scales = np.array([1.0, 1.0, dst[2] / src[2], dst[3] / src[3]], np.float32)
+        name = node.output[0] + "__scales"
+        graph.initializer.append(numpy_helper.from_array(scales, name))
+        x = node.input[0]
+        del node.input[:]
+        node.input.extend([x, "", name])
+    # Drop what only fed the old sizes.
+    needed = {o.name for o in graph.output}
+    keep = []
+    for node in reversed(list(graph.node)):
+        if any(o in needed for o in node.output):
+            keep.append(node)
+            needed.update(i for i in node.input if i)
+    del graph.node[:]
+    graph.node.extend(reversed(keep))
+    used = {i for n in graph.node for i in n.input}
+    inits = [t for t in graph.initializer if t.name in used]
+    del graph.initializer[:]
+    graph.initializer.extend(inits)
+    dims = graph.input[0].type.tensor_type.shape.dim
+    for axis, param in ((1, "height"), (2, "width")):
+        dims[axis].Clear()
+        dims[axis].dim_param = param
+    return model
 
 
 def main() -> int:
@@ -257,8 +305,9 @@ def main() -> int:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--output-name", action="append", help="an output's name (default: embedding); once per --output-node")
     parser.add_argument("--output-node", action="append", default=[], help="a graph node to output (default: the last node)")
+    parser.add_argument("--any-size", action="store_true", help="leave the input's height and width free")
     args = parser.parse_args()
-    convert(args.model, args.out, args.output_name or ["embedding"], args.output_node)
+    convert(args.model, args.out, args.output_name or ["embedding"], args.output_node, args.any_size)
     print(f"wrote {args.out}")
     return 0
 

@@ -20,8 +20,12 @@ use crate::pixels::resize_rgb;
 use crate::runtime::OnnxModel;
 use crate::{DetectedObject, ObjectDetector, VisionError, COCO_LABELS};
 
-/// Input side of the network.
+/// Input side of the network, as trained and as whole frames are seen. The converted graph takes
+/// any side that is a multiple of [`SIDE_STEP`] (`--any-size`): its resizes scale by two whatever
+/// the size.
 pub const CENTERNET_INPUT: usize = 512;
+/// The backbone halves its input five times, so a side must be a multiple of 32.
+const SIDE_STEP: usize = 32;
 /// Pixels of input per heatmap cell.
 const STRIDE: f32 = 4.0;
 /// At most this many peaks are decoded per image (the graph's own TopK).
@@ -56,16 +60,26 @@ impl ObjectDetector for CenterNet {
     }
 
     fn detect_all(&self, image: &RgbImage, min_score: f32) -> Result<Vec<DetectedObject>, VisionError> {
+        self.detect_all_at(image, min_score, CENTERNET_INPUT)
+    }
+
+    fn detect_all_at(
+        &self,
+        image: &RgbImage,
+        min_score: f32,
+        input_side: usize,
+    ) -> Result<Vec<DetectedObject>, VisionError> {
         let (w, h) = image.dimensions();
         if w == 0 || h == 0 {
             return Err(VisionError::BadInput("empty image".into()));
         }
-        let input = resize_rgb(image, CENTERNET_INPUT, CENTERNET_INPUT);
-        let tensor = ArrayViewD::from_shape(IxDyn(&[1, CENTERNET_INPUT, CENTERNET_INPUT, 3]), &input.data)
+        let side = input_side.div_ceil(SIDE_STEP).max(1) * SIDE_STEP;
+        let input = resize_rgb(image, side, side);
+        let tensor = ArrayViewD::from_shape(IxDyn(&[1, side, side, 3]), &input.data)
             .map_err(|e| VisionError::model(Self::NAME, e))?;
         let out = self.model.run("tower_0/images", tensor, &["heatmap", "box_sides"])?;
         let (heat, sides) = (grid(&out[0])?, grid(&out[1])?);
-        let to_image = (w as f32 / CENTERNET_INPUT as f32, h as f32 / CENTERNET_INPUT as f32);
+        let to_image = (w as f32 / side as f32, h as f32 / side as f32);
         Ok(decode(heat, sides, min_score, to_image, (w as f32, h as f32)))
     }
 }

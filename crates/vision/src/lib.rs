@@ -252,6 +252,19 @@ pub trait ObjectDetector: Send + Sync {
     /// Every object scoring at least `min_score`, best first.
     fn detect_all(&self, image: &RgbImage, min_score: f32) -> Result<Vec<DetectedObject>, VisionError>;
 
+    /// [`ObjectDetector::detect_all`] with the image seen at `input_side` pixels a side instead
+    /// of the detector's own input size: a small crop around one object needs fewer pixels than a
+    /// whole frame (issue 14). A detector whose input size is fixed sees its own size.
+    fn detect_all_at(
+        &self,
+        image: &RgbImage,
+        min_score: f32,
+        input_side: usize,
+    ) -> Result<Vec<DetectedObject>, VisionError> {
+        let _ = input_side;
+        self.detect_all(image, min_score)
+    }
+
     /// The objects above the calibrated threshold, best first.
     fn detect(&self, image: &RgbImage) -> Result<Vec<DetectedObject>, VisionError> {
         self.detect_all(image, self.threshold())

@@ -51,3 +51,43 @@ fn issue18_a_blank_frame_has_no_objects_and_tiny_images_are_fine() {
     detector.detect(&RgbImage::new(1, 1)).unwrap();
     assert!(detector.detect(&RgbImage::new(0, 0)).is_err());
 }
+
+#[test]
+fn issue14_the_cup_cropped_and_seen_at_384_pixels_is_the_same_cup() {
+    // A search box's surroundings are seen at 384 px instead of 512 (the converted graph takes
+    // any side that is a multiple of 32): cut around the cup as search cuts around a box on it
+    // (a square one and a half times the box's side, within the picture), the cup is still a cup,
+    // boxed where the whole picture at 512 boxes it.
+    let detector = models().object_detector.clone().unwrap();
+    let coffee = sample("coffee.png");
+    let at_512 = detector.detect(&coffee).unwrap();
+    let cup_512 = at_512.iter().find(|o| o.label == "cup").unwrap();
+    // The square search cuts around the box 150,5,275,270 of issue 18's test.
+    let (x, y) = (81u32, 0u32);
+    let around = image::imageops::crop_imm(&coffee, x, y, 412, 400).to_image();
+    for side in [384, 370] {
+        let objects = detector.detect_all_at(&around, detector.threshold(), side).unwrap();
+        let mut cup = objects
+            .iter()
+            .find(|o| o.label == "cup")
+            .unwrap_or_else(|| panic!("{side}: {objects:?}"))
+            .bbox;
+        cup.x += x as f32;
+        cup.y += y as f32;
+        assert!(cup.iou(&cup_512.bbox) > 0.85, "{side}: {cup:?} against {cup_512:?}");
+    }
+    // A side that is not a multiple of 32 is rounded up to one.
+    assert_eq!(
+        detector.detect_all_at(&around, 0.1, 370).unwrap(),
+        detector.detect_all_at(&around, 0.1, 384).unwrap()
+    );
+    // The whole picture squeezed into fewer pixels is another matter: at 320 the cup is missed,
+    // which is why search crops before it shrinks.
+    let whole_320 = detector.detect_all_at(&coffee, detector.threshold(), 320).unwrap();
+    assert!(whole_320.iter().all(|o| o.label != "cup"), "{whole_320:?}");
+    // Whole pictures keep the trained 512: the same answer either way.
+    assert_eq!(
+        detector.detect_all_at(&coffee, detector.threshold(), 512).unwrap(),
+        at_512
+    );
+}

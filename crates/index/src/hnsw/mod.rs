@@ -55,9 +55,11 @@ const INSERT_CHUNK: usize = 512;
 /// Nearest neighbours in which a vector just inserted must find itself (duplicates may outrank
 /// it; a lost node is found by none), see [`Space::relink_unreachable`].
 const SELF_CHECK_K: usize = 4;
-/// Beam width of that check, and of the second look at the vectors it missed.
-const SELF_CHECK_EF: usize = 8;
-const SELF_RECHECK_EF: usize = 256;
+/// Beam widths of that check: a narrow beam finds nearly every reachable vector cheaply, and
+/// only what one width misses is looked for with the next. At 1M vectors the beam of 8 misses
+/// about 1 in 20 reachable ones (49,200 of 1M): a single wide second look at those, on one
+/// thread, cost as much as a third of the inserts (docs/benchmarks.md).
+const SELF_CHECK_BEAMS: [usize; 3] = [8, 40, 256];
 /// usearch marks free nodes with the largest key, so no vector may have it as id.
 const RESERVED_ID: u64 = u64::MAX;
 /// A snapshot is taken at flush once the log holds this many vectors and also 1/50 of the graph:
@@ -438,20 +440,8 @@ impl Space {
         threads: usize,
         work: impl Fn(&[u64], &[f32]) -> Result<T, IndexError> + Sync,
     ) -> Result<Vec<T>, IndexError> {
-        if threads <= 1 {
-            return Ok(vec![work(ids, rows)?]);
-        }
-        let per_thread = ids.len().div_ceil(threads).max(1);
-        std::thread::scope(|scope| {
-            let workers: Vec<_> = ids
-                .chunks(per_thread)
-                .zip(rows.chunks(per_thread * self.dim))
-                .map(|(ids, rows)| scope.spawn(|| work(ids, rows)))
-                .collect();
-            workers
-                .into_iter()
-                .map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-                .collect()
+        in_parts(ids.len(), threads, |part| {
+            work(&ids[part.clone()], &rows[part.start * self.dim..part.end * self.dim])
         })
     }
 
@@ -460,8 +450,9 @@ impl Space {
     /// layers before its bottom-layer links exist, and pruning can then cut its last link). On
     /// 3,000 16-d vectors inserted on two threads, 1-5 were lost per build; on one thread, none.
     /// So each vector of a chunk inserted on several threads looks for itself among its nearest
-    /// [`SELF_CHECK_K`], and one that is not there is removed and inserted again, alone. Returns
-    /// how many were.
+    /// [`SELF_CHECK_K`], with ever wider beams ([`SELF_CHECK_BEAMS`]) for those not yet found, on
+    /// the same threads; one that even the widest misses is removed and inserted again, alone.
+    /// Returns how many were.
     fn relink_unreachable(
         &self,
         graph: &mut Graph,
@@ -470,57 +461,43 @@ impl Space {
         threads: usize,
     ) -> Result<usize, IndexError> {
         let index = &graph.index;
-        let finds_itself = |id: u64, row: &[f32]| -> Result<bool, IndexError> {
-            let found = index.search(row, SELF_CHECK_K).map_err(|e| self.failed("search", e))?;
-            Ok(found.keys.contains(&id))
-        };
-        let row_of = |id: u64| {
-            let at = ids
-                .iter()
-                .position(|&i| i == id)
-                .expect("a checked id is one of the chunk's");
-            &rows[at * self.dim..(at + 1) * self.dim]
-        };
-        // A narrow beam: a reachable vector is nearly always found by it, and the check then
-        // costs a fraction of the inserts. The few it misses (about 1 in 20 in a 1M graph) are
-        // looked for again with a wide one, so that only the truly lost are inserted again (each
-        // a single-threaded insert). Searches wait on the write lock held here, so none sees
-        // these beams.
+        let row = |at: usize| &rows[at * self.dim..(at + 1) * self.dim];
+        // Searches wait on the write lock held here, so none sees these beams.
         let beam = index.expansion_search();
-        index.change_expansion_search(SELF_CHECK_EF);
-        let suspects = self.on_threads(ids, rows, threads, |ids, rows| {
-            let _slot = self.slots.acquire();
-            let mut missed = Vec::new();
-            for (&id, row) in ids.iter().zip(rows.chunks_exact(self.dim)) {
-                if !finds_itself(id, row)? {
-                    missed.push(id);
-                }
+        let mut left: Vec<usize> = (0..ids.len()).collect();
+        let looked = SELF_CHECK_BEAMS.iter().try_for_each(|&ef| {
+            if left.is_empty() {
+                return Ok(());
             }
-            Ok(missed)
-        });
-        index.change_expansion_search(SELF_RECHECK_EF);
-        let lost = suspects.and_then(|parts| {
-            let _slot = self.slots.acquire();
-            let mut lost = Vec::new();
-            for id in parts.into_iter().flatten() {
-                if !finds_itself(id, row_of(id))? {
-                    lost.push(id);
+            index.change_expansion_search(ef);
+            let missed = in_parts(left.len(), threads, |part| {
+                let _slot = self.slots.acquire();
+                let mut missed = Vec::new();
+                for &at in &left[part] {
+                    let found = index
+                        .search(row(at), SELF_CHECK_K)
+                        .map_err(|e| self.failed("search", e))?;
+                    if !found.keys.contains(&ids[at]) {
+                        missed.push(at);
+                    }
                 }
-            }
-            Ok(lost)
+                Ok(missed)
+            })?;
+            left = missed.concat();
+            Ok(())
         });
         index.change_expansion_search(beam);
-        let lost = lost?;
-        for &id in &lost {
+        looked?;
+        for &at in &left {
             // The removed node is reused by the add: the node count, and so the capacity, holds.
-            graph.free += graph.index.remove(id).map_err(|e| self.failed("relink", e))?;
-            self.add_each(&graph.index, &[id], row_of(id))?;
+            graph.free += graph.index.remove(ids[at]).map_err(|e| self.failed("relink", e))?;
+            self.add_each(&graph.index, &ids[at..=at], row(at))?;
             graph.free = graph.free.saturating_sub(1);
         }
-        if !lost.is_empty() {
-            tracing::debug!(space = %self.name, relinked = lost.len(), of = ids.len(), "re-inserted unreachable vectors");
+        if !left.is_empty() {
+            tracing::debug!(space = %self.name, relinked = left.len(), of = ids.len(), "re-inserted unreachable vectors");
         }
-        Ok(lost.len())
+        Ok(left.len())
     }
 
     fn failed(&self, what: &str, e: impl std::fmt::Display) -> IndexError {
@@ -796,6 +773,32 @@ fn reserve(graph: &Index, capacity: usize, what: &Path) -> Result<(), IndexError
     graph
         .reserve_capacity_and_threads(capacity, CONTEXTS)
         .map_err(|e| IndexError::Backend(format!("reserving {capacity} vectors for {}: {e}", what.display())))
+}
+
+/// `work` on `0..len` split into `threads` consecutive parts, each on a thread of its own (on
+/// this one when there is one part), the parts' results in order.
+fn in_parts<T: Send>(
+    len: usize,
+    threads: usize,
+    work: impl Fn(std::ops::Range<usize>) -> Result<T, IndexError> + Sync,
+) -> Result<Vec<T>, IndexError> {
+    if threads <= 1 || len <= 1 {
+        return Ok(vec![work(0..len)?]);
+    }
+    let per_part = len.div_ceil(threads);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..len)
+            .step_by(per_part)
+            .map(|start| {
+                let work = &work;
+                scope.spawn(move || work(start..(start + per_part).min(len)))
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    })
 }
 
 fn default_threads() -> usize {
