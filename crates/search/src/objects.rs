@@ -1,5 +1,6 @@
 //! A box on a detected object (issue 18): the viewer dragged a square around a handbag; the
-//! object detector sees the handbag there, with tighter edges than a hand draws. The item route
+//! object detector, shown a square around the box ([`AROUND_BOX`], at [`AROUND_BOX_SIDE`] px),
+//! sees the handbag there, with tighter edges than a hand draws. The item route
 //! then also searches with the object's own region, described as ingest describes a detected
 //! object (its crop encoded whole, with its colour), and — when ingest followed that object
 //! through the video — with the mean of its track's stored views, as face search expands a face
