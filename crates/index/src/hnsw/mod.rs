@@ -57,8 +57,9 @@ const INSERT_CHUNK: usize = 512;
 const SELF_CHECK_K: usize = 4;
 /// Beam widths of that check: a narrow beam finds nearly every reachable vector cheaply, and
 /// only what one width misses is looked for with the next. At 1M vectors the beam of 8 misses
-/// about 1 in 20 reachable ones (49,200 of 1M): a single wide second look at those, on one
-/// thread, cost as much as a third of the inserts (docs/benchmarks.md).
+/// about 1 in 20 reachable ones (49,200 of 1M); with a single wide second look at those, on one
+/// thread, the 1M build took 1,589 s (a compile shared the cores for five minutes), with this
+/// ladder 957 s (docs/benchmarks.md).
 const SELF_CHECK_BEAMS: [usize; 3] = [8, 40, 256];
 /// usearch marks free nodes with the largest key, so no vector may have it as id.
 const RESERVED_ID: u64 = u64::MAX;
