@@ -101,7 +101,7 @@ def producers(shared: Path):
         # The MobileNetV3 CenterNet object detector (80 COCO classes), up to its two heads: the
         # class heatmap and the box sides; peaks, boxes and NMS are decoded in Rust
         # (crates/vision/src/centernet.rs), not by the graph's own TopK/Gather tail. Any input
-        # size: whole frames are seen at the trained 512 px, a crop around a search box at 320.
+        # size: whole frames are seen at the trained 512 px, a crop around a search box at 384.
         with tempfile.TemporaryDirectory() as tmp:
             graph = human_graph(tmp, "centernet")
             run([sys.executable, CONVERT / "tfjs_graph_to_onnx.py", "--model", graph, "--out", out, "--any-size",

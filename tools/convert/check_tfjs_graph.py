@@ -13,6 +13,7 @@ Usage: check_tfjs_graph.py --onnx OUT.onnx --model model.json --output-node NODE
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 import tempfile
@@ -21,6 +22,8 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 from PIL import Image
+
+from tfjs_graph_to_onnx import placeholder_dims  # the converter beside this script
 
 HERE = Path(__file__).resolve().parent
 TFJS = "@tensorflow/tfjs@4.22.0"
@@ -35,11 +38,9 @@ def images_under(paths: list[Path]) -> list[Path]:
 
 def graph_input_size(model_json: Path) -> tuple[int, int]:
     """Height and width of the graph model's input placeholder."""
-    import json
-
     for node in json.loads(model_json.read_text())["modelTopology"]["node"]:
         if node["op"] == "Placeholder":
-            dims = [int(d["size"]) for d in node["attr"]["shape"]["shape"]["dim"]]
+            dims = placeholder_dims(node)
             return dims[1], dims[2]
     raise SystemExit(f"{model_json}: no input placeholder")
 

@@ -67,6 +67,11 @@ def attr_str(node: dict, key: str) -> str:
     return base64.b64decode(node["attr"][key]["s"]).decode()
 
 
+def placeholder_dims(node: dict) -> list[int]:
+    """The shape of an input placeholder node (NHWC)."""
+    return [int(d["size"]) for d in node["attr"]["shape"]["shape"]["dim"]]
+
+
 def attr_list(node: dict, key: str, kind: str) -> list:
     return node.get("attr", {}).get(key, {}).get("list", {}).get(kind, [])
 
@@ -164,7 +169,7 @@ def convert(model_json: Path, out: Path, output_names: list[str], output_nodes: 
         if op == "Const":
             continue
         if op == "Placeholder":
-            dims = [int(d["size"]) for d in node["attr"]["shape"]["shape"]["dim"]]
+            dims = placeholder_dims(node)
             graph_input = helper.make_tensor_value_info(name, TensorProto.FLOAT, ["batch"] + dims[1:])
             b.add("Transpose", [name], name + "__nchw", perm=[0, 3, 1, 2])
             rank4.add(name + "__nchw")
