@@ -1,6 +1,8 @@
 //! [`HnswIndex`]: approximate search over a navigable small-world graph, for large spaces.
 //!
-//! Each space is one usearch HNSW graph (a kept C++ library, not ours) holding its vectors in
+//! Each space is one usearch HNSW graph (a kept C++ library, not ours; built from
+//! `third_party/usearch`, patched only so that its graph walk prefetches the vectors and nodes it
+//! reads next, which made one thread ~1.6x faster at 1M vectors) holding its vectors in
 //! the chosen [`Quantization`] (f16 by default: half the memory of f32, cosine within ~1e-3),
 //! plus this crate's durability around it: a write-ahead log of every change ([`wal`]) and, once
 //! the log has grown, a snapshot of the whole graph ([`snapshot`]). Opening loads the snapshot
