@@ -108,7 +108,12 @@
 #define usearch_stringify_m(x) usearch_stringify_helper_m(x)
 
 // Prefetching
-#if defined(USEARCH_DEFINED_GCC)
+#if defined(USEARCH_DEFINED_X86) && (defined(USEARCH_DEFINED_GCC) || defined(USEARCH_DEFINED_CLANG))
+// Glint patch: a prefetch the optimiser must keep. Written with `__builtin_prefetch`, the loops
+// of prefetches that Glint's patch adds compiled to no instruction at all with GCC 12 -O3
+// (objdump of the built library); an `asm volatile` cannot be dropped.
+#define usearch_prefetch_m(ptr) __asm__ volatile("prefetcht0 %0" : : "m"(*(char const*)(ptr)))
+#elif defined(USEARCH_DEFINED_GCC)
 // https://gcc.gnu.org/onlinedocs/gcc/Other-Builtins.html
 // Zero means we are only going to read from that memory.
 // Three means high temporal locality and suggests to keep
@@ -118,15 +123,6 @@
 #define usearch_prefetch_m(ptr) _mm_prefetch((void*)(ptr), _MM_HINT_T0)
 #else
 #define usearch_prefetch_m(ptr)
-#endif
-
-// Glint patch: a prefetch the optimiser must keep. Written with `__builtin_prefetch`, the loops
-// of prefetches below compiled to no instruction at all with GCC 12 -O3 (objdump of the built
-// library); an `asm volatile` cannot be dropped.
-#if defined(USEARCH_DEFINED_X86) && (defined(USEARCH_DEFINED_GCC) || defined(USEARCH_DEFINED_CLANG))
-#define glint_prefetch_m(ptr) __asm__ volatile("prefetcht0 %0" : : "m"(*(char const*)(ptr)))
-#else
-#define glint_prefetch_m(ptr) usearch_prefetch_m(ptr)
 #endif
 
 // Function profiling
@@ -4511,7 +4507,7 @@ class index_gt {
      */
     void prefetch_node_heads_(candidates_range_t const& range) const noexcept {
         for (auto it = range.begin(); it != range.end(); ++it)
-            glint_prefetch_m(nodes_[get_slot(it)].tape());
+            usearch_prefetch_m(nodes_[get_slot(it)].tape());
     }
 
     template <typename value_at, typename metric_at, typename prefetch_at = dummy_prefetch_t>

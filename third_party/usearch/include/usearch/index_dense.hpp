@@ -470,7 +470,7 @@ class index_dense_gt {
             for (; begin != end; ++begin) {
                 byte_t const* vector = index_->vectors_lookup_[get_slot(begin)];
                 for (std::size_t offset = 0; offset < bytes; offset += 64)
-                    glint_prefetch_m(vector + offset);
+                    usearch_prefetch_m(vector + offset);
             }
         }
     };
