@@ -257,11 +257,59 @@ def convert(model_json: Path, out: Path, output_names: list[str], output_nodes: 
             outputs.append(helper.make_tensor_value_info(output_name, TensorProto.FLOAT, ["batch", "dim"]))
     graph = helper.make_graph(b.nodes, model_json.stem, [graph_input], outputs, b.inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="glint-tfjs-graph-to-onnx")
+    model = relu6_as_clip(model)
     onnx.checker.check_model(model)
     if any_size:
         model = free_spatial_size(model)
         onnx.checker.check_model(model)
     onnx.save(model, out)
+
+
+def relu6_as_clip(model: onnx.ModelProto) -> onnx.ModelProto:
+    """Keras' ReLU6 comes out of TensorFlow.js as Relu, then Minimum(6), then Maximum(0); each
+    chain becomes one Clip(0, 6), which gives the same values and which ONNX Runtime fuses into
+    the convolution before it (three passes over the tensor become none: FaceRes 13.8 → 11.9 ms
+    on one thread, docs/benchmarks.md). A graph without such chains is returned unchanged."""
+    graph = model.graph
+    consts = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
+    consumers: dict[str, list] = {}
+    for node in graph.node:
+        for i in node.input:
+            consumers.setdefault(i, []).append(node)
+
+    def only_consumer(node, op: str, value: float):
+        """The one node reading `node`'s output, when it is `op` with the scalar `value`."""
+        (out,) = node.output
+        nxt = consumers.get(out, [])
+        if len(nxt) != 1 or nxt[0].op_type != op:
+            return None
+        other = [i for i in nxt[0].input if i != out]
+        c = consts.get(other[0]) if len(other) == 1 else None
+        return nxt[0] if c is not None and c.size == 1 and float(c.reshape(-1)[0]) == value else None
+
+    fused: dict[int, onnx.NodeProto] = {}
+    dropped: set[int] = set()
+    lo, hi = "relu6_clip__min", "relu6_clip__max"
+    for node in graph.node:
+        if node.op_type != "Relu" or node.output[0] in {o.name for o in graph.output}:
+            continue
+        minimum = only_consumer(node, "Min", 6.0)
+        maximum = minimum and only_consumer(minimum, "Max", 0.0)
+        if maximum:
+            fused[id(node)] = helper.make_node("Clip", [node.input[0], lo, hi], list(maximum.output))
+            dropped.update((id(minimum), id(maximum)))
+    if not fused:
+        return model
+    nodes = [fused.get(id(n), n) for n in graph.node if id(n) not in dropped]
+    del graph.node[:]
+    graph.node.extend(nodes)
+    graph.initializer.extend([numpy_helper.from_array(np.array(0.0, np.float32), lo),
+                              numpy_helper.from_array(np.array(6.0, np.float32), hi)])
+    used = {i for n in graph.node for i in n.input}
+    inits = [t for t in graph.initializer if t.name in used]
+    del graph.initializer[:]
+    graph.initializer.extend(inits)
+    return model
 
 
 def free_spatial_size(model: onnx.ModelProto) -> onnx.ModelProto:
