@@ -49,7 +49,7 @@ pub fn extract_video_frame(image: &RgbImage, to_source: f32, max: usize) -> Resu
     if video_frame_factor(w, h) == 1.0 {
         return extract_frame(image, to_source, max);
     }
-    let half = image::imageops::resize(image, w / 2, h / 2, image::imageops::FilterType::Triangle);
+    let half = glint_media::triangle_resize(image, w / 2, h / 2);
     extract_frame(&half, to_source * w as f32 / (w / 2) as f32, max)
 }
 

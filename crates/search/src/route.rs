@@ -55,12 +55,7 @@ pub(crate) fn shrunk(image: &RgbImage, factor: f32) -> Option<RgbImage> {
         ((w as f32 * factor).round() as u32).max(1),
         ((h as f32 * factor).round() as u32).max(1),
     );
-    Some(image::imageops::resize(
-        image,
-        nw,
-        nh,
-        image::imageops::FilterType::Triangle,
-    ))
+    Some(glint_media::triangle_resize(image, nw, nh))
 }
 
 /// What the face detector found in the box, before any face is embedded: enough to know which

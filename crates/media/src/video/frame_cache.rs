@@ -70,7 +70,7 @@ fn shrunk(frame: FrameAt, max_side: u32) -> FrameAt {
         ((h as f64 * f).round() as u32).max(1),
     );
     FrameAt {
-        image: image::imageops::resize(&frame.image, nw, nh, image::imageops::FilterType::Triangle),
+        image: crate::triangle_resize(&frame.image, nw, nh),
         scale: frame.scale * nw as f64 / w as f64,
         ..frame
     }
