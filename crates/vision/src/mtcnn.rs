@@ -10,7 +10,7 @@ use ndarray::{Array4, ArrayD, Axis};
 
 use glint_types::{BBox, Face, Point};
 
-use crate::pixels::{halve_float, resize_float, resize_rgb, FloatImage};
+use crate::pixels::{resize_rgb, rgb_view, FloatImage, View};
 use crate::runtime::OnnxModel;
 use crate::{DetectOptions, FaceDetector, VisionError};
 
@@ -64,7 +64,12 @@ impl Mtcnn {
     }
 
     /// P-Net proposals over the pyramid of `img`, which carries a grey border of `pad` pixels.
-    fn stage1(&self, img: &FloatImage, pad: usize, min_face: f32) -> Result<Vec<Candidate>, VisionError> {
+    fn stage1<T: Copy + Into<f32>>(
+        &self,
+        img: View<'_, T>,
+        pad: usize,
+        min_face: f32,
+    ) -> Result<Vec<Candidate>, VisionError> {
         let m = 12.0 / min_face.max(12.0);
         let mut min_layer = img.width.min(img.height) as f32 * m;
         let mut scales = Vec::new();
@@ -75,74 +80,32 @@ impl Mtcnn {
             min_layer *= self.config.scale_factor;
         }
         let mut all = Vec::new();
-        // `halves[k]` is the image at 1/2^k of its size (2x2 means, `halve_float`). A level that
-        // is at most half the size of such a copy is resized from it rather than from the whole
-        // image: the area-average resize costs as many reads as its source has pixels, and with
-        // a large smallest face (video frames decoded at 1280 px for their faces) every level
-        // is a small fraction of the image. Only when the first level already is (the smallest
-        // face at least 24 px: video frames): photos and query boxes (20 px, first level at
-        // 0.6) are detected exactly as before, and their calibrations stand.
+        // `halves[k - 1]` is the image at 1/2^k of its size (2x2 means, `View::halved`). A level
+        // that is at most half the size of such a copy is resized from it rather than from the
+        // whole image: the area-average resize costs as many reads as its source has pixels, and
+        // with a large smallest face (video frames decoded at 1280 px for their faces) every
+        // level is a small fraction of the image. Only when the first level already is (the
+        // smallest face at least 24 px: video frames): photos and query boxes (20 px, first
+        // level at 0.6) are detected exactly as before, and their calibrations stand.
         let use_halves = m <= 0.5;
-        let mut halves = vec![std::borrow::Cow::Borrowed(img)];
+        let mut halves: Vec<FloatImage> = Vec::new();
         for scale in scales {
             let mut k = 0;
             while use_halves && scale * (1 << (k + 1)) as f32 <= 0.5 {
                 k += 1;
             }
-            while halves.len() <= k {
-                let next = halve_float(halves.last().expect("the image itself"));
-                halves.push(std::borrow::Cow::Owned(next));
+            while halves.len() < k {
+                let next = match halves.last() {
+                    Some(half) => half.view().halved(),
+                    None => img.halved(),
+                };
+                halves.push(next);
             }
-            let source = &halves[k];
-            // A 12-pixel window of this level spans 12 / scale pixels: one lying wholly in the
-            // grey border sees nothing, so each level keeps only the border such a window can
-            // reach from the image. The fine levels, which cost most, then skip most of the
-            // border (photo detection 93 → 68 ms on CelebA photos, docs/benchmarks.md).
-            let off = pad.saturating_sub((12.0 / scale).ceil() as usize) >> k;
-            let view = match off {
-                0 => std::borrow::Cow::Borrowed(source.as_ref()),
-                _ => std::borrow::Cow::Owned(source.crop_padded(
-                    off as i64,
-                    off as i64,
-                    source.width - 2 * off,
-                    source.height - 2 * off,
-                )),
+            let found = match k {
+                0 => self.level(img, scale, 0, pad)?,
+                _ => self.level(halves[k - 1].view(), scale, k, pad)?,
             };
-            let shift = (off << k) as f32;
-            let level_scale = scale * (1 << k) as f32;
-            let w = (view.width as f32 * level_scale).ceil() as usize;
-            let h = (view.height as f32 * level_scale).ceil() as usize;
-            let scaled = resize_float(&view, w, h);
-            let input = to_xy_tensor(std::slice::from_ref(&scaled));
-            let out = self
-                .pnet
-                .run("input_1", input.into_dyn().view(), &["conv2d_4", "softmax"])?;
-            let (reg, prob) = (&out[0], &out[1]);
-            // Output shapes are [1, x', y', 4] and [1, x', y', 2].
-            let (ox, oy) = (prob.shape()[1], prob.shape()[2]);
-            let mut boxes = Vec::new();
-            for cx in 0..ox {
-                for cy in 0..oy {
-                    let score = prob[[0, cx, cy, 1]];
-                    if score < self.config.thresholds[0] {
-                        continue;
-                    }
-                    boxes.push(Candidate {
-                        x1: ((2.0 * cx as f32 + 1.0) / scale).trunc() + shift,
-                        y1: ((2.0 * cy as f32 + 1.0) / scale).trunc() + shift,
-                        x2: ((2.0 * cx as f32 + 12.0) / scale).trunc() + shift,
-                        y2: ((2.0 * cy as f32 + 12.0) / scale).trunc() + shift,
-                        score,
-                        reg: [
-                            reg[[0, cx, cy, 0]],
-                            reg[[0, cx, cy, 1]],
-                            reg[[0, cx, cy, 2]],
-                            reg[[0, cx, cy, 3]],
-                        ],
-                    });
-                }
-            }
-            all.extend(nms(boxes, 0.5, Overlap::Union));
+            all.extend(found);
         }
         let mut boxes = nms(all, 0.7, Overlap::Union);
         for b in &mut boxes {
@@ -158,9 +121,77 @@ impl Mtcnn {
         Ok(boxes)
     }
 
+    /// The three stages over `img` (which carries a grey border of `pad` pixels): the faces'
+    /// boxes and landmarks in its pixels.
+    fn cascade<T: Copy + Into<f32>>(
+        &self,
+        img: View<'_, T>,
+        pad: usize,
+        min_face: f32,
+    ) -> Result<Vec<(Candidate, [Point; 5])>, VisionError> {
+        let boxes = self.stage1(img, pad, min_face)?;
+        let boxes = self.stage2(img, boxes)?;
+        self.stage3(img, boxes)
+    }
+
+    /// P-Net's candidates at pyramid `scale`, read from `source`, the image at 1/2^`k` of its
+    /// size.
+    fn level<S: Copy + Into<f32>>(
+        &self,
+        source: View<'_, S>,
+        scale: f32,
+        k: usize,
+        pad: usize,
+    ) -> Result<Vec<Candidate>, VisionError> {
+        // A 12-pixel window of this level spans 12 / scale pixels: one lying wholly in the
+        // grey border sees nothing, so each level keeps only the border such a window can
+        // reach from the image. The fine levels, which cost most, then skip most of the
+        // border (photo detection 93 → 68 ms on CelebA photos, docs/benchmarks.md).
+        let off = pad.saturating_sub((12.0 / scale).ceil() as usize) >> k;
+        let shift = (off << k) as f32;
+        let level_scale = scale * (1 << k) as f32;
+        let (vw, vh) = (source.width - 2 * off, source.height - 2 * off);
+        let w = (vw as f32 * level_scale).ceil() as usize;
+        let h = (vh as f32 * level_scale).ceil() as usize;
+        let scaled = match off {
+            0 => source.resized(w, h),
+            _ => source.crop_padded(off as i64, off as i64, vw, vh).view().resized(w, h),
+        };
+        let input = to_xy_tensor(std::slice::from_ref(&scaled));
+        let out = self
+            .pnet
+            .run("input_1", input.into_dyn().view(), &["conv2d_4", "softmax"])?;
+        let (reg, prob) = (&out[0], &out[1]);
+        // Output shapes are [1, x', y', 4] and [1, x', y', 2].
+        let (ox, oy) = (prob.shape()[1], prob.shape()[2]);
+        let mut boxes = Vec::new();
+        for cx in 0..ox {
+            for cy in 0..oy {
+                let score = prob[[0, cx, cy, 1]];
+                if score < self.config.thresholds[0] {
+                    continue;
+                }
+                boxes.push(Candidate {
+                    x1: ((2.0 * cx as f32 + 1.0) / scale).trunc() + shift,
+                    y1: ((2.0 * cy as f32 + 1.0) / scale).trunc() + shift,
+                    x2: ((2.0 * cx as f32 + 12.0) / scale).trunc() + shift,
+                    y2: ((2.0 * cy as f32 + 12.0) / scale).trunc() + shift,
+                    score,
+                    reg: [
+                        reg[[0, cx, cy, 0]],
+                        reg[[0, cx, cy, 1]],
+                        reg[[0, cx, cy, 2]],
+                        reg[[0, cx, cy, 3]],
+                    ],
+                });
+            }
+        }
+        Ok(nms(boxes, 0.5, Overlap::Union))
+    }
+
     /// Crops every candidate (zero-padded at the edges), resizes to `size` and lays them out for
     /// R-Net / O-Net.
-    fn crops(img: &FloatImage, boxes: &[Candidate], size: usize) -> Array4<f32> {
+    fn crops<T: Copy + Into<f32>>(img: View<'_, T>, boxes: &[Candidate], size: usize) -> Array4<f32> {
         let patches: Vec<FloatImage> = boxes
             .iter()
             .map(|b| {
@@ -168,13 +199,17 @@ impl Mtcnn {
                 let h = (b.y2 - b.y1 + 1.0).max(1.0) as usize;
                 // Corners are 1-based: the crop starts at column x1 - 1.
                 let crop = img.crop_padded(b.x1 as i64 - 1, b.y1 as i64 - 1, w, h);
-                resize_float(&crop, size, size)
+                crop.view().resized(size, size)
             })
             .collect();
         to_xy_tensor(&patches)
     }
 
-    fn stage2(&self, img: &FloatImage, boxes: Vec<Candidate>) -> Result<Vec<Candidate>, VisionError> {
+    fn stage2<T: Copy + Into<f32>>(
+        &self,
+        img: View<'_, T>,
+        boxes: Vec<Candidate>,
+    ) -> Result<Vec<Candidate>, VisionError> {
         if boxes.is_empty() {
             return Ok(boxes);
         }
@@ -201,7 +236,11 @@ impl Mtcnn {
         Ok(kept)
     }
 
-    fn stage3(&self, img: &FloatImage, mut boxes: Vec<Candidate>) -> Result<Vec<(Candidate, [Point; 5])>, VisionError> {
+    fn stage3<T: Copy + Into<f32>>(
+        &self,
+        img: View<'_, T>,
+        mut boxes: Vec<Candidate>,
+    ) -> Result<Vec<(Candidate, [Point; 5])>, VisionError> {
         if boxes.is_empty() {
             return Ok(Vec::new());
         }
@@ -252,24 +291,30 @@ impl FaceDetector for Mtcnn {
         } else {
             1.0
         };
-        let work = if shrink < 1.0 {
-            resize_rgb(
-                image,
+        let (ww, wh) = match shrink < 1.0 {
+            true => (
                 ((w as f32 * shrink).round() as usize).max(1),
                 ((h as f32 * shrink).round() as usize).max(1),
-            )
-        } else {
-            FloatImage::from_rgb(image)
+            ),
+            false => (w, h),
         };
-        let pad = (work.width.max(work.height) as f32 * options.edge_pad).round() as usize;
-        // Video frames have no border (`edge_pad` 0): no copy of the whole frame then.
-        let work = match pad {
-            0 => work,
-            _ => pad_grey(&work, pad),
+        let pad = (ww.max(wh) as f32 * options.edge_pad).round() as usize;
+        let faces = match (shrink < 1.0, pad) {
+            // Video frames: no border and no shrink, so the cascade reads the frame's own bytes
+            // (the same floats as a converted copy, without converting 1280x720 of them).
+            (false, 0) => self.cascade(rgb_view(image), pad, options.min_face)?,
+            (shrunk, _) => {
+                let work = match shrunk {
+                    true => resize_rgb(image, ww, wh),
+                    false => FloatImage::from_rgb(image),
+                };
+                let work = match pad {
+                    0 => work,
+                    _ => pad_grey(&work, pad),
+                };
+                self.cascade(work.view(), pad, options.min_face)?
+            }
         };
-        let boxes = self.stage1(&work, pad, options.min_face)?;
-        let boxes = self.stage2(&work, boxes)?;
-        let faces = self.stage3(&work, boxes)?;
         let back = 1.0 / shrink;
         // From padded working pixels back to source pixels.
         let to_source = |x: f32| (x - pad as f32) * back;

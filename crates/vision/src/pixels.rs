@@ -67,6 +67,40 @@ impl FloatImage {
     /// The `width` x `height` window whose top-left corner is at (`x`, `y`) in this image, with
     /// black where the window leaves the image.
     pub fn crop_padded(&self, x: i64, y: i64, width: usize, height: usize) -> FloatImage {
+        self.view().crop_padded(x, y, width, height)
+    }
+
+    pub fn view(&self) -> View<'_, f32> {
+        View {
+            width: self.width,
+            height: self.height,
+            data: &self.data,
+        }
+    }
+}
+
+/// A borrowed picture, interleaved RGB, row-major, whose values are f32 (a [`FloatImage`]) or u8
+/// (a decoded frame, [`rgb_view`]): the operations below read either and give the same floats,
+/// so a detector can work from a frame without first converting all of it.
+#[derive(Debug, Clone, Copy)]
+pub struct View<'a, T> {
+    pub width: usize,
+    pub height: usize,
+    pub data: &'a [T],
+}
+
+/// An 8-bit image as a [`View`].
+pub fn rgb_view(image: &RgbImage) -> View<'_, u8> {
+    View {
+        width: image.width() as usize,
+        height: image.height() as usize,
+        data: image.as_raw(),
+    }
+}
+
+impl<T: Copy + Into<f32>> View<'_, T> {
+    /// [`FloatImage::crop_padded`] of this picture.
+    pub fn crop_padded(&self, x: i64, y: i64, width: usize, height: usize) -> FloatImage {
         let mut out = FloatImage::zeros(width, height);
         for oy in 0..height {
             let sy = y + oy as i64;
@@ -81,9 +115,43 @@ impl FloatImage {
             let src = (sy as usize * self.width + x_start as usize) * 3;
             let dst = (oy * width + (x_start - x) as usize) * 3;
             let n = (x_end - x_start) as usize * 3;
-            out.data[dst..dst + n].copy_from_slice(&self.data[src..src + n]);
+            for (o, &v) in out.data[dst..dst + n].iter_mut().zip(&self.data[src..src + n]) {
+                *o = v.into();
+            }
         }
         out
+    }
+
+    /// [`halve_float`] of this picture.
+    pub fn halved(&self) -> FloatImage {
+        let (w, h) = ((self.width / 2).max(1), (self.height / 2).max(1));
+        let mut out = FloatImage::zeros(w, h);
+        let stride = self.width * 3;
+        // Row slices instead of a clamped lookup per value (this ran on every sampled video frame,
+        // at 1280 px); a 1-pixel-wide or -high image repeats its only column or row, as the clamp did.
+        let step_x = usize::from(self.width > 1) * 3;
+        let step_y = usize::from(self.height > 1) * stride;
+        for (y, out_row) in out.data.chunks_exact_mut(w * 3).enumerate() {
+            let top = &self.data[2 * y * stride..];
+            let bottom = &self.data[2 * y * stride + step_y..];
+            for (x, px) in out_row.chunks_exact_mut(3).enumerate() {
+                let i = 2 * x * 3;
+                for c in 0..3 {
+                    // The same four values summed in the same order as before: the same result.
+                    let sum = top[i + c].into()
+                        + top[i + step_x + c].into()
+                        + bottom[i + c].into()
+                        + bottom[i + step_x + c].into();
+                    px[c] = sum / 4.0;
+                }
+            }
+        }
+        out
+    }
+
+    /// [`resize`] of this picture.
+    pub fn resized(&self, out_w: usize, out_h: usize) -> FloatImage {
+        resize(self.data, self.width, self.height, out_w, out_h)
     }
 }
 
@@ -189,26 +257,7 @@ pub fn resize_float(image: &FloatImage, out_w: usize, out_h: usize) -> FloatImag
 /// [`resize_float`] to half the size, an odd last column or row is dropped, not spread, so the
 /// copy stays at exactly half the scale (MTCNN maps its boxes back by that factor).
 pub fn halve_float(image: &FloatImage) -> FloatImage {
-    let (w, h) = ((image.width / 2).max(1), (image.height / 2).max(1));
-    let mut out = FloatImage::zeros(w, h);
-    let stride = image.width * 3;
-    // Row slices instead of a clamped lookup per value (this ran on every sampled video frame,
-    // at 1280 px); a 1-pixel-wide or -high image repeats its only column or row, as the clamp did.
-    let step_x = usize::from(image.width > 1) * 3;
-    let step_y = usize::from(image.height > 1) * stride;
-    for (y, out_row) in out.data.chunks_exact_mut(w * 3).enumerate() {
-        let top = &image.data[2 * y * stride..];
-        let bottom = &image.data[2 * y * stride + step_y..];
-        for (x, px) in out_row.chunks_exact_mut(3).enumerate() {
-            let i = 2 * x * 3;
-            for c in 0..3 {
-                // The same four values summed in the same order as before: the same result.
-                let sum = top[i + c] + top[i + step_x + c] + bottom[i + c] + bottom[i + step_x + c];
-                px[c] = sum / 4.0;
-            }
-        }
-    }
-    out
+    image.view().halved()
 }
 
 #[cfg(test)]
@@ -258,6 +307,24 @@ mod tests {
             let once = halve_float(&img);
             assert_eq!(once, halve_by_lookup(&img), "{w}x{h}");
             assert_eq!(halve_float(&once), halve_by_lookup(&once), "{w}x{h} halved twice");
+        }
+    }
+
+    #[test]
+    fn issue14_an_rgb_view_crops_and_halves_as_its_float_copy() {
+        for (w, h) in [(1280, 720), (7, 5), (1, 9), (9, 1)] {
+            let rgb = RgbImage::from_fn(w, h, |x, y| {
+                image::Rgb([(x * 37 + y * 11) as u8, (x ^ y) as u8, (x * y) as u8])
+            });
+            let float = FloatImage::from_rgb(&rgb);
+            let view = rgb_view(&rgb);
+            assert_eq!(view.halved(), halve_float(&float), "{w}x{h}");
+            assert_eq!(
+                view.crop_padded(-3, 2, 11, 6),
+                float.crop_padded(-3, 2, 11, 6),
+                "{w}x{h}"
+            );
+            assert_eq!(view.resized(5, 4), resize_float(&float, 5, 4), "{w}x{h}");
         }
     }
 
