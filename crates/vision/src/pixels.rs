@@ -1,7 +1,8 @@
 //! Float images and the few resampling operations the models need.
 //!
 //! Detectors and encoders want float tensors at fixed sizes, often from a crop that reaches past
-//! the frame edge. [`FloatImage`] is interleaved RGB f32 in 0..255; [`resize`] is separable
+//! the frame edge. [`FloatImage`] is interleaved RGB f32 in 0..255; a [`View`] borrows one, or
+//! an 8-bit frame as it was decoded, and reads either as the same floats; [`resize`] is separable
 //! and antialiased (area averaging when shrinking, bilinear when enlarging), which matches what
 //! the reference implementations (OpenCV's INTER_AREA, dlib's pyramid) feed their networks much
 //! better than point sampling would.
