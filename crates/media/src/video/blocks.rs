@@ -12,18 +12,35 @@ pub(super) fn block_mean(
     src_stride: usize,
     dst: &mut [u8],
     dst_stride: usize,
-    (w, h): (usize, usize),
+    size: (usize, usize),
     k: usize,
 ) {
     // Column sums of a block row fit 16 bits while k * 255 does: twice the lanes of 32-bit
     // sums and half their memory (this ran at 0.34 ms a 720p frame, on every decoded frame).
-    if k > usize::from(u16::MAX / 255) {
-        return block_mean_wide(src, src_stride, dst, dst_stride, (w, h), k);
+    match k <= usize::from(u16::MAX / 255) {
+        true => block_mean_with::<u16>(src, src_stride, dst, dst_stride, size, k),
+        false => block_mean_with::<u32>(src, src_stride, dst, dst_stride, size, k),
     }
+}
+
+/// Columns summed together per step of [`block_mean_with`].
+const COLUMN_CHUNK: usize = 64;
+
+/// [`block_mean`] with column sums of type `S`, which must hold `k * 255`.
+fn block_mean_with<S>(
+    src: &[u8],
+    src_stride: usize,
+    dst: &mut [u8],
+    dst_stride: usize,
+    (w, h): (usize, usize),
+    k: usize,
+) where
+    S: Copy + Default + From<u8> + Into<u32> + std::ops::AddAssign,
+{
     let area = (k * k) as u32;
-    let mut columns = vec![0u16; w * k];
+    let mut columns = vec![S::default(); w * k];
     for y in 0..h {
-        columns.fill(0);
+        columns.fill(S::default());
         for row in 0..k {
             let line = &src[(y * k + row) * src_stride..][..w * k];
             // Fixed-size chunks, so that the compiler keeps each chunk's sums in registers.
@@ -31,37 +48,16 @@ pub(super) fn block_mean(
             let mut values = line.chunks_exact(COLUMN_CHUNK);
             for (sums, values) in (&mut sums).zip(&mut values) {
                 for (c, &v) in sums.iter_mut().zip(values) {
-                    *c += u16::from(v);
+                    *c += S::from(v);
                 }
             }
             for (c, &v) in sums.into_remainder().iter_mut().zip(values.remainder()) {
-                *c += u16::from(v);
+                *c += S::from(v);
             }
         }
         for (o, block) in dst[y * dst_stride..][..w].iter_mut().zip(columns.chunks_exact(k)) {
-            let sum: u32 = block.iter().map(|&c| u32::from(c)).sum();
+            let sum: u32 = block.iter().map(|&c| c.into()).sum();
             *o = ((sum + area / 2) / area) as u8;
-        }
-    }
-}
-
-/// Columns summed together per step of [`block_mean`].
-const COLUMN_CHUNK: usize = 64;
-
-/// [`block_mean`] with 32-bit sums, for blocks too tall for 16 bits (k > 257).
-fn block_mean_wide(src: &[u8], src_stride: usize, dst: &mut [u8], dst_stride: usize, (w, h): (usize, usize), k: usize) {
-    let area = (k * k) as u32;
-    let mut columns = vec![0u32; w * k];
-    for y in 0..h {
-        columns.fill(0);
-        for row in 0..k {
-            let line = &src[(y * k + row) * src_stride..][..w * k];
-            for (c, &v) in columns.iter_mut().zip(line) {
-                *c += u32::from(v);
-            }
-        }
-        for (o, block) in dst[y * dst_stride..][..w].iter_mut().zip(columns.chunks_exact(k)) {
-            *o = ((block.iter().sum::<u32>() + area / 2) / area) as u8;
         }
     }
 }
@@ -141,7 +137,7 @@ mod tests {
     #[test]
     fn issue14_sixteen_bit_block_sums_are_the_wide_sums() {
         // Rows longer than one chunk with a remainder, white blocks (the largest sums), and
-        // blocks too tall for 16-bit sums (k = 260), which take the 32-bit path.
+        // blocks too tall for 16-bit sums (k = 260), which `block_mean` sums in 32 bits.
         for (k, (w, h), fill) in [
             (20, (7, 2), 255u8),
             (20, (7, 3), 0),
@@ -156,7 +152,7 @@ mod tests {
             let mut dst = vec![0u8; w * h];
             block_mean(&src, stride, &mut dst, w, (w, h), k);
             let mut wide = vec![0u8; w * h];
-            block_mean_wide(&src, stride, &mut wide, w, (w, h), k);
+            block_mean_with::<u32>(&src, stride, &mut wide, w, (w, h), k);
             assert_eq!(dst, naive(&src, stride, (w, h), k), "k = {k}");
             assert_eq!(dst, wide, "k = {k}");
         }
