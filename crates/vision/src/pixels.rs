@@ -65,12 +65,6 @@ impl FloatImage {
         out
     }
 
-    /// The `width` x `height` window whose top-left corner is at (`x`, `y`) in this image, with
-    /// black where the window leaves the image.
-    pub fn crop_padded(&self, x: i64, y: i64, width: usize, height: usize) -> FloatImage {
-        self.view().crop_padded(x, y, width, height)
-    }
-
     pub fn view(&self) -> View<'_, f32> {
         View {
             width: self.width,
@@ -100,7 +94,8 @@ pub fn rgb_view(image: &RgbImage) -> View<'_, u8> {
 }
 
 impl<T: Copy + Into<f32>> View<'_, T> {
-    /// [`FloatImage::crop_padded`] of this picture.
+    /// The `width` x `height` window whose top-left corner is at (`x`, `y`) in this picture, as
+    /// floats, with black where the window leaves the picture.
     pub fn crop_padded(&self, x: i64, y: i64, width: usize, height: usize) -> FloatImage {
         let mut out = FloatImage::zeros(width, height);
         for oy in 0..height {
@@ -123,7 +118,10 @@ impl<T: Copy + Into<f32>> View<'_, T> {
         out
     }
 
-    /// [`halve_float`] of this picture.
+    /// This picture at half its width and height (rounded down, at least 1x1), each pixel the
+    /// mean of a 2x2 block: a cheap first step for resizes to a small fraction of a large image.
+    /// Unlike [`resize`] to half the size, an odd last column or row is dropped, not spread, so
+    /// the copy stays at exactly half the scale (MTCNN maps its boxes back by that factor).
     pub fn halved(&self) -> FloatImage {
         let (w, h) = ((self.width / 2).max(1), (self.height / 2).max(1));
         let mut out = FloatImage::zeros(w, h);
@@ -253,14 +251,6 @@ pub fn resize_float(image: &FloatImage, out_w: usize, out_h: usize) -> FloatImag
     resize(&image.data, image.width, image.height, out_w, out_h)
 }
 
-/// `image` at half its width and height (rounded down, at least 1x1), each pixel the mean of a
-/// 2x2 block: a cheap first step for resizes to a small fraction of a large image. Unlike
-/// [`resize_float`] to half the size, an odd last column or row is dropped, not spread, so the
-/// copy stays at exactly half the scale (MTCNN maps its boxes back by that factor).
-pub fn halve_float(image: &FloatImage) -> FloatImage {
-    image.view().halved()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -272,12 +262,12 @@ mod tests {
     #[test]
     fn halving_a_float_image_is_resizing_it_to_half() {
         let img = FloatImage::from_rgb(&gradient(8, 6));
-        let (a, b) = (halve_float(&img), resize_float(&img, 4, 3));
+        let (a, b) = (img.view().halved(), resize_float(&img, 4, 3));
         assert_eq!((a.width, a.height), (4, 3));
         assert!(a.data.iter().zip(&b.data).all(|(x, y)| (x - y).abs() < 1e-4));
     }
 
-    /// The clamped lookup `halve_float` used before, kept to check the row-slice version.
+    /// The clamped lookup halving used before, kept to check the row-slice version.
     fn halve_by_lookup(image: &FloatImage) -> FloatImage {
         let (w, h) = ((image.width / 2).max(1), (image.height / 2).max(1));
         let mut out = FloatImage::zeros(w, h);
@@ -305,9 +295,9 @@ mod tests {
             let img = FloatImage::from_rgb(&RgbImage::from_fn(w, h, |x, y| {
                 image::Rgb([(x * 37 + y * 11) as u8, (x ^ y) as u8, (x * y) as u8])
             }));
-            let once = halve_float(&img);
+            let once = img.view().halved();
             assert_eq!(once, halve_by_lookup(&img), "{w}x{h}");
-            assert_eq!(halve_float(&once), halve_by_lookup(&once), "{w}x{h} halved twice");
+            assert_eq!(once.view().halved(), halve_by_lookup(&once), "{w}x{h} halved twice");
         }
     }
 
@@ -319,10 +309,10 @@ mod tests {
             });
             let float = FloatImage::from_rgb(&rgb);
             let view = rgb_view(&rgb);
-            assert_eq!(view.halved(), halve_float(&float), "{w}x{h}");
+            assert_eq!(view.halved(), float.view().halved(), "{w}x{h}");
             assert_eq!(
                 view.crop_padded(-3, 2, 11, 6),
-                float.crop_padded(-3, 2, 11, 6),
+                float.view().crop_padded(-3, 2, 11, 6),
                 "{w}x{h}"
             );
             assert_eq!(view.resized(5, 4), resize_float(&float, 5, 4), "{w}x{h}");
@@ -355,7 +345,7 @@ mod tests {
     #[test]
     fn crop_pads_with_black_outside_the_frame() {
         let img = FloatImage::from_rgb(&gradient(3, 3));
-        let c = img.crop_padded(-1, 1, 3, 3);
+        let c = img.view().crop_padded(-1, 1, 3, 3);
         assert_eq!(c.pixel(0, 0), [0.0, 0.0, 0.0]);
         assert_eq!(c.pixel(1, 0), img.pixel(0, 1));
         assert_eq!(c.pixel(2, 1), img.pixel(1, 2));
