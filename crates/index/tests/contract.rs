@@ -1,9 +1,9 @@
 //! The same contract, run against every backend: the exact `FlatIndex`, the graph `HnswIndex`
-//! (in memory and on disk) and the embedded default `LocalIndex` (with a threshold low enough
+//! (in memory and on disk, i8 re-scored from an f16 copy by default, and f16 alone) and the embedded default `LocalIndex` (with a threshold low enough
 //! that its spaces move to the graph mid-test). What differs is stated per backend: the flat
 //! index is exact, the graph must reach a recall.
 
-use glint_index::{contract, FlatIndex, HnswIndex, HnswParams, LocalIndex, VectorWrite};
+use glint_index::{contract, FlatIndex, HnswIndex, HnswParams, LocalIndex, Quantization, VectorWrite};
 
 struct Backend {
     name: &'static str,
@@ -15,6 +15,7 @@ struct Backend {
 fn backends() -> Vec<Backend> {
     let on_disk = tempfile::tempdir().unwrap();
     let local_dir = tempfile::tempdir().unwrap();
+    let f16_dir = tempfile::tempdir().unwrap();
     vec![
         Backend {
             name: "flat",
@@ -33,6 +34,21 @@ fn backends() -> Vec<Backend> {
             index: Box::new(HnswIndex::open(on_disk.path(), HnswParams::default()).unwrap()),
             exact: false,
             _dir: Some(on_disk),
+        },
+        Backend {
+            name: "graph on disk, f16 walked (no copy)",
+            index: Box::new(
+                HnswIndex::open(
+                    f16_dir.path(),
+                    HnswParams {
+                        quantization: Quantization::F16,
+                        ..HnswParams::default()
+                    },
+                )
+                .unwrap(),
+            ),
+            exact: false,
+            _dir: Some(f16_dir),
         },
         Backend {
             name: "local (moves to the graph past 500 x 16 floats)",

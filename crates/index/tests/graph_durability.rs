@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use glint_index::{HnswIndex, HnswParams, IndexError, LocalIndex, VectorRead, VectorWrite};
+use glint_index::{HnswIndex, HnswParams, IndexError, LocalIndex, Quantization, VectorRead, VectorWrite};
 use support::{naive_search, random_items, recall, Rng};
 
 const DIM: usize = 32;
@@ -17,12 +17,46 @@ const DIM: usize = 32;
 const KILL_BATCH: usize = 2_000;
 
 fn open(dir: &Path) -> HnswIndex {
-    HnswIndex::open(dir, HnswParams::default()).unwrap()
+    open_with(dir, Quantization::F16)
+}
+
+/// Spaces created by the index opened here store vectors in `quantization` (spaces that exist
+/// keep their own).
+fn open_with(dir: &Path, quantization: Quantization) -> HnswIndex {
+    let params = HnswParams {
+        quantization,
+        ..HnswParams::default()
+    };
+    HnswIndex::open(dir, params).unwrap()
+}
+
+fn files_ending(dir: &Path, extension: &str) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == extension))
+        .collect()
 }
 
 #[test]
 fn issue14_reopens_from_snapshot_and_log_with_the_same_answers() {
+    reopens_from_snapshot_and_log_with_the_same_answers(Quantization::F16);
+}
+
+/// The i8 graph's f16 copy is written with each snapshot and rebuilt from the log after it.
+#[test]
+fn issue14_an_i8_f16_space_reopens_from_snapshot_copy_and_log() {
+    let dir = reopens_from_snapshot_and_log_with_the_same_answers(Quantization::I8F16);
+    assert_eq!(
+        files_ending(dir.path(), "f16").len(),
+        1,
+        "one f16 copy, beside the snapshot"
+    );
+}
+
+fn reopens_from_snapshot_and_log_with_the_same_answers(quantization: Quantization) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
+    let open = |dir: &Path| open_with(dir, quantization);
     let mut rng = Rng(21);
     let items = random_items(&mut rng, 12_000, DIM);
     let queries: Vec<Vec<f32>> = (0..20).map(|_| rng.vector(DIM)).collect();
@@ -40,12 +74,9 @@ fn issue14_reopens_from_snapshot_and_log_with_the_same_answers() {
             .map(|q| index.search("face:x", q, 10, None).unwrap())
             .collect::<Vec<_>>()
     };
-    let snapshots = std::fs::read_dir(dir.path())
-        .unwrap()
-        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "usearch"))
-        .count();
-    assert_eq!(snapshots, 1);
-    let index = open(dir.path());
+    assert_eq!(files_ending(dir.path(), "usearch").len(), 1);
+    // Opened with other defaults: the space keeps the precision it was created with.
+    let index = open_with(dir.path(), Quantization::F32);
     assert_eq!(index.len("face:x"), 11_998);
     assert_eq!(index.len("empty"), 0);
     assert!(!index.contains("face:x", items[0].0));
@@ -65,6 +96,7 @@ fn issue14_reopens_from_snapshot_and_log_with_the_same_answers() {
     assert!(after >= 0.9, "recall@10 after reopening {after:.3}");
     assert!(after >= before - 0.05, "recall@10 fell from {before:.3} to {after:.3}");
     assert!(same >= 180, "{same} of 200 answers kept");
+    dir
 }
 
 /// Run by the kill test as a child process: upserts batches forever, logging progress.
@@ -74,7 +106,11 @@ fn kill_child_upserts_forever() {
     let Ok(dir) = std::env::var("GLINT_KILL_DIR") else {
         return;
     };
-    let index = open(Path::new(&dir));
+    let quantization = std::env::var("GLINT_KILL_QUANTIZATION")
+        .ok()
+        .and_then(|q| Quantization::parse(&q))
+        .unwrap_or(Quantization::F16);
+    let index = open_with(Path::new(&dir), quantization);
     index.create_space("s", DIM).unwrap();
     let mut rng = Rng(22);
     for batch in 0u64.. {
@@ -91,10 +127,20 @@ fn kill_child_upserts_forever() {
 
 #[test]
 fn issue14_sigkill_during_large_upserts_loses_only_the_batch_in_flight() {
+    sigkill_during_large_upserts_loses_only_the_batch_in_flight("f16");
+}
+
+#[test]
+fn issue14_sigkill_during_large_upserts_of_an_i8_f16_space() {
+    sigkill_during_large_upserts_loses_only_the_batch_in_flight("i8+f16");
+}
+
+fn sigkill_during_large_upserts_loses_only_the_batch_in_flight(quantization: &str) {
     let dir = tempfile::tempdir().unwrap();
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args(["--exact", "kill_child_upserts_forever", "--ignored", "--nocapture"])
         .env("GLINT_KILL_DIR", dir.path())
+        .env("GLINT_KILL_QUANTIZATION", quantization)
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
@@ -136,18 +182,23 @@ fn issue14_sigkill_during_large_upserts_loses_only_the_batch_in_flight() {
 
 #[test]
 fn issue14_a_damaged_snapshot_is_refused_with_a_clear_error() {
+    damaged_file_is_refused(Quantization::F16, "usearch");
+}
+
+#[test]
+fn issue14_a_damaged_f16_copy_is_refused_with_a_clear_error() {
+    damaged_file_is_refused(Quantization::I8F16, "f16");
+}
+
+fn damaged_file_is_refused(quantization: Quantization, extension: &str) {
     let dir = tempfile::tempdir().unwrap();
     {
-        let index = open(dir.path());
+        let index = open_with(dir.path(), quantization);
         index.create_space("s", DIM).unwrap();
         index.upsert("s", &random_items(&mut Rng(23), 5_000, DIM)).unwrap();
         index.flush().unwrap();
     }
-    let snapshot = std::fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.extension().is_some_and(|x| x == "usearch"))
-        .unwrap();
+    let snapshot = files_ending(dir.path(), extension).pop().unwrap();
     let mut bytes = std::fs::read(&snapshot).unwrap();
     let middle = bytes.len() / 2;
     bytes[middle] ^= 0x55;

@@ -32,8 +32,9 @@ pub struct BenchIndexArgs {
     /// Beam width while building (efConstruction).
     #[arg(long, default_value_t = HnswParams::default().expansion_add)]
     pub expansion_add: usize,
-    /// Stored precision: f16, f32 or i8.
-    #[arg(long, default_value = "f16")]
+    /// Stored precision: i8+f16 (the library's: i8 in the graph, the short list re-scored from
+    /// an f16 copy), f16, f32 or i8.
+    #[arg(long, default_value = "i8+f16")]
     pub quantization: String,
     /// Search beam widths to sweep (ef).
     #[arg(long, value_delimiter = ',', default_value = "16,24,32,48,64,96,128")]

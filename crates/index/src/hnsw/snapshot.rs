@@ -1,5 +1,6 @@
 //! A graph space's files: its description (`<stem>.hnsw.json`), the graph snapshot it names
-//! (`<stem>-<seq>.usearch`, usearch's own format) and its log (`<stem>.wal`).
+//! (`<stem>-<seq>.usearch`, usearch's own format; with `<stem>-<seq>.f16`, the f16 copy of an
+//! i8+f16 space) and its log (`<stem>.wal`).
 //!
 //! The description is the commit point. A snapshot is written under a new name, fsynced and
 //! checksummed, and only then does a new description (written beside it and renamed over the old
@@ -15,6 +16,7 @@ use crate::storage::{file_stem, sync_dir};
 use crate::IndexError;
 
 pub(crate) const DESCRIPTION_SUFFIX: &str = ".hnsw.json";
+pub(crate) const COPY_EXTENSION: &str = "f16";
 const FORMAT: u32 = 1;
 
 /// What `<stem>.hnsw.json` holds.
@@ -34,6 +36,24 @@ pub(crate) struct SnapshotFile {
     pub seq: u64,
     pub bytes: u64,
     pub crc32: u32,
+    /// The f16 copy of the same moment, for an i8+f16 space.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub copy: Option<CopyFile>,
+}
+
+/// An i8+f16 space's f16 copy (`super::rescore`), written with the snapshot.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct CopyFile {
+    pub file: String,
+    pub bytes: u64,
+    pub crc32: u32,
+}
+
+impl SnapshotFile {
+    /// The files of this snapshot.
+    pub(crate) fn files(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.file.as_str()).chain(self.copy.as_ref().map(|c| c.file.as_str()))
+    }
 }
 
 /// Where one space's files live.
@@ -60,6 +80,10 @@ impl Paths {
 
     pub(crate) fn snapshot_name(&self, seq: u64) -> String {
         format!("{}-{seq}.usearch", self.stem)
+    }
+
+    pub(crate) fn copy_name(&self, seq: u64) -> String {
+        format!("{}-{seq}.{COPY_EXTENSION}", self.stem)
     }
 }
 
