@@ -32,7 +32,7 @@ pub mod validate;
 pub use error::IndexError;
 pub use filter::Filter;
 pub use flat::FlatIndex;
-pub use hnsw::{wait_for_huge_pages, HnswIndex, HnswParams, Quantization};
+pub use hnsw::{wait_for_huge_pages, HnswIndex, HnswParams, Quantization, I8F16_MAX_DIM};
 pub use local::{LocalIndex, GRAPH_ABOVE_FLOATS};
 
 /// One search result: a stored id and its cosine similarity to the query, in -1..=1.

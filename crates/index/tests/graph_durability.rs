@@ -295,3 +295,24 @@ fn issue14_a_growing_space_moves_to_the_graph_and_stays_there() {
         items[4_321].0
     );
 }
+
+/// Under the default parameters a space up to `I8F16_MAX_DIM` wide walks i8 and keeps an f16
+/// copy; a wider one (faces, item windows) keeps f16 in the graph, and each says so in its
+/// description, which is what reopening follows.
+#[test]
+fn issue14_wide_spaces_keep_f16_and_narrow_ones_walk_i8() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = HnswIndex::open(dir.path(), HnswParams::default()).unwrap();
+    index.create_space("narrow", glint_index::I8F16_MAX_DIM).unwrap();
+    index.create_space("wide", glint_index::I8F16_MAX_DIM + 1).unwrap();
+    let quantization_of = |space: &str| {
+        files_ending(dir.path(), "json")
+            .iter()
+            .map(|path| serde_json::from_str::<serde_json::Value>(&std::fs::read_to_string(path).unwrap()).unwrap())
+            .find(|description| description["name"] == space)
+            .map(|description| description["params"]["quantization"].as_str().unwrap().to_string())
+            .unwrap()
+    };
+    assert_eq!(quantization_of("narrow"), "i8+f16");
+    assert_eq!(quantization_of("wide"), "f16");
+}

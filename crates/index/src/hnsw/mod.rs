@@ -3,8 +3,9 @@
 //! Each space is one usearch HNSW graph (a kept C++ library, not ours; built from
 //! `third_party/usearch`, patched only so that its graph walk prefetches the vectors and nodes it
 //! reads next, which made one thread ~1.6x faster at 1M vectors) holding its vectors in
-//! the chosen [`Quantization`] (by default i8 in the graph, which the walk reads, and an f16
-//! copy, mapped from disk, that re-scores each walk's short list: [`rescore`]),
+//! the chosen [`Quantization`] (by default, up to 512-d, i8 in the graph, which the walk reads,
+//! and an f16 copy, read from disk, that re-scores each walk's short list: [`rescore`]; f16
+//! above),
 //! plus this crate's durability around it: a write-ahead log of every change ([`wal`]) and, once
 //! the log has grown, a snapshot of the whole graph ([`snapshot`]). Opening loads the snapshot
 //! and applies the log's later records, so a 1M-vector space opens in seconds, not a rebuild,
@@ -114,6 +115,12 @@ impl Quantization {
     }
 }
 
+/// Spaces wider than this keep f16 in the graph where the parameters say i8+f16: their rows are
+/// large to re-read from disk (3 KB at 1536-d) and region queries re-score 300 candidates per
+/// query window. At 1M regions that cost whole photos (14 windows) ~20 ms at p95 against an f16
+/// item graph (docs/benchmarks.md, "Vector index at scale", fifteenth pass).
+pub const I8F16_MAX_DIM: usize = 512;
+
 /// The graph's shape; fixed per space when it is created (recorded in its description), except
 /// `expansion_search`, which [`HnswIndex::set_expansion_search`] changes at run time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -127,11 +134,25 @@ pub struct HnswParams {
     pub quantization: Quantization,
 }
 
+impl HnswParams {
+    /// The parameters a new `dim`-d space gets: i8+f16 becomes f16 above [`I8F16_MAX_DIM`].
+    pub fn for_dim(self, dim: usize) -> Self {
+        match self.quantization {
+            Quantization::I8F16 if dim > I8F16_MAX_DIM => Self {
+                quantization: Quantization::F16,
+                ..self
+            },
+            _ => self,
+        }
+    }
+}
+
 impl Default for HnswParams {
     /// Chosen with `glint bench index` on 1M clustered 256-d vectors (docs/benchmarks.md):
     /// M 32 / efConstruction 128 builds in ~10 min on 2 cores and reaches recall@10 0.98 at
     /// ef 28-32, where M 16 needed ef 96 (and was slower at equal recall). i8+f16 against f16:
-    /// ~1.4x the queries/s at the same beam, recall within 0.005, 0.7 of the resident memory.
+    /// ~1.4x the queries/s at the same beam, recall within 0.005, 0.7 of the resident memory
+    /// (for spaces up to [`I8F16_MAX_DIM`] wide; wider ones are f16, [`HnswParams::for_dim`]).
     fn default() -> Self {
         Self {
             connectivity: 32,
@@ -591,7 +612,7 @@ impl Space {
         }
         if let Some(Filter::Only(ids)) = filter {
             if ids.len() <= EXACT_FILTER_MAX {
-                return Ok(self.score_each(&graph, unit, k, ids.iter().copied()));
+                return self.score_each(&graph, unit, k, ids.iter().copied());
             }
         }
         // With an f16 copy the walk's whole beam comes back, to be ranked again from the copy.
@@ -618,23 +639,15 @@ impl Space {
             }
         }
         .map_err(|e| self.failed("search", e))?;
-        if let Some(copy) = &graph.copy {
-            copy.prefetch(&matches.keys);
+        let mut hits = Vec::with_capacity(matches.keys.len());
+        for (&id, &distance) in matches.keys.iter().zip(&matches.distances) {
+            // usearch's inner-product distance is 1 - dot.
+            let score = match &graph.copy {
+                Some(copy) => copy.score(id, unit)?.unwrap_or(1.0 - distance),
+                None => 1.0 - distance,
+            };
+            hits.push(Hit { id, score });
         }
-        let mut hits: Vec<Hit> = matches
-            .keys
-            .iter()
-            .zip(&matches.distances)
-            .map(|(&id, &distance)| Hit {
-                id,
-                // usearch's inner-product distance is 1 - dot.
-                score: graph
-                    .copy
-                    .as_ref()
-                    .and_then(|copy| copy.score(id, unit))
-                    .unwrap_or(1.0 - distance),
-            })
-            .collect();
         hits.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.id.cmp(&b.id)));
         hits.truncate(k);
         Ok(hits)
@@ -642,15 +655,21 @@ impl Space {
 
     /// Exact scores of the given ids (those stored), best `k` first: from the f16 copy where the
     /// space keeps one, from the graph's vectors otherwise.
-    fn score_each(&self, graph: &Graph, unit: &[f32], k: usize, ids: impl Iterator<Item = u64>) -> Vec<Hit> {
+    fn score_each(
+        &self,
+        graph: &Graph,
+        unit: &[f32],
+        k: usize,
+        ids: impl Iterator<Item = u64>,
+    ) -> Result<Vec<Hit>, IndexError> {
         if let Some(copy) = &graph.copy {
             let mut top = TopK::new(k, 64, None);
             for id in ids {
-                if let Some(score) = copy.score(id, unit) {
+                if let Some(score) = copy.score(id, unit)? {
                     top.offer(id, score);
                 }
             }
-            return top.into_hits();
+            return Ok(top.into_hits());
         }
         let graph = &graph.index;
         const BLOCK: usize = 256;
@@ -678,7 +697,7 @@ impl Space {
         if !block_ids.is_empty() {
             flush(&rows, &mut block_ids, &mut top);
         }
-        top.into_hits()
+        Ok(top.into_hits())
     }
 
     /// Takes a snapshot if the log has grown enough; makes the log durable either way.
@@ -722,8 +741,8 @@ impl Space {
                 std::fs::rename(&copy_temp, &copy_path).map_err(|e| IndexError::io(&copy_path, e))?;
                 // The copy is served from the file from now on (no writer runs while the log
                 // lock is held, so the file holds exactly what the copy in memory held).
-                let mapped = F16Copy::open(&copy_path, self.dim)?;
-                write(&self.graph).copy = Some(mapped);
+                let on_disk = F16Copy::open(&copy_path, self.dim)?;
+                write(&self.graph).copy = Some(on_disk);
                 Some(CopyFile {
                     file: copy_name,
                     bytes,
@@ -793,13 +812,14 @@ impl VectorWrite for HnswIndex {
         if let Some(existing) = spaces.get(name) {
             return same_dim(name, existing.dim, dim);
         }
-        let graph = new_graph(dim, &self.params)?;
+        let params = self.params.for_dim(dim);
+        let graph = new_graph(dim, &params)?;
         reserve(&graph, 1024, Path::new(name))?;
         let files = match &self.dir {
             None => None,
             Some(dir) => {
                 let paths = Paths::new(dir, name);
-                let description = Description::new(name, dim, self.params);
+                let description = Description::new(name, dim, params);
                 // A log left by a space of this name that was dropped half-way goes first.
                 remove_if_present(&paths.wal())?;
                 let (wal, _) = Wal::open(&paths.wal(), dim, 0)?;
@@ -818,7 +838,7 @@ impl VectorWrite for HnswIndex {
                 index: graph,
                 capacity: 1024,
                 free: 0,
-                copy: self.params.quantization.new_copy(dim),
+                copy: params.quantization.new_copy(dim),
             }),
             log: Mutex::new(Log { seq: 0, files }),
             slots: Slots::new(CONTEXTS),

@@ -9,14 +9,16 @@
 //! are read from it, so it costs a few dozen reads per query.
 //!
 //! The copy written with the last snapshot ([`F16Copy::write`], checked like the graph on open)
-//! is mapped read-only rather than read: the page cache holds it, and only the rows that
-//! searches re-score become resident, so a space costs its i8 graph in memory (half of an f16
-//! graph) plus what the copy's file pages the searches touch. Vectors put since that snapshot
-//! live in memory until the next one.
+//! is read row by row from its file (`pread`), not loaded: the page cache holds it, and the
+//! process holds only its i8 graph (half of an f16 graph) and the id map. Mapping the file was
+//! tried first: this kernel maps whole large folios on each fault, so re-scoring 300 candidates
+//! per query window made the whole 2.9 GB copy of the 1M-region item space resident within a
+//! few dozen queries. Vectors put since that snapshot live in memory until the next one.
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::path::Path;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
 
 use half::f16;
 
@@ -24,17 +26,12 @@ use crate::IndexError;
 
 const MAGIC: &[u8; 4] = b"GLC1";
 const HEADER: usize = 16;
-// The mapped rows are read as native u16: the file is little-endian.
-const _: () = assert!(
-    cfg!(target_endian = "little"),
-    "the f16 copy's file is read in place as little-endian"
-);
 
 /// Unit vectors stored as f16, by id.
 pub(super) struct F16Copy {
     dim: usize,
     /// The copy written with the last snapshot, and the ids it still serves, by row.
-    base: Option<Mapped>,
+    base: Option<OnDisk>,
     base_row_of: HashMap<u64, u32>,
     /// Vectors put since (new ids and replacements): `dim` f16 bit patterns per row.
     rows: Vec<u16>,
@@ -87,37 +84,24 @@ impl F16Copy {
         self.base_row_of.len() + self.row_of.len()
     }
 
-    /// The stored vector of `id` as f16 bit patterns.
-    fn row(&self, id: u64) -> Option<&[u16]> {
+    /// `with` applied to the stored vector of `id` (f16 bit patterns), if stored.
+    fn with_row<R>(&self, id: u64, with: impl FnOnce(&[u16]) -> R) -> Result<Option<R>, IndexError> {
         if let Some(&row) = self.row_of.get(&id) {
             let at = row as usize * self.dim;
-            return Some(&self.rows[at..at + self.dim]);
+            return Ok(Some(with(&self.rows[at..at + self.dim])));
         }
-        let row = *self.base_row_of.get(&id)? as usize;
-        self.base.as_ref().map(|base| base.row(row, self.dim))
+        let (Some(&row), Some(base)) = (self.base_row_of.get(&id), &self.base) else {
+            return Ok(None);
+        };
+        base.with_row(row as usize, self.dim, with).map(Some)
     }
 
     /// The dot product of `query` with the stored vector of `id`, if stored.
-    pub(super) fn score(&self, id: u64, query: &[f32]) -> Option<f32> {
-        self.row(id).map(|row| dot_f16(query, row))
+    pub(super) fn score(&self, id: u64, query: &[f32]) -> Result<Option<f32>, IndexError> {
+        self.with_row(id, |row| dot_f16(query, row))
     }
 
-    /// Asks the memory system for the rows of `ids` before they are scored one by one.
-    pub(super) fn prefetch(&self, ids: &[u64]) {
-        #[cfg(target_arch = "x86_64")]
-        for &id in ids {
-            if let Some(row) = self.row(id) {
-                for line in row.chunks(32) {
-                    // SAFETY: a prefetch of memory we hold; it never faults.
-                    unsafe { std::arch::x86_64::_mm_prefetch(line.as_ptr().cast(), std::arch::x86_64::_MM_HINT_T0) };
-                }
-            }
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        let _ = ids;
-    }
-
-    /// Bytes held in memory (the mapped file's pages belong to the page cache).
+    /// Bytes held in memory (the file's pages belong to the page cache).
     pub(super) fn memory_bytes(&self) -> usize {
         self.rows.capacity() * 2 + (self.row_of.capacity() + self.base_row_of.capacity()) * 16
     }
@@ -139,9 +123,12 @@ impl F16Copy {
         let mut row_bytes = Vec::with_capacity(self.dim * 2);
         for &id in &ids {
             row_bytes.clear();
-            for bits in self.row(id).expect("every listed id has a row") {
-                row_bytes.extend_from_slice(&bits.to_le_bytes());
-            }
+            self.with_row(id, |row| {
+                for bits in row {
+                    row_bytes.extend_from_slice(&bits.to_le_bytes());
+                }
+            })?
+            .expect("every listed id has a row");
             put(&row_bytes)?;
         }
         out.into_inner()
@@ -150,28 +137,33 @@ impl F16Copy {
             .map_err(|e| IndexError::io(path, e))
     }
 
-    /// Maps what [`Self::write`] wrote for a `dim`-d space.
+    /// Opens what [`Self::write`] wrote for a `dim`-d space: reads its ids, leaves its rows on
+    /// disk.
     pub(super) fn open(path: &Path, dim: usize) -> Result<Self, IndexError> {
         let corrupt = |why: &str| IndexError::corrupt(path, format!("f16 copy: {why}"));
-        let base = Mapped::open(path)?;
-        let bytes = base.bytes();
-        if bytes.len() < HEADER || &bytes[..4] != MAGIC {
+        let file = std::fs::File::open(path).map_err(|e| IndexError::io(path, e))?;
+        let len = file.metadata().map_err(|e| IndexError::io(path, e))?.len();
+        let mut header = [0u8; HEADER];
+        if len < HEADER as u64 || file.read_exact_at(&mut header, 0).is_err() || &header[..4] != MAGIC {
             return Err(corrupt("bad header"));
         }
-        let stored_dim = u32::from_le_bytes(bytes[4..8].try_into().expect("4 bytes")) as usize;
+        let stored_dim = u32::from_le_bytes(header[4..8].try_into().expect("4 bytes")) as usize;
         if stored_dim != dim {
             return Err(corrupt(&format!("{stored_dim}-d rows in a {dim}-d space")));
         }
-        let count = u64::from_le_bytes(bytes[8..16].try_into().expect("8 bytes")) as usize;
+        let count = u64::from_le_bytes(header[8..16].try_into().expect("8 bytes"));
         let expected = count
-            .checked_mul(8 + 2 * dim)
-            .and_then(|b| b.checked_add(HEADER))
+            .checked_mul(8 + 2 * dim as u64)
+            .and_then(|b| b.checked_add(HEADER as u64))
             .ok_or_else(|| corrupt("count overflows"))?;
-        if bytes.len() != expected {
-            return Err(corrupt(&format!("{} bytes, {count} rows need {expected}", bytes.len())));
+        if len != expected {
+            return Err(corrupt(&format!("{len} bytes, {count} rows need {expected}")));
         }
-        let mut base_row_of = HashMap::with_capacity(count);
-        for (row, id) in bytes[HEADER..HEADER + 8 * count].chunks_exact(8).enumerate() {
+        let mut ids = vec![0u8; 8 * count as usize];
+        file.read_exact_at(&mut ids, HEADER as u64)
+            .map_err(|e| IndexError::io(path, e))?;
+        let mut base_row_of = HashMap::with_capacity(count as usize);
+        for (row, id) in ids.chunks_exact(8).enumerate() {
             let id = u64::from_le_bytes(id.try_into().expect("8 bytes"));
             if base_row_of.insert(id, row as u32).is_some() {
                 return Err(corrupt(&format!("id {id} twice")));
@@ -179,7 +171,11 @@ impl F16Copy {
         }
         Ok(Self {
             dim,
-            base: Some(base.with_rows_at(HEADER + 8 * count)),
+            base: Some(OnDisk {
+                file,
+                path: path.to_path_buf(),
+                rows_at: HEADER as u64 + 8 * count,
+            }),
             base_row_of,
             rows: Vec::new(),
             row_of: HashMap::new(),
@@ -188,69 +184,33 @@ impl F16Copy {
     }
 }
 
-/// A file mapped read-only (private), with its rows from `rows_at` on. Glint never changes a
-/// copy's file once written (a new snapshot writes a new one), so the mapping stays valid.
-struct Mapped {
-    ptr: *mut libc::c_void,
-    len: usize,
-    rows_at: usize,
+/// A copy's file, whose rows start at `rows_at`. Glint never changes the file once written (a
+/// new snapshot writes a new one), so an open handle keeps reading the same rows.
+struct OnDisk {
+    file: std::fs::File,
+    path: PathBuf,
+    rows_at: u64,
 }
 
-// SAFETY: the mapping is read-only and owned by this value; reading it from several threads is
-// reading immutable memory.
-unsafe impl Send for Mapped {}
-unsafe impl Sync for Mapped {}
-
-impl Mapped {
-    fn open(path: &Path) -> Result<Self, IndexError> {
-        use std::os::fd::AsRawFd;
-        let file = std::fs::File::open(path).map_err(|e| IndexError::io(path, e))?;
-        let len = file.metadata().map_err(|e| IndexError::io(path, e))?.len() as usize;
-        if len == 0 {
-            return Err(IndexError::corrupt(path, "f16 copy: empty file"));
+impl OnDisk {
+    /// `with` applied to row `row` of `dim` f16 values (the row comes from the file's own id
+    /// list), read into a buffer of the calling thread's: a whole photo re-scores 14 x 300 rows,
+    /// so each read costs one system call and no allocation.
+    fn with_row<R>(&self, row: usize, dim: usize, with: impl FnOnce(&[u16]) -> R) -> Result<R, IndexError> {
+        thread_local! {
+            static ROW: std::cell::RefCell<Vec<u16>> = const { std::cell::RefCell::new(Vec::new()) };
         }
-        // SAFETY: a fresh read-only private mapping of a file we opened; checked below.
-        let ptr = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                libc::PROT_READ,
-                libc::MAP_PRIVATE,
-                file.as_raw_fd(),
-                0,
-            )
-        };
-        if ptr == libc::MAP_FAILED {
-            return Err(IndexError::io(path, std::io::Error::last_os_error()));
-        }
-        Ok(Self { ptr, len, rows_at: 0 })
-    }
-
-    fn with_rows_at(mut self, rows_at: usize) -> Self {
-        // Not `Self { rows_at, ..self }`: that copies the fields and drops (unmaps) `self`.
-        self.rows_at = rows_at;
-        self
-    }
-
-    fn bytes(&self) -> &[u8] {
-        // SAFETY: `ptr` maps `len` readable bytes for as long as `self` lives.
-        unsafe { std::slice::from_raw_parts(self.ptr.cast::<u8>(), self.len) }
-    }
-
-    /// Row `row` of `dim` f16 values (the caller's row comes from the file's own id list).
-    fn row(&self, row: usize, dim: usize) -> &[u16] {
-        let bytes = &self.bytes()[self.rows_at + row * 2 * dim..self.rows_at + (row + 1) * 2 * dim];
-        // SAFETY: the mapping is page-aligned and `rows_at` (16 + 8 x count) is even, so the
-        // slice is 2-byte aligned; it holds exactly `dim` u16 values, read as little-endian
-        // (asserted for the target above).
-        unsafe { std::slice::from_raw_parts(bytes.as_ptr().cast::<u16>(), dim) }
-    }
-}
-
-impl Drop for Mapped {
-    fn drop(&mut self) {
-        // SAFETY: unmaps exactly the mapping made in `open`, once.
-        unsafe { libc::munmap(self.ptr, self.len) };
+        ROW.with_borrow_mut(|buffer| {
+            buffer.resize(dim, 0);
+            // SAFETY: the u16 buffer viewed as its 2 x dim bytes (u8 has no alignment needs).
+            let bytes = unsafe { std::slice::from_raw_parts_mut(buffer.as_mut_ptr().cast::<u8>(), 2 * dim) };
+            self.file
+                .read_exact_at(bytes, self.rows_at + (row * 2 * dim) as u64)
+                .map_err(|e| IndexError::io(&self.path, e))?;
+            // The file is little-endian (a no-op on little-endian machines).
+            buffer.iter_mut().for_each(|bits| *bits = u16::from_le(*bits));
+            Ok(with(buffer))
+        })
     }
 }
 
@@ -323,11 +283,11 @@ mod tests {
             let (a, q) = (unit(1, dim), unit(2, dim));
             copy.put(7, &a);
             let exact: f32 = a.iter().zip(&q).map(|(x, y)| x * y).sum();
-            let got = copy.score(7, &q).unwrap();
+            let got = copy.score(7, &q).unwrap().unwrap();
             assert!((got - exact).abs() < 2e-3, "{dim}-d: {got} against {exact}");
             let portable: f32 = q
                 .iter()
-                .zip(copy.row(7).unwrap())
+                .zip(&copy.rows[..dim])
                 .map(|(&x, &r)| x * f16::from_bits(r).to_f32())
                 .sum();
             assert!(
@@ -348,18 +308,18 @@ mod tests {
         copy.remove(3);
         copy.put(9, &unit(9, dim));
         assert_eq!(copy.rows.len(), 5 * dim, "the removed row is reused");
-        assert!(copy.score(3, &unit(3, dim)).is_none());
+        assert!(copy.score(3, &unit(3, dim)).unwrap().is_none());
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("copy.f16");
         copy.write(&path).unwrap();
         let mut back = F16Copy::open(&path, dim).unwrap();
         for id in [0, 1, 2, 4, 9] {
             let q = unit(100 + id, dim);
-            assert_eq!(back.score(id, &q), copy.score(id, &q), "id {id}");
+            assert_eq!(back.score(id, &q).unwrap(), copy.score(id, &q).unwrap(), "id {id}");
         }
-        assert!(back.score(3, &unit(3, dim)).is_none());
+        assert!(back.score(3, &unit(3, dim)).unwrap().is_none());
         assert!(
-            (back.score(2, &unit(20, dim)).unwrap() - 1.0).abs() < 2e-3,
+            (back.score(2, &unit(20, dim)).unwrap().unwrap() - 1.0).abs() < 2e-3,
             "the replacement is kept"
         );
         // Changes after the mapped snapshot: in memory, over the file.
@@ -367,9 +327,9 @@ mod tests {
         back.remove(0);
         back.put(11, &unit(11, dim));
         assert_eq!(back.len(), 5);
-        assert!(back.score(0, &unit(0, dim)).is_none());
+        assert!(back.score(0, &unit(0, dim)).unwrap().is_none());
         assert!(
-            (back.score(4, &unit(40, dim)).unwrap() - 1.0).abs() < 2e-3,
+            (back.score(4, &unit(40, dim)).unwrap().unwrap() - 1.0).abs() < 2e-3,
             "the replacement wins"
         );
         let again = dir.path().join("again.f16");
@@ -377,7 +337,7 @@ mod tests {
         let again = F16Copy::open(&again, dim).unwrap();
         for id in [1, 2, 4, 9, 11] {
             let q = unit(200 + id, dim);
-            assert_eq!(again.score(id, &q), back.score(id, &q), "id {id}");
+            assert_eq!(again.score(id, &q).unwrap(), back.score(id, &q).unwrap(), "id {id}");
         }
         assert_eq!(again.len(), 5);
         assert!(
