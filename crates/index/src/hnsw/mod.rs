@@ -337,16 +337,7 @@ impl HnswIndex {
         let mut after = 0;
         if let Some(snapshot) = &description.snapshot {
             let path = dir.join(&snapshot.file);
-            let (bytes, crc) = snapshot::checksum(&path)?;
-            if (bytes, crc) != (snapshot.bytes, snapshot.crc32) {
-                return Err(IndexError::corrupt(
-                    &path,
-                    format!(
-                        "{bytes} bytes with CRC {crc:08x}, its description says {} bytes with {:08x}",
-                        snapshot.bytes, snapshot.crc32
-                    ),
-                ));
-            }
+            snapshot::verify(&path, snapshot.bytes, snapshot.crc32)?;
             graph
                 .load(path_str(&path)?)
                 .map_err(|e| IndexError::corrupt(&path, format!("usearch could not load it: {e}")))?;
@@ -367,40 +358,7 @@ impl HnswIndex {
             }
             None => 0,
         };
-        let copy = match (
-            &description.snapshot,
-            description.params.quantization.new_copy(description.dim),
-        ) {
-            (_, None) => None,
-            (None, empty) => empty,
-            (Some(SnapshotFile { copy: Some(file), .. }), Some(_)) => {
-                let path = dir.join(&file.file);
-                let (bytes, crc) = snapshot::checksum(&path)?;
-                if (bytes, crc) != (file.bytes, file.crc32) {
-                    return Err(IndexError::corrupt(
-                        &path,
-                        format!(
-                            "{bytes} bytes with CRC {crc:08x}, its description says {} bytes with {:08x}",
-                            file.bytes, file.crc32
-                        ),
-                    ));
-                }
-                let copy = F16Copy::open(&path, description.dim)?;
-                if copy.len() != graph.size() {
-                    return Err(IndexError::corrupt(
-                        &path,
-                        format!("{} vectors in the f16 copy, {} in the graph", copy.len(), graph.size()),
-                    ));
-                }
-                Some(copy)
-            }
-            (Some(snapshot), Some(_)) => {
-                return Err(IndexError::corrupt(
-                    dir.join(&snapshot.file),
-                    "an i8+f16 space's snapshot without its f16 copy",
-                ))
-            }
-        };
+        let copy = load_copy(dir, &description, graph.size())?;
         let capacity = (graph.size() + free).max(1024);
         reserve(&graph, capacity, &paths.description())?;
         huge_pages::back_new_with_huge_pages(&before, &description.name);
@@ -893,6 +851,33 @@ impl VectorWrite for HnswIndex {
         let spaces: Vec<Arc<Space>> = read(&self.spaces).values().cloned().collect();
         spaces.iter().try_for_each(|s| s.flush())
     }
+}
+
+/// The f16 copy of a space described by `description` whose graph holds `stored` vectors: none
+/// unless the space is i8+f16; empty before its first snapshot, else the snapshot's, checked.
+fn load_copy(dir: &Path, description: &Description, stored: usize) -> Result<Option<F16Copy>, IndexError> {
+    let Some(empty) = description.params.quantization.new_copy(description.dim) else {
+        return Ok(None);
+    };
+    let Some(snapshot) = &description.snapshot else {
+        return Ok(Some(empty));
+    };
+    let Some(file) = &snapshot.copy else {
+        return Err(IndexError::corrupt(
+            dir.join(&snapshot.file),
+            "an i8+f16 space's snapshot without its f16 copy",
+        ));
+    };
+    let path = dir.join(&file.file);
+    snapshot::verify(&path, file.bytes, file.crc32)?;
+    let copy = F16Copy::open(&path, description.dim)?;
+    if copy.len() != stored {
+        return Err(IndexError::corrupt(
+            &path,
+            format!("{} vectors in the f16 copy, {stored} in the graph", copy.len()),
+        ));
+    }
+    Ok(Some(copy))
 }
 
 fn new_graph(dim: usize, params: &HnswParams) -> Result<Index, IndexError> {

@@ -136,6 +136,18 @@ pub(crate) fn seal(path: &Path) -> Result<(u64, u32), IndexError> {
     checksum(path)
 }
 
+/// Checks that the file at `path` has the size and CRC-32 its description recorded.
+pub(crate) fn verify(path: &Path, bytes: u64, crc32: u32) -> Result<(), IndexError> {
+    let (found, crc) = checksum(path)?;
+    if (found, crc) != (bytes, crc32) {
+        return Err(IndexError::corrupt(
+            path,
+            format!("{found} bytes with CRC {crc:08x}, its description says {bytes} bytes with {crc32:08x}"),
+        ));
+    }
+    Ok(())
+}
+
 /// The size and CRC-32 of a file, read in 4 MiB blocks.
 pub(crate) fn checksum(path: &Path) -> Result<(u64, u32), IndexError> {
     use std::io::Read;
