@@ -1,6 +1,7 @@
 //! The same contract, run against every backend: the exact `FlatIndex`, the graph `HnswIndex`
-//! (in memory and on disk, i8 re-scored from an f16 copy by default, and f16 alone) and the embedded default `LocalIndex` (with a threshold low enough
-//! that its spaces move to the graph mid-test). What differs is stated per backend: the flat
+//! (in memory and on disk, i8 re-scored from an f16 copy by default, and f16 alone) and the
+//! embedded default `LocalIndex` (with a threshold low enough that its spaces move to the graph
+//! mid-test). What differs is stated per backend: the flat
 //! index is exact, the graph must reach a recall.
 
 use glint_index::{contract, FlatIndex, HnswIndex, HnswParams, LocalIndex, Quantization, VectorWrite};

@@ -677,24 +677,20 @@ impl Space {
         let temp = files.paths.dir.join(format!("{name}.tmp"));
         let copy_name = files.paths.copy_name(seq);
         let copy_temp = files.paths.dir.join(format!("{copy_name}.tmp"));
-        let has_copy = {
+        let copy_sealed = {
             // Writers wait on the log lock; searches go on under the read lock.
             let graph = read(&self.graph);
             graph
                 .index
                 .save(path_str(&temp)?)
                 .map_err(|e| IndexError::Backend(format!("saving a snapshot of space {:?}: {e}", self.name)))?;
-            if let Some(copy) = &graph.copy {
-                copy.write(&copy_temp)?;
-            }
-            graph.copy.is_some()
+            graph.copy.as_ref().map(|copy| copy.write(&copy_temp)).transpose()?
         };
         let (bytes, crc32) = snapshot::seal(&temp)?;
         std::fs::rename(&temp, &path).map_err(|e| IndexError::io(&path, e))?;
-        let copy = match has_copy {
-            false => None,
-            true => {
-                let (bytes, crc32) = snapshot::checksum(&copy_temp)?;
+        let copy = match copy_sealed {
+            None => None,
+            Some((bytes, crc32)) => {
                 let copy_path = files.paths.dir.join(&copy_name);
                 std::fs::rename(&copy_temp, &copy_path).map_err(|e| IndexError::io(&copy_path, e))?;
                 // The copy is served from the file from now on (no writer runs while the log

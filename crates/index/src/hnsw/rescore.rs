@@ -107,13 +107,20 @@ impl F16Copy {
     }
 
     /// Writes `GLC1`, dim (u32 LE), count (u64 LE), the ids in increasing order (u64 LE each),
-    /// then each id's row (f16 LE each), to `path`, and syncs it.
-    pub(super) fn write(&self, path: &Path) -> Result<(), IndexError> {
+    /// then each id's row (f16 LE each), to `path`, and syncs it. Returns the file's size and
+    /// CRC-32, taken from the bytes as they are written (not read back).
+    pub(super) fn write(&self, path: &Path) -> Result<(u64, u32), IndexError> {
         let file = std::fs::File::create(path).map_err(|e| IndexError::io(path, e))?;
         let mut out = std::io::BufWriter::with_capacity(1 << 22, file);
         let mut ids: Vec<u64> = self.base_row_of.keys().chain(self.row_of.keys()).copied().collect();
         ids.sort_unstable();
-        let mut put = |bytes: &[u8]| out.write_all(bytes).map_err(|e| IndexError::io(path, e));
+        let mut crc = crc32fast::Hasher::new();
+        let mut written = 0u64;
+        let mut put = |bytes: &[u8]| {
+            crc.update(bytes);
+            written += bytes.len() as u64;
+            out.write_all(bytes).map_err(|e| IndexError::io(path, e))
+        };
         put(MAGIC)?;
         put(&(self.dim as u32).to_le_bytes())?;
         put(&(ids.len() as u64).to_le_bytes())?;
@@ -134,7 +141,8 @@ impl F16Copy {
         out.into_inner()
             .map_err(|e| IndexError::io(path, e.into_error()))?
             .sync_all()
-            .map_err(|e| IndexError::io(path, e))
+            .map_err(|e| IndexError::io(path, e))?;
+        Ok((written, crc.finalize()))
     }
 
     /// Opens what [`Self::write`] wrote for a `dim`-d space: reads its ids, leaves its rows on
@@ -311,7 +319,12 @@ mod tests {
         assert!(copy.score(3, &unit(3, dim)).unwrap().is_none());
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("copy.f16");
-        copy.write(&path).unwrap();
+        let sealed = copy.write(&path).unwrap();
+        assert_eq!(
+            sealed,
+            super::super::snapshot::checksum(&path).unwrap(),
+            "size and CRC as written"
+        );
         let mut back = F16Copy::open(&path, dim).unwrap();
         for id in [0, 1, 2, 4, 9] {
             let q = unit(100 + id, dim);
