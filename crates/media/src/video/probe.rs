@@ -52,8 +52,19 @@ pub fn probe(path: &Path) -> Result<VideoInfo, MediaError> {
 }
 
 /// Opens a container for reading, checking what FFmpeg would report badly (missing file, empty
-/// file, a path it cannot represent) beforehand.
+/// file, a path it cannot represent) beforehand, and lets FFmpeg probe its streams
+/// (`avformat_find_stream_info`: frame rates, durations and codec details that only packets tell).
 pub(crate) fn open_input(path: &Path) -> Result<Input, MediaError> {
+    let mut input = open_header(path)?;
+    find_stream_info(&mut input, path)?;
+    Ok(input)
+}
+
+/// [`open_input`] without the stream probe: the container's header only, enough to list the
+/// streams where the format has a header that names them all ([`header_lists_every_stream`]).
+/// The probe decodes frames of the video stream (seven of an H.264 stream without reordering
+/// information, ~10 ms of 720p); a reader that only asks which streams there are skips it.
+pub(crate) fn open_header(path: &Path) -> Result<Input, MediaError> {
     ensure_init();
     let meta = std::fs::metadata(path).map_err(|source| MediaError::Io {
         path: path.to_path_buf(),
@@ -92,7 +103,7 @@ pub(crate) fn open_input(path: &Path) -> Result<Input, MediaError> {
     let mut options = ff::Dictionary::new();
     options.set("protocol_whitelist", "file");
     clear_last_error();
-    let input = ff::format::input_with_dictionary(&url, options).map_err(|e| open_error(path, &container, e))?;
+    let input = open_without_probe(&url, options).map_err(|e| open_error(path, &container, e))?;
     let format = input.format().name().to_string();
     if let Some(what) = not_a_video(&format) {
         return Err(MediaError::NotVideo {
@@ -101,6 +112,47 @@ pub(crate) fn open_input(path: &Path) -> Result<Input, MediaError> {
         });
     }
     Ok(input)
+}
+
+/// `avformat_open_input` alone: ffmpeg-next's `input_with_dictionary` always runs the stream
+/// probe after it.
+fn open_without_probe(url: &str, options: ff::Dictionary) -> Result<Input, ff::Error> {
+    let url = std::ffi::CString::new(url).map_err(|_| ff::Error::InvalidData)?;
+    let mut ctx = std::ptr::null_mut();
+    // SAFETY: `url` is a NUL-terminated string that outlives the call; the options dictionary is
+    // handed over and taken back (`disown` / `own`) as ffmpeg-next's own opener does; on success
+    // `ctx` is a fully opened context, which `Input::wrap` owns and closes when dropped.
+    unsafe {
+        let mut opts = options.disown();
+        let res = ff::ffi::avformat_open_input(&mut ctx, url.as_ptr(), std::ptr::null_mut(), &mut opts);
+        ff::Dictionary::own(opts);
+        match res {
+            0 => Ok(Input::wrap(ctx)),
+            e => Err(ff::Error::from(e)),
+        }
+    }
+}
+
+/// Probes the streams of a container opened by [`open_header`] (`avformat_find_stream_info`).
+pub(crate) fn find_stream_info(input: &mut Input, path: &Path) -> Result<(), MediaError> {
+    clear_last_error();
+    // SAFETY: `input` owns a context opened by `avformat_open_input` and not yet probed or read.
+    let res = unsafe { ff::ffi::avformat_find_stream_info(input.as_mut_ptr(), std::ptr::null_mut()) };
+    match res {
+        r if r >= 0 => Ok(()),
+        e => {
+            let container = input.format().name().to_string();
+            Err(open_error(path, &container, ff::Error::from(e)))
+        }
+    }
+}
+
+/// Whether the header of a container opened by [`open_header`] lists all its streams; formats
+/// without one (MPEG-TS, raw streams) add streams as packets arrive, found only by the probe.
+pub(crate) fn header_lists_every_stream(input: &Input) -> bool {
+    // SAFETY: `input` wraps a live, opened context.
+    let flags = unsafe { (*input.as_ptr()).ctx_flags };
+    flags & ff::ffi::AVFMTCTX_NOHEADER == 0
 }
 
 /// Formats FFmpeg opens as "video" that are not videos to Glint: text rendered as ANSI art

@@ -18,7 +18,7 @@ use ff::codec::subtitle::Rect;
 use ff::{ffi, media};
 use ffmpeg_next as ff;
 
-use super::probe::{open_input, rational};
+use super::probe::{find_stream_info, header_lists_every_stream, open_header, rational};
 use crate::MediaError;
 
 /// One subtitle cue: plain text shown from `start_s` to `end_s`.
@@ -36,7 +36,20 @@ const UNKNOWN_CUE_S: f64 = 3.0;
 /// none. A stream that cannot be decoded at all is an error ([`MediaError::CorruptVideo`],
 /// naming the stream); single cues that fail to decode are skipped and logged.
 pub fn read_subtitles(path: &Path) -> Result<Vec<SubtitleCue>, MediaError> {
-    let mut input = open_input(path)?;
+    // Most videos have no subtitle stream: where the header lists every stream, that is known
+    // without the stream probe, which decodes video frames (ingest reads subtitles beside
+    // decoding, so the probe's ~10 ms of a 720p clip were a second decoder's work).
+    let mut input = open_header(path)?;
+    let has_text_stream = |input: &ff::format::context::Input| {
+        input.streams().any(|s| {
+            let params = s.parameters();
+            params.medium() == media::Type::Subtitle && is_text_subtitle(params.id())
+        })
+    };
+    if header_lists_every_stream(&input) && !has_text_stream(&input) {
+        return Ok(Vec::new());
+    }
+    find_stream_info(&mut input, path)?;
     let corrupt = |reason: String| MediaError::CorruptVideo {
         path: path.to_path_buf(),
         reason,
