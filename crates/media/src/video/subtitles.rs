@@ -40,13 +40,11 @@ pub fn read_subtitles(path: &Path) -> Result<Vec<SubtitleCue>, MediaError> {
     // without the stream probe, which decodes video frames (ingest reads subtitles beside
     // decoding, so the probe's ~10 ms of a 720p clip were a second decoder's work).
     let mut input = open_header(path)?;
-    let has_text_stream = |input: &ff::format::context::Input| {
-        input.streams().any(|s| {
-            let params = s.parameters();
-            params.medium() == media::Type::Subtitle && is_text_subtitle(params.id())
-        })
-    };
-    if header_lists_every_stream(&input) && !has_text_stream(&input) {
+    let has_text_stream = input.streams().any(|s| {
+        let params = s.parameters();
+        params.medium() == media::Type::Subtitle && is_text_subtitle(params.id())
+    });
+    if header_lists_every_stream(&input) && !has_text_stream {
         return Ok(Vec::new());
     }
     find_stream_info(&mut input, path)?;
