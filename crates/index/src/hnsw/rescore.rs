@@ -108,8 +108,15 @@ impl F16Copy {
 
     /// Writes `GLC1`, dim (u32 LE), count (u64 LE), the ids in increasing order (u64 LE each),
     /// then each id's row (f16 LE each), to `path`, and syncs it. Returns the file's size and
-    /// CRC-32, taken from the bytes as they are written (not read back).
+    /// CRC-32, taken from the bytes as they are written (not read back). The rows still served
+    /// by the previous copy's file are read from it in one sequential pass ([`Rows`]): at 1M
+    /// 256-d vectors a read per row made the snapshot 1.9–3.1 s instead of 0.8–0.9 s.
     pub(super) fn write(&self, path: &Path) -> Result<(u64, u32), IndexError> {
+        self.write_reading(path, ROWS_CHUNK_BYTES)
+    }
+
+    /// [`Self::write`], reading the previous copy's rows `chunk_bytes` at a time.
+    fn write_reading(&self, path: &Path, chunk_bytes: usize) -> Result<(u64, u32), IndexError> {
         let file = std::fs::File::create(path).map_err(|e| IndexError::io(path, e))?;
         let mut out = std::io::BufWriter::with_capacity(1 << 22, file);
         let mut ids: Vec<u64> = self.base_row_of.keys().chain(self.row_of.keys()).copied().collect();
@@ -128,15 +135,20 @@ impl F16Copy {
             put(&id.to_le_bytes())?;
         }
         let mut row_bytes = Vec::with_capacity(self.dim * 2);
+        let mut base_rows = self.base.as_ref().map(|base| Rows::new(base, self.dim, chunk_bytes));
         for &id in &ids {
-            row_bytes.clear();
-            self.with_row(id, |row| {
-                for bits in row {
+            if let Some(&row) = self.row_of.get(&id) {
+                let at = row as usize * self.dim;
+                row_bytes.clear();
+                for bits in &self.rows[at..at + self.dim] {
                     row_bytes.extend_from_slice(&bits.to_le_bytes());
                 }
-            })?
-            .expect("every listed id has a row");
-            put(&row_bytes)?;
+                put(&row_bytes)?;
+            } else {
+                let row = self.base_row_of[&id] as usize;
+                let base = base_rows.as_mut().expect("an id served by the base copy has one");
+                put(base.row(row)?)?;
+            }
         }
         out.into_inner()
             .map_err(|e| IndexError::io(path, e.into_error()))?
@@ -183,6 +195,7 @@ impl F16Copy {
                 file,
                 path: path.to_path_buf(),
                 rows_at: HEADER as u64 + 8 * count,
+                rows: count as usize,
             }),
             base_row_of,
             rows: Vec::new(),
@@ -198,6 +211,8 @@ struct OnDisk {
     file: std::fs::File,
     path: PathBuf,
     rows_at: u64,
+    /// Rows in the file.
+    rows: usize,
 }
 
 impl OnDisk {
@@ -219,6 +234,54 @@ impl OnDisk {
             buffer.iter_mut().for_each(|bits| *bits = u16::from_le(*bits));
             Ok(with(buffer))
         })
+    }
+}
+
+/// Bytes of a copy's file read this many at a time by [`Rows`].
+const ROWS_CHUNK_BYTES: usize = 4 << 20;
+
+/// Rows of a copy's file as stored (little-endian f16), read a chunk of consecutive rows at a
+/// time. A snapshot copies the rows the copy still serves in increasing id order, which is
+/// the file's row order, so one sequential pass replaces a read per row (a million system
+/// calls for a 1M-vector space); rows of removed ids inside a chunk are read and skipped.
+struct Rows<'a> {
+    disk: &'a OnDisk,
+    row_bytes: usize,
+    chunk_rows: usize,
+    chunk: Vec<u8>,
+    /// The row at the start of `chunk`, and the rows it holds.
+    first: usize,
+    held: usize,
+}
+
+impl<'a> Rows<'a> {
+    fn new(disk: &'a OnDisk, dim: usize, chunk_bytes: usize) -> Self {
+        Self {
+            disk,
+            row_bytes: 2 * dim,
+            chunk_rows: (chunk_bytes / (2 * dim).max(1)).max(1),
+            chunk: Vec::new(),
+            first: 0,
+            held: 0,
+        }
+    }
+
+    /// The stored bytes of `row` (any order works; increasing order reads each chunk once).
+    fn row(&mut self, row: usize) -> Result<&[u8], IndexError> {
+        if row < self.first || row >= self.first + self.held {
+            self.held = self.chunk_rows.min(self.disk.rows.saturating_sub(row));
+            if self.held == 0 {
+                return Err(IndexError::corrupt(&self.disk.path, format!("f16 copy: no row {row}")));
+            }
+            self.first = row;
+            self.chunk.resize(self.held * self.row_bytes, 0);
+            self.disk
+                .file
+                .read_exact_at(&mut self.chunk, self.disk.rows_at + (row * self.row_bytes) as u64)
+                .map_err(|e| IndexError::io(&self.disk.path, e))?;
+        }
+        let at = (row - self.first) * self.row_bytes;
+        Ok(&self.chunk[at..at + self.row_bytes])
     }
 }
 
@@ -269,6 +332,53 @@ unsafe fn dot_f16_f16c(query: &[f32], row: &[u16]) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A snapshot copies the previous copy's rows a chunk at a time: whatever the chunk size
+    /// (one row, a few, all), the new copy holds the same vectors as one written from memory.
+    #[test]
+    fn issue14_a_snapshot_reads_the_previous_copy_in_chunks_with_the_same_rows() {
+        let dim = 8;
+        let dir = tempfile::tempdir().unwrap();
+        let mut memory = F16Copy::new(dim);
+        for id in 0..23 {
+            memory.put(id * 3, &unit(id, dim));
+        }
+        let first = dir.path().join("first.f16");
+        memory.write(&first).unwrap();
+        let mut copy = F16Copy::open(&first, dim).unwrap();
+        // Removed and replaced rows inside and at the ends of chunks, and new ids between them.
+        for id in [0, 4 * 3, 5 * 3, 22 * 3] {
+            copy.remove(id);
+            memory.remove(id);
+        }
+        for (id, seed) in [(7 * 3, 70), (10, 100), (200, 2)] {
+            copy.put(id, &unit(seed, dim));
+            memory.put(id, &unit(seed, dim));
+        }
+        let expected = dir.path().join("expected.f16");
+        let written = memory.write(&expected).unwrap();
+        for chunk_bytes in [1, 2 * dim, 3 * 2 * dim, 5 * 2 * dim + 1, 1 << 20] {
+            let path = dir.path().join(format!("chunk{chunk_bytes}.f16"));
+            assert_eq!(
+                copy.write_reading(&path, chunk_bytes).unwrap(),
+                written,
+                "chunk {chunk_bytes}"
+            );
+            assert_eq!(std::fs::read(&path).unwrap(), std::fs::read(&expected).unwrap());
+        }
+        // Rows asked for out of order are read again, not served from the wrong chunk.
+        let base = copy.base.as_ref().unwrap();
+        let mut rows = Rows::new(base, dim, 4 * 2 * dim);
+        for row in [9, 2, 10, 22, 0, 21] {
+            let got = rows.row(row).unwrap().to_vec();
+            let mut want = vec![0u8; 2 * dim];
+            base.file
+                .read_exact_at(&mut want, base.rows_at + (row * 2 * dim) as u64)
+                .unwrap();
+            assert_eq!(got, want, "row {row}");
+        }
+        assert!(rows.row(23).is_err(), "a row past the file's end is an error");
+    }
 
     fn unit(seed: u64, dim: usize) -> Vec<f32> {
         let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
