@@ -397,6 +397,7 @@ impl Searcher {
                 route: Route::Person,
                 hits,
             });
+            tracing::debug!(ms = start.elapsed().as_secs_f64() * 1e3, "person ranked");
         }
         if let Some(item_query) = item_query.filter(|_| routes.item) {
             names.push("item");
@@ -406,6 +407,7 @@ impl Searcher {
                 route: Route::Item,
                 hits,
             });
+            tracing::debug!(ms = start.elapsed().as_secs_f64() * 1e3, "items ranked");
         }
         // A copy shows whatever the box holds, a face included: none for an opted-out person.
         let copies = match copies {
