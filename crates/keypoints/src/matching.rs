@@ -66,8 +66,8 @@ const CHUNKS: usize = DESCRIPTOR_LEN / 16;
 /// every sum is at most 2 x 128 x 255² < 2³¹). Four rows are measured at a time and their sums
 /// reduced together ([`scan_blocks`]); the rows after the last whole block are scanned one by
 /// one. Exact integers throughout: the same distances, nearest rows and ties as the portable
-/// scan. (Two queries per block of rows, to read the widened rows half as often, measured no
-/// faster: the loop is bound by its multiply-adds.)
+/// scan. (Two queries per block of rows, to read the widened rows half as often, and AVX-512
+/// VNNI's fused multiply-add measured at most 5–10% faster: docs/benchmarks.md.)
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn nearest_two_each_avx2(query: &[u8], rows: &[u8]) -> Vec<(u32, u32, usize)> {
