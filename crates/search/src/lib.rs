@@ -22,7 +22,9 @@ pub mod calibration;
 pub mod copies;
 mod error;
 mod expansion;
+mod item_scopes;
 mod objects;
+mod person;
 pub mod privacy;
 mod products;
 mod query;
@@ -34,7 +36,6 @@ mod verify;
 
 use std::borrow::Cow;
 use std::collections::HashSet;
-use std::sync::Arc;
 use std::time::Instant;
 
 use serde::Serialize;
@@ -304,12 +305,19 @@ impl Searcher {
             let copies = prepared
                 .video
                 .as_ref()
-                .map(|video| scope.spawn(|| self.copies(video, &prepared.bbox, allowed, &exclude_media)));
-            let early_query = early.then(|| scope.spawn(|| self.describe_item(&prepared)));
+                .map(|video| {
+                    scope.spawn(|| {
+                        let found = self.copies(video, &prepared.bbox, allowed, &exclude_media);
+                        tracing::debug!(ms = start.elapsed().as_secs_f64() * 1e3, "copies found");
+                        found
+                    })
+                });
+            let early_query = early.then(|| scope.spawn(|| self.describe_item(&prepared, allowed)));
             let planned = route::Plan::detect(&self.models, &prepared.image, &prepared.image_box(), only_route);
             tracing::debug!(ms = start.elapsed().as_secs_f64() * 1e3, "routes planned");
             let item = planned.as_ref().is_ok_and(|p| p.item);
-            let item_query = early_query.or_else(|| item.then(|| scope.spawn(|| self.describe_item(&prepared))));
+            let item_query =
+                early_query.or_else(|| item.then(|| scope.spawn(|| self.describe_item(&prepared, allowed))));
             // The detector on a thread of its own: after the face's embedding on this one, it
             // was the longest path of a box holding a face and an item (docs/benchmarks.md).
             let object = item.then(|| {
@@ -321,34 +329,29 @@ impl Searcher {
             });
             let routes = planned.and_then(|p| p.embed(&self.models));
             tracing::debug!(ms = start.elapsed().as_secs_f64() * 1e3, "face embedded");
+            // The person route ranks now, beside the item route's models: its own tracks are the
+            // box's (the detected object's track, which joins them later, is never a face's).
+            let person = routes.and_then(|mut routes| {
+                let person_scope = person::PersonScope {
+                    store: &self.store,
+                    models: &self.models,
+                    allowed,
+                    own_tracks: &prepared.own_tracks,
+                    exclude_media: &exclude_media,
+                };
+                let answer = person::answer(&person_scope, routes.face.as_mut(), options)?;
+                tracing::debug!(ms = start.elapsed().as_secs_f64() * 1e3, "person ranked");
+                Ok((routes, answer))
+            });
             let object = object.map(|h| {
                 h.join()
                     .unwrap_or_else(|_| Err(SearchError::Internal("object detection panicked".into())))
             });
-            let joined = (routes, item_query.map(|h| h.join()), copies.map(|h| h.join()), object);
+            let joined = (person, item_query.map(|h| h.join()), copies.map(|h| h.join()), object);
             tracing::debug!(ms = start.elapsed().as_secs_f64() * 1e3, "query described");
             joined
         });
-        let mut routes = routes?;
-        let face_space = glint_describe::face_space(&self.models);
-        if let Some(face) = routes.face.as_mut() {
-            face.vector = expansion::expand_face(
-                &self.store,
-                &face_space,
-                &prepared.own_tracks,
-                &face.vector,
-                self.models.face_threshold,
-            )?;
-        }
-        // Read on every search so that an opt-out takes effect at the next query, on any process.
-        let opted_out = match routes.face {
-            Some(_) => privacy::OptedOut::load(&self.store, &face_space, self.models.face_threshold)?,
-            None => privacy::OptedOut::default(),
-        };
-        let query_face = routes.face.as_ref().map(|f| QueryFace {
-            detector_score: f.detector_score,
-            threshold: self.models.face_threshold_for(f.detector_score),
-        });
+        let (routes, person) = routes?;
         let mut item_query = match item_query {
             Some(Ok(described)) => Some(described?),
             Some(Err(_)) => return Err(SearchError::Internal("item description panicked".into())),
@@ -378,26 +381,18 @@ impl Searcher {
             exclude_media: &exclude_media,
             limit: options.limit,
             apply_thresholds: options.apply_thresholds,
-            opted_out: &opted_out.tracks,
-            face_threshold: query_face.map_or(self.models.face_threshold, |f| f.threshold),
+            opted_out: &person.opted_out.tracks,
+            face_threshold: person.query_face.map_or(self.models.face_threshold, |f| f.threshold),
         };
         let mut groups = Vec::new();
         let mut products = Vec::new();
         let mut names = Vec::new();
-        if let Some(face) = &routes.face {
+        if let Some(hits) = person.hits {
             names.push("person");
-            // A query showing an opted-out person gets no person hits at all: not even other
-            // people's faces, which would otherwise reveal where the opted-out person was.
-            let hits = if opted_out.matches(&face.vector) {
-                Vec::new()
-            } else {
-                rank::faces(&ctx, &face_space, &face.vector)?
-            };
             groups.push(Group {
                 route: Route::Person,
                 hits,
             });
-            tracing::debug!(ms = start.elapsed().as_secs_f64() * 1e3, "person ranked");
         }
         if let Some(item_query) = item_query.filter(|_| routes.item) {
             names.push("item");
@@ -411,7 +406,7 @@ impl Searcher {
         }
         // A copy shows whatever the box holds, a face included: none for an opted-out person.
         let copies = match copies {
-            Some(_) if routes.face.as_ref().is_some_and(|f| opted_out.matches(&f.vector)) => Vec::new(),
+            Some(_) if routes.face.as_ref().is_some_and(|f| person.opted_out.matches(&f.vector)) => Vec::new(),
             Some(Ok(found)) => found?,
             Some(Err(_)) => return Err(SearchError::Internal("copy search panicked".into())),
             None => Vec::new(),
@@ -432,7 +427,7 @@ impl Searcher {
             groups,
             products,
             copies,
-            query_face,
+            query_face: person.query_face,
             query_object,
         })
     }
@@ -477,13 +472,15 @@ impl Searcher {
     }
 
     /// What the item route searches with: the box's region vectors and its keypoints, found side
-    /// by side. The detected object the box is on joins later ([`Searcher::find_object`]).
-    fn describe_item(&self, prepared: &Prepared) -> Result<ItemQuery, SearchError> {
+    /// by side, and the region vectors' hits among `allowed` ([`item_scopes::search_windows`]),
+    /// searched while the keypoints are still being found. The detected object the box is on
+    /// joins later ([`Searcher::find_object`]).
+    fn describe_item(&self, prepared: &Prepared, allowed: Option<&HashSet<u64>>) -> Result<ItemQuery, SearchError> {
         let (analysis, keypoint_factor) = analysis_scales(prepared);
         let region = to_analysis(prepared, analysis)(route::view(&prepared.image, &prepared.image_box()));
         let keypoint_region = route::shrunk(&region, keypoint_factor);
         let keypoint_region = keypoint_region.as_ref().unwrap_or(&region);
-        let (vectors, keypoints) = std::thread::scope(|scope| {
+        let (searched, keypoints) = std::thread::scope(|scope| {
             let keypoints = scope.spawn(|| {
                 let start = Instant::now();
                 let found = glint_describe::local::extract_image_within(
@@ -495,15 +492,23 @@ impl Searcher {
                 found
             });
             let start = Instant::now();
-            let vectors = route::item_vectors(&self.models, &region);
-            tracing::debug!(ms = start.elapsed().as_secs_f64() * 1e3, "item windows described");
-            (vectors, keypoints.join())
+            let searched = route::item_vectors(&self.models, &region).and_then(|vectors| {
+                tracing::debug!(ms = start.elapsed().as_secs_f64() * 1e3, "item windows described");
+                let scopes = item_scopes::ItemScopes::new(self.product_vectors.get(&self.store)?, allowed);
+                let space = glint_describe::item_space(&self.models);
+                let searched = item_scopes::search_windows(&self.store, &space, scopes, allowed, &vectors)?;
+                tracing::debug!(ms = start.elapsed().as_secs_f64() * 1e3, "item windows searched");
+                Ok((vectors, searched))
+            });
+            (searched, keypoints.join())
         });
         let keypoints = keypoints
             .map_err(|_| SearchError::Internal("keypoint extraction panicked".into()))?
             .map_err(|e| SearchError::Internal(e.to_string()))?;
+        let (vectors, searched) = searched?;
         Ok(ItemQuery {
-            vectors: vectors?,
+            vectors,
+            searched,
             keypoints,
             size: [keypoint_region.width() as f32, keypoint_region.height() as f32],
             object: None,
@@ -526,10 +531,9 @@ impl Searcher {
     }
 
     /// Item hits and products: vector candidates, verified by geometry ([`verify`]), then the
-    /// calibrated threshold on the verified score. The library's media and the merchants'
-    /// product images are ranked apart, each with its own candidates and verification: in a
-    /// library with many photos of a product, those photos would otherwise fill every place and
-    /// push its shop image out, and "where to buy" would be empty.
+    /// calibrated threshold on the verified score, in each of the query's scopes
+    /// ([`item_scopes`]). The window vectors were searched already; only the rest (the detected
+    /// object's) walks the index here.
     fn items(
         &self,
         ctx: &rank::Context<'_>,
@@ -537,10 +541,12 @@ impl Searcher {
         options: &SearchOptions,
     ) -> Result<(Vec<MediaHit>, Vec<ProductHit>), SearchError> {
         let space = glint_describe::item_space(&self.models);
-        let shop = self.product_vectors.get(&self.store)?;
-        let ranked = |ctx: &rank::Context<'_>| -> Result<Vec<MediaHit>, SearchError> {
+        let searched = query.searched;
+        let rest = &query.vectors[searched.vectors..];
+        let ranked = |ctx: &rank::Context<'_>, mut found: Vec<glint_index::Hit>| -> Result<Vec<MediaHit>, SearchError> {
             let start = Instant::now();
-            let mut hits = rank::items(ctx, &space, &query.vectors)?;
+            found.extend(rank::search(&self.store, &space, ctx.filter(), rest)?);
+            let mut hits = rank::items(ctx, found)?;
             tracing::debug!(ms = start.elapsed().as_secs_f64() * 1e3, "item candidates found");
             verify::rerank(&self.store, &self.features, &query.keypoints, query.size, &mut hits)?;
             tracing::debug!(ms = start.elapsed().as_secs_f64() * 1e3, "item candidates verified");
@@ -550,19 +556,14 @@ impl Searcher {
             hits.truncate(options.limit);
             Ok(hits)
         };
-        if shop.is_empty() {
-            return Ok((ranked(ctx)?, Vec::new()));
+        match &searched.scopes {
+            item_scopes::ItemScopes::MediaOnly => Ok((ranked(ctx, searched.media)?, Vec::new())),
+            item_scopes::ItemScopes::WithProducts { media, products } => {
+                let hits = ranked(&ctx.scoped(media), searched.media)?;
+                let found = ranked(&ctx.scoped(products), searched.products)?;
+                Ok((hits, products::offers(&self.store, found)?))
+            }
         }
-        let (media_filter, product_filter) = match ctx.allowed {
-            Some(allowed) => (
-                rank::Scope::Only(Arc::new(allowed.difference(&shop).copied().collect())),
-                rank::Scope::Only(Arc::new(allowed.intersection(&shop).copied().collect())),
-            ),
-            None => (rank::Scope::Except(shop.clone()), rank::Scope::Only(shop)),
-        };
-        let hits = ranked(&ctx.scoped(&media_filter))?;
-        let found = ranked(&ctx.scoped(&product_filter))?;
-        Ok((hits, products::offers(&self.store, found)?))
     }
 }
 
@@ -602,6 +603,9 @@ fn to_analysis<'a>(prepared: &Prepared, analysis: f32) -> impl Fn(Cow<'a, RgbIma
 /// The item route's description of a query box.
 struct ItemQuery {
     vectors: Vec<Vec<f32>>,
+    /// The hits of `vectors` searched as soon as they were known (the box's windows; the
+    /// detected object's vector joins `vectors` after them).
+    searched: item_scopes::Searched,
     keypoints: glint_keypoints::LocalFeatures,
     /// Width and height of the box, in the pixels its keypoints are in.
     size: [f32; 2],

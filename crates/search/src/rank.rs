@@ -11,6 +11,8 @@ use crate::{HitSighting, MediaHit, SearchError};
 
 /// Candidates asked of the index per space: enough for many sightings of many media.
 const CANDIDATES: usize = 300;
+/// Hits whose tracks are looked up first (see [`tracks_of`]).
+const FIRST_LOOKUP: usize = 32;
 /// Sightings listed per media at most (the best, in time order).
 const MAX_SIGHTINGS: usize = 50;
 
@@ -36,7 +38,25 @@ pub(crate) enum Scope {
     Except(Arc<HashSet<u64>>),
 }
 
+impl Scope {
+    pub fn filter(&self) -> Filter<'_> {
+        match self {
+            Scope::Only(ids) => Filter::Only(ids),
+            Scope::Except(ids) => Filter::Except(ids),
+        }
+    }
+}
+
 impl<'a> Context<'a> {
+    /// The vectors this context may return, as the index filters them.
+    pub fn filter(&self) -> Option<Filter<'a>> {
+        match (self.allowed, self.except) {
+            (Some(ids), _) => Some(Filter::Only(ids)),
+            (None, Some(ids)) => Some(Filter::Except(ids)),
+            (None, None) => None,
+        }
+    }
+
     /// This context restricted to `scope` (in place of its own `allowed` / `except`).
     pub fn scoped<'b>(&self, scope: &'b Scope) -> Context<'b>
     where
@@ -81,50 +101,67 @@ pub(crate) fn text(
 
 /// Item hits before geometric verification: each stored window scored by its best match among
 /// the query's vectors; no threshold yet (it applies to the verified score), and at least as
-/// many media as verification looks at.
-pub(crate) fn items(ctx: &Context<'_>, space: &str, queries: &[Vec<f32>]) -> Result<Vec<MediaHit>, SearchError> {
+/// many media as verification looks at. `hits` are [`search`]'s over all the query's vectors
+/// (searched in one go or in parts: each stored vector keeps its best score either way).
+pub(crate) fn items(ctx: &Context<'_>, hits: Vec<Hit>) -> Result<Vec<MediaHit>, SearchError> {
     let limit = ctx.limit.max(crate::verify::VERIFY_TOP);
-    group(ctx, candidates(ctx, space, queries, limit)?, None, limit)
+    group(ctx, tracks_of(ctx, hits, limit)?, None, limit)
 }
 
-/// The tracks of the vectors in `space` nearest to any of `queries` (each vector at its best
-/// score over the queries), each track once at its best score, best first; the query's own
-/// tracks, excluded media and media outside the allowed set left out. Tracks are looked up in
-/// the catalog best first, and only until a media beyond the first `media_limit` turns up: the
-/// rest could only add lower-scoring sightings to media already found.
-fn candidates(
-    ctx: &Context<'_>,
+/// The nearest vectors in `space` to each of `queries` that `filter` admits.
+pub(crate) fn search(
+    store: &Store,
     space: &str,
+    filter: Option<Filter<'_>>,
     queries: &[Vec<f32>],
-    media_limit: usize,
-) -> Result<Vec<(TrackRecord, f32)>, SearchError> {
-    // An empty `allowed` set admits nothing: no need to scan the space to find that out.
-    if ctx.store.index.is_empty(space) || ctx.allowed.is_some_and(HashSet::is_empty) {
+) -> Result<Vec<Hit>, SearchError> {
+    // An empty `Only` set admits nothing: no need to scan the space to find that out.
+    if queries.is_empty() || store.index.is_empty(space) || matches!(filter, Some(Filter::Only(ids)) if ids.is_empty())
+    {
         return Ok(Vec::new());
     }
-    let filter = match (ctx.allowed, ctx.except) {
-        (Some(ids), _) => Some(Filter::Only(ids)),
-        (None, Some(ids)) => Some(Filter::Except(ids)),
-        (None, None) => None,
-    };
     // A box's 14-15 vectors each walk a graph of up to millions of 1536-float vectors (~2-3 ms
-    // each at 1M regions): split over the machine's two cores. Each vector keeps its best score,
-    // whichever half found it, so the order of the searches changes nothing.
+    // each at 1M regions): split over the machine's two cores.
     let search_all = |queries: &[Vec<f32>]| -> Result<Vec<Hit>, SearchError> {
         let mut hits = Vec::new();
         for query in queries {
-            hits.extend(ctx.store.index.search(space, query, CANDIDATES, filter)?);
+            hits.extend(store.index.search(space, query, CANDIDATES, filter)?);
         }
         Ok(hits)
     };
+    if queries.len() == 1 {
+        return search_all(queries);
+    }
     let (first, second) = queries.split_at(queries.len() / 2);
     let (first, second) = std::thread::scope(|scope| {
         let other = scope.spawn(|| search_all(second));
         (search_all(first), other.join())
     });
     let second = second.map_err(|_| SearchError::Internal("vector search panicked".into()))?;
+    let mut hits = first?;
+    hits.extend(second?);
+    Ok(hits)
+}
+
+/// The tracks of the vectors in `space` nearest to any of `queries` (each vector at its best
+/// score over the queries), each track once at its best score, best first; see [`tracks_of`].
+fn candidates(
+    ctx: &Context<'_>,
+    space: &str,
+    queries: &[Vec<f32>],
+    media_limit: usize,
+) -> Result<Vec<(TrackRecord, f32)>, SearchError> {
+    tracks_of(ctx, search(ctx.store, space, ctx.filter(), queries)?, media_limit)
+}
+
+/// The tracks of `hits` (each vector at its best score among them), each track once at its best
+/// score, best first; the query's own tracks, excluded media and media outside the allowed set
+/// left out. Tracks are looked up in the catalog best first, and only until a media beyond the
+/// first `media_limit` turns up: the rest could only add lower-scoring sightings to media
+/// already found.
+fn tracks_of(ctx: &Context<'_>, hits: Vec<Hit>, media_limit: usize) -> Result<Vec<(TrackRecord, f32)>, SearchError> {
     let mut best: HashMap<u64, f32> = HashMap::new();
-    for hit in first?.into_iter().chain(second?) {
+    for hit in hits {
         let s = best.entry(hit.id).or_insert(hit.score);
         *s = s.max(hit.score);
     }
@@ -134,24 +171,34 @@ fn candidates(
     let mut seen = HashSet::new();
     let mut media: HashSet<String> = HashSet::new();
     let mut out = Vec::new();
-    let ids: Vec<u64> = hits.iter().map(|(id, _)| *id).collect();
-    let tracks = ctx.store.catalog.tracks_of_vectors(&ids)?;
-    for ((_, score), track) in hits.into_iter().zip(tracks) {
-        let Some(track) = track else {
-            continue; // Removed since the index was searched.
-        };
-        if ctx.own_tracks.contains(&track.id) || ctx.exclude_media.contains(&track.media_id) {
-            continue;
-        }
-        if !media.contains(&track.media_id) {
-            if media.len() >= media_limit {
-                break;
+    // Looked up a chunk at a time, each twice the last: the media limit is often reached within
+    // the first few dozen hits, and each lookup is a few queries of the catalog (at 1M regions
+    // all 300 took ~8 ms of a query's time), or one round trip to a remote catalog.
+    let mut next = 0;
+    let mut chunk = FIRST_LOOKUP;
+    while next < hits.len() {
+        let part = &hits[next..(next + chunk).min(hits.len())];
+        next += part.len();
+        chunk *= 2;
+        let ids: Vec<u64> = part.iter().map(|(id, _)| *id).collect();
+        let tracks = ctx.store.catalog.tracks_of_vectors(&ids)?;
+        for (&(_, score), track) in part.iter().zip(tracks) {
+            let Some(track) = track else {
+                continue; // Removed since the index was searched.
+            };
+            if ctx.own_tracks.contains(&track.id) || ctx.exclude_media.contains(&track.media_id) {
+                continue;
             }
-            media.insert(track.media_id.clone());
-        }
-        // A track with two vectors (two views of a face) counts once, at its better score.
-        if seen.insert(track.id) {
-            out.push((track, score));
+            if !media.contains(&track.media_id) {
+                if media.len() >= media_limit {
+                    return Ok(out);
+                }
+                media.insert(track.media_id.clone());
+            }
+            // A track with two vectors (two views of a face) counts once, at its better score.
+            if seen.insert(track.id) {
+                out.push((track, score));
+            }
         }
     }
     Ok(out)
