@@ -302,16 +302,13 @@ impl Searcher {
         let early = only_route != Some(Route::Person)
             && (only_route == Some(Route::Item) || prepared.box_covers(EARLY_DESCRIPTION_SHARE));
         let (routes, item_query, copies, object) = std::thread::scope(|scope| {
-            let copies = prepared
-                .video
-                .as_ref()
-                .map(|video| {
-                    scope.spawn(|| {
-                        let found = self.copies(video, &prepared.bbox, allowed, &exclude_media);
-                        tracing::debug!(ms = start.elapsed().as_secs_f64() * 1e3, "copies found");
-                        found
-                    })
-                });
+            let copies = prepared.video.as_ref().map(|video| {
+                scope.spawn(|| {
+                    let found = self.copies(video, &prepared.bbox, allowed, &exclude_media);
+                    tracing::debug!(ms = start.elapsed().as_secs_f64() * 1e3, "copies found");
+                    found
+                })
+            });
             let early_query = early.then(|| scope.spawn(|| self.describe_item(&prepared, allowed)));
             let planned = route::Plan::detect(&self.models, &prepared.image, &prepared.image_box(), only_route);
             tracing::debug!(ms = start.elapsed().as_secs_f64() * 1e3, "routes planned");
@@ -406,7 +403,14 @@ impl Searcher {
         }
         // A copy shows whatever the box holds, a face included: none for an opted-out person.
         let copies = match copies {
-            Some(_) if routes.face.as_ref().is_some_and(|f| person.opted_out.matches(&f.vector)) => Vec::new(),
+            Some(_)
+                if routes
+                    .face
+                    .as_ref()
+                    .is_some_and(|f| person.opted_out.matches(&f.vector)) =>
+            {
+                Vec::new()
+            }
             Some(Ok(found)) => found?,
             Some(Err(_)) => return Err(SearchError::Internal("copy search panicked".into())),
             None => Vec::new(),
@@ -543,19 +547,20 @@ impl Searcher {
         let space = glint_describe::item_space(&self.models);
         let searched = query.searched;
         let rest = &query.vectors[searched.vectors..];
-        let ranked = |ctx: &rank::Context<'_>, mut found: Vec<glint_index::Hit>| -> Result<Vec<MediaHit>, SearchError> {
-            let start = Instant::now();
-            found.extend(rank::search(&self.store, &space, ctx.filter(), rest)?);
-            let mut hits = rank::items(ctx, found)?;
-            tracing::debug!(ms = start.elapsed().as_secs_f64() * 1e3, "item candidates found");
-            verify::rerank(&self.store, &self.features, &query.keypoints, query.size, &mut hits)?;
-            tracing::debug!(ms = start.elapsed().as_secs_f64() * 1e3, "item candidates verified");
-            if options.apply_thresholds {
-                hits.retain(|h| h.score >= calibration::ITEM_MIN_SCORE);
-            }
-            hits.truncate(options.limit);
-            Ok(hits)
-        };
+        let ranked =
+            |ctx: &rank::Context<'_>, mut found: Vec<glint_index::Hit>| -> Result<Vec<MediaHit>, SearchError> {
+                let start = Instant::now();
+                found.extend(rank::search(&self.store, &space, ctx.filter(), rest)?);
+                let mut hits = rank::items(ctx, found)?;
+                tracing::debug!(ms = start.elapsed().as_secs_f64() * 1e3, "item candidates found");
+                verify::rerank(&self.store, &self.features, &query.keypoints, query.size, &mut hits)?;
+                tracing::debug!(ms = start.elapsed().as_secs_f64() * 1e3, "item candidates verified");
+                if options.apply_thresholds {
+                    hits.retain(|h| h.score >= calibration::ITEM_MIN_SCORE);
+                }
+                hits.truncate(options.limit);
+                Ok(hits)
+            };
         match &searched.scopes {
             item_scopes::ItemScopes::MediaOnly => Ok((ranked(ctx, searched.media)?, Vec::new())),
             item_scopes::ItemScopes::WithProducts { media, products } => {

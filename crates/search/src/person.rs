@@ -48,7 +48,13 @@ pub(crate) fn answer(
     };
     let models = scope.models;
     let space = glint_describe::face_space(models);
-    face.vector = expansion::expand_face(scope.store, &space, scope.own_tracks, &face.vector, models.face_threshold)?;
+    face.vector = expansion::expand_face(
+        scope.store,
+        &space,
+        scope.own_tracks,
+        &face.vector,
+        models.face_threshold,
+    )?;
     // Read on every search so that an opt-out takes effect at the next query, on any process.
     let opted_out = privacy::OptedOut::load(scope.store, &space, models.face_threshold)?;
     let query_face = QueryFace {

@@ -268,3 +268,119 @@ fn group(
         })
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use glint_catalog::{NewMedia, NewTrack, TrackKind};
+
+    use super::*;
+
+    /// `media` videos of two item tracks each, the second track with two vectors; the stored
+    /// vector ids in insertion order.
+    fn library(media: usize) -> (tempfile::TempDir, Store, Vec<u64>) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let mut ids = Vec::new();
+        for m in 0..media {
+            let track = |vectors: usize| NewTrack {
+                kind: TrackKind::Item,
+                label: None,
+                vectors: (0..vectors)
+                    .map(|v| ("item:test".to_string(), vec![v as f32, 1.0]))
+                    .collect(),
+                ..glint_catalog::contract::sample("x").tracks[0].clone()
+            };
+            let new = NewMedia {
+                tracks: vec![track(1), track(2)],
+                ..glint_catalog::contract::sample(&format!("sha{m}"))
+            };
+            let (_, stored) = store.catalog.insert_media(&new).unwrap();
+            ids.extend(stored.iter().map(|v| v.id));
+        }
+        (dir, store, ids)
+    }
+
+    /// What `tracks_of` gave when it looked every hit's track up at once.
+    fn at_once(ctx: &Context<'_>, hits: &[Hit], media_limit: usize) -> Vec<(u64, f32)> {
+        let mut best: HashMap<u64, f32> = HashMap::new();
+        for hit in hits {
+            let s = best.entry(hit.id).or_insert(hit.score);
+            *s = s.max(hit.score);
+        }
+        let mut hits: Vec<(u64, f32)> = best.into_iter().collect();
+        hits.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        hits.truncate(CANDIDATES);
+        let ids: Vec<u64> = hits.iter().map(|h| h.0).collect();
+        let tracks = ctx.store.catalog.tracks_of_vectors(&ids).unwrap();
+        let (mut media, mut seen, mut out) = (HashSet::new(), HashSet::new(), Vec::new());
+        for ((_, score), track) in hits.into_iter().zip(tracks) {
+            let Some(track) = track else { continue };
+            if ctx.own_tracks.contains(&track.id) || ctx.exclude_media.contains(&track.media_id) {
+                continue;
+            }
+            if !media.contains(&track.media_id) {
+                if media.len() >= media_limit {
+                    break;
+                }
+                media.insert(track.media_id.clone());
+            }
+            if seen.insert(track.id) {
+                out.push((track.id, score));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn issue14_tracks_looked_up_in_chunks_are_the_tracks_looked_up_at_once() {
+        let (_dir, store, ids) = library(90);
+        // Scores that interleave the media (a media's vectors are far apart in the ranking, so
+        // media recur across chunk boundaries), one vector hit twice, one id that is no vector.
+        let mut hits: Vec<Hit> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, &id)| Hit {
+                id,
+                score: 1.0 - ((i * 37) % ids.len()) as f32 / ids.len() as f32,
+            })
+            .collect();
+        hits.push(Hit {
+            id: ids[5],
+            score: 0.01,
+        });
+        hits.push(Hit {
+            id: u64::MAX,
+            score: 0.999,
+        });
+        let first_media = store.catalog.track_of_vector(ids[0]).unwrap().unwrap().media_id;
+        let own_track = store.catalog.track_of_vector(ids[40]).unwrap().unwrap().id;
+        let own_tracks = HashSet::from([own_track]);
+        let exclude_media = [first_media];
+        let nothing = HashSet::new();
+        let ctx = Context {
+            store: &store,
+            allowed: None,
+            except: None,
+            own_tracks: &own_tracks,
+            exclude_media: &exclude_media,
+            limit: 20,
+            apply_thresholds: false,
+            opted_out: &nothing,
+            face_threshold: 0.0,
+        };
+        for media_limit in [0, 1, 5, 11, 12, 20, 21, 40, 89, 200] {
+            let chunked: Vec<(u64, f32)> = tracks_of(&ctx, hits.clone(), media_limit)
+                .unwrap()
+                .into_iter()
+                .map(|(track, score)| (track.id, score))
+                .collect();
+            let expected = at_once(&ctx, &hits, media_limit);
+            assert_eq!(chunked, expected, "media limit {media_limit}");
+            let media: HashSet<String> = chunked
+                .iter()
+                .map(|(t, _)| store.catalog.track(*t).unwrap().unwrap().media_id)
+                .collect();
+            assert_eq!(media.len(), media_limit.min(89), "media limit {media_limit}");
+        }
+    }
+}
