@@ -154,12 +154,9 @@ fn candidates(
     tracks_of(ctx, search(ctx.store, space, ctx.filter(), queries)?, media_limit)
 }
 
-/// The tracks of `hits` (each vector at its best score among them), each track once at its best
-/// score, best first; the query's own tracks, excluded media and media outside the allowed set
-/// left out. Tracks are looked up in the catalog best first, and only until a media beyond the
-/// first `media_limit` turns up: the rest could only add lower-scoring sightings to media
-/// already found.
-fn tracks_of(ctx: &Context<'_>, hits: Vec<Hit>, media_limit: usize) -> Result<Vec<(TrackRecord, f32)>, SearchError> {
+/// Each vector of `hits` once, at its best score among them, best first (ties by id), at most
+/// [`CANDIDATES`].
+fn best_first(hits: Vec<Hit>) -> Vec<(u64, f32)> {
     let mut best: HashMap<u64, f32> = HashMap::new();
     for hit in hits {
         let s = best.entry(hit.id).or_insert(hit.score);
@@ -168,6 +165,16 @@ fn tracks_of(ctx: &Context<'_>, hits: Vec<Hit>, media_limit: usize) -> Result<Ve
     let mut hits: Vec<(u64, f32)> = best.into_iter().collect();
     hits.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     hits.truncate(CANDIDATES);
+    hits
+}
+
+/// The tracks of `hits` (each vector at its best score among them), each track once at its best
+/// score, best first; the query's own tracks, excluded media and media outside the allowed set
+/// left out. Tracks are looked up in the catalog best first, and only until a media beyond the
+/// first `media_limit` turns up: the rest could only add lower-scoring sightings to media
+/// already found.
+fn tracks_of(ctx: &Context<'_>, hits: Vec<Hit>, media_limit: usize) -> Result<Vec<(TrackRecord, f32)>, SearchError> {
+    let hits = best_first(hits);
     let mut seen = HashSet::new();
     let mut media: HashSet<String> = HashSet::new();
     let mut out = Vec::new();
@@ -302,14 +309,7 @@ mod tests {
 
     /// What `tracks_of` gave when it looked every hit's track up at once.
     fn at_once(ctx: &Context<'_>, hits: &[Hit], media_limit: usize) -> Vec<(u64, f32)> {
-        let mut best: HashMap<u64, f32> = HashMap::new();
-        for hit in hits {
-            let s = best.entry(hit.id).or_insert(hit.score);
-            *s = s.max(hit.score);
-        }
-        let mut hits: Vec<(u64, f32)> = best.into_iter().collect();
-        hits.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        hits.truncate(CANDIDATES);
+        let hits = best_first(hits.to_vec());
         let ids: Vec<u64> = hits.iter().map(|h| h.0).collect();
         let tracks = ctx.store.catalog.tracks_of_vectors(&ids).unwrap();
         let (mut media, mut seen, mut out) = (HashSet::new(), HashSet::new(), Vec::new());
