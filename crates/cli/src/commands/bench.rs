@@ -206,3 +206,20 @@ fn bench_photos(
     }
     Ok((summary.ingested(), secs))
 }
+
+/// This binary, to be started again so that a bench measures in a fresh process (open time and
+/// memory as a new server would see them). A bench runs for minutes: where the binary was
+/// rebuilt or deleted meanwhile, Linux names it "… (deleted)" and starting it fails with a bare
+/// "No such file or directory", so the error says what happened.
+pub(super) fn fresh_process() -> anyhow::Result<std::process::Command> {
+    use anyhow::Context;
+    let exe = std::env::current_exe().context("finding this binary to measure in a fresh process")?;
+    if !exe.is_file() {
+        anyhow::bail!(
+            "cannot start {} again to measure in a fresh process: the binary was replaced or deleted \
+             while the bench ran (a rebuild?); run the bench again",
+            exe.display()
+        );
+    }
+    Ok(std::process::Command::new(exe))
+}

@@ -202,7 +202,7 @@ fn measure(
 
 fn measure_in_child(dir: &Path, args: &BenchIndexArgs) -> anyhow::Result<Value> {
     let ef: Vec<String> = args.ef.iter().map(|e| e.to_string()).collect();
-    let output = std::process::Command::new(std::env::current_exe()?)
+    let output = super::bench::fresh_process()?
         .args(["bench", "index", "--built", "--json"])
         .arg("--vectors")
         .arg(&args.vectors)

@@ -294,7 +294,7 @@ impl Noise {
 }
 
 fn measure_in_child(global: &GlobalArgs, library: &Path, args: &BenchScaleArgs) -> anyhow::Result<Value> {
-    let mut command = std::process::Command::new(std::env::current_exe()?);
+    let mut command = super::bench::fresh_process()?;
     command
         .arg("--models-dir")
         .arg(global.models_dir()?)
