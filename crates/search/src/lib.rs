@@ -403,14 +403,7 @@ impl Searcher {
         }
         // A copy shows whatever the box holds, a face included: none for an opted-out person.
         let copies = match copies {
-            Some(_)
-                if routes
-                    .face
-                    .as_ref()
-                    .is_some_and(|f| person.opted_out.matches(&f.vector)) =>
-            {
-                Vec::new()
-            }
+            Some(_) if person.shows_opted_out => Vec::new(),
             Some(Ok(found)) => found?,
             Some(Err(_)) => return Err(SearchError::Internal("copy search panicked".into())),
             None => Vec::new(),

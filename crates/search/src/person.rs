@@ -18,6 +18,9 @@ pub(crate) struct PersonAnswer {
     /// Opted-out people's faces and tracks (empty when no face was searched).
     pub opted_out: privacy::OptedOut,
     pub query_face: Option<QueryFace>,
+    /// Whether the boxed face is an opted-out person's: then the search shows nothing of it,
+    /// not even copies of the box.
+    pub shows_opted_out: bool,
     /// `None` when the route did not run (no face in the box).
     pub hits: Option<Vec<MediaHit>>,
 }
@@ -43,6 +46,7 @@ pub(crate) fn answer(
         return Ok(PersonAnswer {
             opted_out: privacy::OptedOut::default(),
             query_face: None,
+            shows_opted_out: false,
             hits: None,
         });
     };
@@ -63,7 +67,8 @@ pub(crate) fn answer(
     };
     // A query showing an opted-out person gets no person hits at all: not even other people's
     // faces, which would otherwise reveal where the opted-out person was.
-    let hits = if opted_out.matches(&face.vector) {
+    let shows_opted_out = opted_out.matches(&face.vector);
+    let hits = if shows_opted_out {
         Vec::new()
     } else {
         let ctx = rank::Context {
@@ -82,6 +87,7 @@ pub(crate) fn answer(
     Ok(PersonAnswer {
         opted_out,
         query_face: Some(query_face),
+        shows_opted_out,
         hits: Some(hits),
     })
 }
