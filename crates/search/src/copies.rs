@@ -26,7 +26,7 @@ use serde::Serialize;
 use glint_catalog::{TrackKind, TrackRecord};
 use glint_describe::local::FrameFeatures;
 use glint_index::Filter;
-use glint_keypoints::{matches, verify, Affine};
+use glint_keypoints::{matches, verify, Affine, Verified};
 use glint_store::Store;
 use glint_types::BBox;
 
@@ -254,49 +254,70 @@ struct Agreement {
     affine: Affine,
 }
 
-/// The candidate frame (among those at `times`) that best matches the query's nearest frame,
-/// and how well the candidate frames one sampling step later match the query's next frame (or,
-/// at the end of the candidate, one step earlier its previous frame).
+/// The candidate frame (among those at `times`) that best matches the query's nearest frame
+/// and whose step agrees too: the query's next frame with the candidate's frames one sampling
+/// step later (or, at the candidate's end, its previous frame one step earlier). In a still shot
+/// (a slideshow, a product held up to the camera) every moment matches about equally well, and
+/// the single best frame may be the shot's last one, whose step lands in the next shot: then a
+/// frame a little less alike but inside the shot is the copy's moment. Without any agreeing
+/// step, the best single frame is returned with its (failed) step, for calibration.
 fn compare(ours: &QueryFrames<'_>, theirs: &[FrameFeatures], times: &[f64], tolerance: f32) -> Option<Agreement> {
     let agree = |ours: &FrameFeatures, frame: &FrameFeatures| {
         let pairs = matches(&ours.features, &frame.features, RATIO);
         verify(&ours.features.points, &frame.features.points, &pairs, tolerance)
     };
-    let (t, best) = theirs
+    let mut firsts: Vec<(f64, Verified)> = theirs
         .iter()
         .filter(|f| f.t.is_some() && times.iter().any(|&m| same_moment(f.t, Some(m))))
         .filter_map(|f| Some((f.t?, agree(ours.nearest, f)?)))
-        .max_by_key(|(_, v)| v.inliers)?;
-    // Candidate frames one step from `t` in the direction of the query's `neighbour`.
-    let near = |neighbour: &FrameFeatures| -> Vec<&FrameFeatures> {
-        let (Some(nt), Some(qt)) = (neighbour.t, ours.nearest.t) else {
-            return Vec::new();
+        .collect();
+    firsts.sort_by_key(|f| std::cmp::Reverse(f.1.inliers));
+    // The query's step (the frame after it, or before it at the candidate's end) as matched
+    // against the candidate frames one step from `t`.
+    let second = |t: f64| -> usize {
+        let near = |neighbour: &FrameFeatures| -> Vec<&FrameFeatures> {
+            let (Some(nt), Some(qt)) = (neighbour.t, ours.nearest.t) else {
+                return Vec::new();
+            };
+            let expected = t + (nt - qt);
+            theirs
+                .iter()
+                .filter(|f| f.t.is_some_and(|ft| (ft - expected).abs() <= STEP_SLACK) && !same_moment(f.t, Some(t)))
+                .collect()
         };
-        let expected = t + (nt - qt);
-        theirs
-            .iter()
-            .filter(|f| f.t.is_some_and(|ft| (ft - expected).abs() <= STEP_SLACK) && !same_moment(f.t, Some(t)))
-            .collect()
+        let step = [ours.after, ours.before]
+            .into_iter()
+            .flatten()
+            .map(|q| (q, near(q)))
+            .find(|(_, frames)| !frames.is_empty());
+        step.map_or(0, |(q, frames)| {
+            frames
+                .iter()
+                .filter_map(|f| agree(q, f))
+                .map(|v| v.inliers)
+                .max()
+                .unwrap_or(0)
+        })
     };
-    let step = [ours.after, ours.before]
-        .into_iter()
-        .flatten()
-        .map(|q| (q, near(q)))
-        .find(|(_, frames)| !frames.is_empty());
-    let second = step.map_or(0, |(q, frames)| {
-        frames
-            .iter()
-            .filter_map(|f| agree(q, f))
-            .map(|v| v.inliers)
-            .max()
-            .unwrap_or(0)
-    });
-    Some(Agreement {
-        t,
-        first: best.inliers,
-        second,
-        affine: best.affine,
-    })
+    // The best single frame answers unless its step disagrees; then the next best frames that
+    // could still make a copy are tried, the first one confirmed by its step winning.
+    let mut best: Option<Agreement> = None;
+    for (t, first) in firsts {
+        if best.is_some() && first.inliers < MIN_INLIERS {
+            break;
+        }
+        let found = Agreement {
+            t,
+            first: first.inliers,
+            second: second(t),
+            affine: first.affine,
+        };
+        if found.first.min(found.second) >= MIN_INLIERS {
+            return Some(found);
+        }
+        best.get_or_insert(found);
+    }
+    best
 }
 
 #[cfg(test)]
@@ -351,5 +372,64 @@ mod tests {
         assert_eq!(last.nearest.t, Some(1.0));
         assert!(last.after.is_none());
         assert!(query_frames(&[], 1.0).is_none());
+    }
+
+    /// `n` keypoints of one scene (seed `scene`), each with its own descriptor, in frame pixels.
+    fn scene(scene: u64, n: usize) -> LocalFeatures {
+        let mut state = scene.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let points = (0..n).map(|_| [(next() % 640) as f32, (next() % 360) as f32]).collect();
+        let descriptors = (0..n * glint_keypoints::DESCRIPTOR_LEN)
+            .map(|_| (next() % 256) as u8)
+            .collect();
+        LocalFeatures { points, descriptors }
+    }
+
+    /// The first `k` keypoints of `f` (the same scene, less of it visible).
+    fn part(f: &LocalFeatures, k: usize) -> LocalFeatures {
+        LocalFeatures {
+            points: f.points[..k].to_vec(),
+            descriptors: f.descriptors[..k * glint_keypoints::DESCRIPTOR_LEN].to_vec(),
+        }
+    }
+
+    /// Issue 7 (privacy tests over copies): in a still shot every moment matches about equally,
+    /// and the copy's best single frame was the shot's last, whose next step lies in another shot;
+    /// the copy was then missed. The candidate frame is chosen by both frame pairs.
+    #[test]
+    fn issue7_a_still_shot_is_found_as_a_copy_even_when_its_last_frame_matches_best() {
+        let still = scene(1, 60);
+        let frame = |t: f64, features: LocalFeatures| FrameFeatures { t: Some(t), features };
+        let ours = [frame(0.5, still.clone()), frame(1.0, still.clone())];
+        let theirs = [
+            frame(0.0, part(&still, 45)),
+            frame(0.5, part(&still, 45)),
+            frame(1.0, still.clone()), // the shot's last frame, the best single match
+            frame(1.5, scene(2, 60)),  // the next shot
+        ];
+        let q = query_frames(&ours, 0.5).unwrap();
+        let found = compare(&q, &theirs, &[0.0, 0.5, 1.0, 1.5], 5.0).unwrap();
+        assert!(
+            found.first.min(found.second) >= 45,
+            "t {} first {} second {}",
+            found.t,
+            found.first,
+            found.second
+        );
+        assert!(found.t < 1.0);
+        // Footage that goes on in the candidate as in the query is still taken at its best frame.
+        let moving = [
+            frame(0.0, scene(3, 60)),
+            frame(0.5, still.clone()),
+            frame(1.0, still.clone()),
+            frame(1.5, scene(2, 60)),
+        ];
+        let found = compare(&q, &moving, &[0.0, 0.5, 1.0, 1.5], 5.0).unwrap();
+        assert_eq!((found.t, found.first, found.second), (0.5, 60, 60));
     }
 }
