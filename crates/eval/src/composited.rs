@@ -228,11 +228,14 @@ pub fn fpir_queries<'a>(scenes: &'a [Scene], indexed: &dyn Fn(&str) -> bool) -> 
         .collect()
 }
 
-/// One judged hit: whether it is right, and the score it was ranked by.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// One judged hit: whether it is right, the score it was ranked by, and what it was judged on.
+#[derive(Debug, Clone, PartialEq)]
 struct Judged {
     right: bool,
     score: f32,
+    /// The best sighting's video, time and the group its scene shows, for the debug trace: what
+    /// beat the right answer (a brand-mate in the right video, say).
+    seen: String,
 }
 
 /// The route's hits (each as its video's name and its sightings), each at its best sighting
@@ -241,9 +244,12 @@ fn judge<'a>(scenes: &[Scene], query: &Scene, hits: impl Iterator<Item = (&'a st
     let mut judged: Vec<Judged> = hits
         .filter_map(|(video, sightings)| {
             let best = best_outside(scenes, query, video, sightings)?;
+            let t = best.t.unwrap_or(0.0);
+            let shows = scene_at(scenes, video, t).map_or("?", |s| s.group.as_str());
             Some(Judged {
                 right: is_right(scenes, query, video, best.t),
                 score: best.score,
+                seen: format!("{video} at {t:.2} s ({shows})"),
             })
         })
         .collect();
@@ -268,7 +274,7 @@ fn judge_hits(scenes: &[Scene], query: &Scene, names: &HashMap<String, String>, 
 /// its best sighting outside the query's own scene clears the threshold (see the header: the
 /// search itself only held the media's best score, own scene included, to it).
 fn shown_top(judged: &[Judged], threshold: f32) -> Option<Judged> {
-    judged.first().copied().filter(|j| j.score >= threshold)
+    judged.first().cloned().filter(|j| j.score >= threshold)
 }
 
 fn route_hits(response: &SearchResponse, route: Route) -> Option<&[MediaHit]> {
@@ -335,7 +341,7 @@ pub fn composited(
             scene = q.scene,
             group = %q.group,
             rank = first.map_or(-1, |r| r as i64),
-            top = ?judged.iter().take(3).map(|j| (j.right, j.score)).collect::<Vec<_>>(),
+            top = ?judged.iter().take(4).map(|j| (j.right, j.score, j.seen.as_str())).collect::<Vec<_>>(),
             "composited query judged"
         );
         hit1 += usize::from(first == Some(0));
@@ -523,21 +529,9 @@ mod tests {
             ("v000.mp4", &only_own),
         ];
         let judged = judge(&s, q, hits.into_iter());
-        let expected = [
-            Judged {
-                right: false,
-                score: 0.9,
-            },
-            Judged {
-                right: true,
-                score: 0.8,
-            },
-            Judged {
-                right: false,
-                score: 0.4,
-            },
-        ];
-        assert_eq!(judged, expected);
+        let ranked: Vec<(bool, f32)> = judged.iter().map(|j| (j.right, j.score)).collect();
+        assert_eq!(ranked, [(false, 0.9), (true, 0.8), (false, 0.4)]);
+        assert_eq!(judged[1].seen, "v001.mp4 at 3.00 s (a)", "what the trace names");
     }
 
     #[test]
@@ -552,13 +546,7 @@ mod tests {
         let right = [sighting(3.0, 0.75)];
         let hits: Vec<(&str, &[HitSighting])> = vec![("v000.mp4", &own), ("v001.mp4", &right)];
         let top = shown_top(&judge(&s, q, hits.into_iter()), 0.72);
-        assert_eq!(
-            top,
-            Some(Judged {
-                right: true,
-                score: 0.75
-            })
-        );
+        assert_eq!(top.map(|j| (j.right, j.score)), Some((true, 0.75)));
         assert_eq!(shown_top(&[], 0.72), None);
     }
 
