@@ -400,7 +400,7 @@ mod tests {
 
     /// Issue 7 (privacy tests over copies): in a still shot every moment matches about equally,
     /// and the copy's best single frame was the shot's last, whose next step lies in another shot;
-    /// the copy was then missed. The candidate frame is chosen by both frame pairs.
+    /// the copy was then missed. A frame whose step agrees now wins over it.
     #[test]
     fn issue7_a_still_shot_is_found_as_a_copy_even_when_its_last_frame_matches_best() {
         let still = scene(1, 60);
