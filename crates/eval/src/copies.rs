@@ -73,7 +73,7 @@ pub fn protocol(searcher: &Searcher, store: &Store, eval_dir: &Path) -> Result<P
             let has_partner = partner.iter().any(|(a, _)| *a == video.id);
             partner_queries += usize::from(has_partner);
             for p in &probes {
-                let copy = evidence(p) >= copies::MIN_INLIERS;
+                let copy = copies::confirmed(p.first, p.second);
                 if is_partner(&video.id, &p.hit.media_id) {
                     weakest_copy = weakest_copy.min(evidence(p));
                     partner_found += usize::from(copy);

@@ -36,6 +36,12 @@ use crate::SearchError;
 /// Inliers each of the two frame pairs needs. Measured by `glint eval video` over the 15 clips
 /// of ../shared/eval: copies 13–147, other clips at most 7 (the weaker pair at most 4).
 pub const MIN_INLIERS: usize = 10;
+
+/// Whether a candidate whose two frame pairs agree with `first` and `second` inliers is a copy:
+/// both pairs must reach [`MIN_INLIERS`].
+pub fn confirmed(first: usize, second: usize) -> bool {
+    first.min(second) >= MIN_INLIERS
+}
 /// RANSAC tolerance, as a share of the copy's longer side: the one geometric verification of
 /// items uses (a heavily compressed copy moves keypoints by a few pixels; tighter tolerances
 /// lost true copies and gained nothing against other clips).
@@ -114,7 +120,7 @@ pub(crate) fn find(
 ) -> Result<Vec<CopyHit>, SearchError> {
     let mut copies: Vec<CopyHit> = probe(store, cache, item_space, moment, scope)?
         .into_iter()
-        .filter(|c| c.first.min(c.second) >= MIN_INLIERS)
+        .filter(|c| confirmed(c.first, c.second))
         .map(|c| c.hit)
         .collect();
     copies.sort_by_key(|c| std::cmp::Reverse(c.inliers));
@@ -272,23 +278,24 @@ fn compare(ours: &QueryFrames<'_>, theirs: &[FrameFeatures], times: &[f64], tole
         .filter_map(|f| Some((f.t?, agree(ours.nearest, f)?)))
         .collect();
     firsts.sort_by_key(|f| std::cmp::Reverse(f.1.inliers));
+    // Candidate frames one step from `t` in the direction of the query's `neighbour`.
+    let near = |t: f64, neighbour: &FrameFeatures| -> Vec<&FrameFeatures> {
+        let (Some(nt), Some(qt)) = (neighbour.t, ours.nearest.t) else {
+            return Vec::new();
+        };
+        let expected = t + (nt - qt);
+        theirs
+            .iter()
+            .filter(|f| f.t.is_some_and(|ft| (ft - expected).abs() <= STEP_SLACK) && !same_moment(f.t, Some(t)))
+            .collect()
+    };
     // The query's step (the frame after it, or before it at the candidate's end) as matched
     // against the candidate frames one step from `t`.
     let second = |t: f64| -> usize {
-        let near = |neighbour: &FrameFeatures| -> Vec<&FrameFeatures> {
-            let (Some(nt), Some(qt)) = (neighbour.t, ours.nearest.t) else {
-                return Vec::new();
-            };
-            let expected = t + (nt - qt);
-            theirs
-                .iter()
-                .filter(|f| f.t.is_some_and(|ft| (ft - expected).abs() <= STEP_SLACK) && !same_moment(f.t, Some(t)))
-                .collect()
-        };
         let step = [ours.after, ours.before]
             .into_iter()
             .flatten()
-            .map(|q| (q, near(q)))
+            .map(|q| (q, near(t, q)))
             .find(|(_, frames)| !frames.is_empty());
         step.map_or(0, |(q, frames)| {
             frames
@@ -312,7 +319,7 @@ fn compare(ours: &QueryFrames<'_>, theirs: &[FrameFeatures], times: &[f64], tole
             second: second(t),
             affine: first.affine,
         };
-        if found.first.min(found.second) >= MIN_INLIERS {
+        if confirmed(found.first, found.second) {
             return Some(found);
         }
         best.get_or_insert(found);
